@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test schema migrate seed-demo install clean-db
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the database (embedded unless DATABASE_URL is set), migrate, load demo data into an
+## empty database, print the demo tokens and serve GraphiQL on http://127.0.0.1:8000/graphql.
+run: $(STAMP)
+	$(BIN)/chargecars run
+
+## The whole test suite against a real PostgreSQL.
+test: $(STAMP)
+	$(BIN)/pytest
+
+## Rewrite schema.graphql from the Strawberry schema.
+schema: $(STAMP)
+	$(BIN)/chargecars export-schema
+
+migrate: $(STAMP)
+	$(BIN)/chargecars migrate
+
+seed-demo: $(STAMP)
+	$(BIN)/chargecars seed-demo
+
+## Remove the embedded databases (the `make run` one and the test one).
+clean-db:
+	rm -rf .pgdata .pgdata-test

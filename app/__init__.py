@@ -1,0 +1,1 @@
+"""ChargeCars V2 back office: the service layer (no GraphQL in here)."""

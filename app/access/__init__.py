@@ -1,0 +1,1 @@
+"""Who may see what: the viewer and its scope (DOMAIN.md, "Who may see what")."""

@@ -1,0 +1,1 @@
+"""Viewers: user accounts, their roles, and the API tokens that authenticate them."""

@@ -1,0 +1,200 @@
+"""User accounts, API tokens and authentication.
+
+A token is `cc_` + 43 URL-safe characters (256 random bits). Only its SHA-256 is stored, so a
+database leak does not leak usable tokens; the plain token is shown once, when issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.errors import TokenAlreadyRevoked
+from app.accounts.models import ApiToken, Role, UserAccount
+from app.contacts.models import Contact, ContactType
+from app.db import any_of, constraint_name
+from app.errors import NotFound, ValidationFailed
+
+TOKEN_PREFIX: Final = "cc_"
+# Writing last_used_at on every request would turn every read into a write; once a minute is
+# precise enough to see which tokens are in use.
+LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
+SCOPED_ROLES: Final = frozenset({Role.PARTNER, Role.CUSTOMER})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated viewer of one request: a snapshot, detached from any session."""
+
+    account_id: uuid.UUID
+    roles: frozenset[str]
+    contact_id: uuid.UUID | None
+    contact_type: ContactType | None
+    contact_parent_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountCreate:
+    email: str
+    display_name: str
+    roles: Collection[Role]
+    contact_id: uuid.UUID | None = None
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+async def get_account(*, session: AsyncSession, account_id: uuid.UUID) -> UserAccount | None:
+    return await session.get(UserAccount, account_id)
+
+
+async def get_accounts(*, session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, UserAccount]:
+    rows = await session.scalars(select(UserAccount).where(any_of(UserAccount.id, ids)).order_by(UserAccount.id))
+    return {row.id: row for row in rows}
+
+
+async def list_accounts(*, session: AsyncSession, offset: int, limit: int) -> Sequence[UserAccount]:
+    stmt = select(UserAccount).order_by(UserAccount.email, UserAccount.id).offset(offset).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def count_accounts(*, session: AsyncSession) -> int:
+    return (await session.scalar(select(func.count()).select_from(UserAccount))) or 0
+
+
+async def tokens_of_many(
+    *, session: AsyncSession, account_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[ApiToken]]:
+    rows = await session.scalars(
+        select(ApiToken)
+        .where(any_of(ApiToken.user_account_id, account_ids))
+        .order_by(ApiToken.user_account_id, ApiToken.created_at.desc(), ApiToken.id)
+    )
+    result: dict[uuid.UUID, list[ApiToken]] = {}
+    for row in rows:
+        result.setdefault(row.user_account_id, []).append(row)
+    return result
+
+
+async def create_account(*, session: AsyncSession, account_in: AccountCreate) -> UserAccount:
+    try:
+        email = validate_email(account_in.email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationFailed(f"Not a valid e-mail address: {exc}", field="email") from None
+    display_name = account_in.display_name.strip()
+    if not display_name or len(display_name) > 200:
+        raise ValidationFailed("A display name of 1 to 200 characters is needed.", field="display_name")
+    roles = sorted({Role(r).value for r in account_in.roles})
+    if not roles:
+        raise ValidationFailed("At least one role is needed.", field="roles")
+    if account_in.contact_id is None and SCOPED_ROLES & set(roles):
+        raise ValidationFailed("Partner and customer accounts must be linked to a contact.", field="contact_id")
+    if account_in.contact_id is not None and await session.get(Contact, account_in.contact_id) is None:
+        raise NotFound("Contact", account_in.contact_id, field="contact_id")
+
+    account = UserAccount(email=email, display_name=display_name, roles=roles, contact_id=account_in.contact_id)
+    session.add(account)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if constraint_name(exc) == "uq_user_account_email":
+            raise ValidationFailed("An account with this e-mail address exists.", field="email") from None
+        raise
+    return account
+
+
+async def issue_token(
+    *,
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    label: str | None,
+    expires_at: datetime | None,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Return the stored token and the plain token, which is not kept anywhere."""
+    now = now or datetime.now(UTC)
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed("The expiry must lie in the future.", field="expires_at")
+    if label is not None and len(label.strip()) > 100:
+        raise ValidationFailed("At most 100 characters.", field="label")
+    if await session.get(UserAccount, account_id) is None:
+        raise NotFound("UserAccount", account_id, field="user_account_id")
+    raw = new_token()
+    token = ApiToken(
+        user_account_id=account_id,
+        token_hash=hash_token(raw),
+        label=(label or "").strip() or None,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    await session.flush()
+    return token, raw
+
+
+async def revoke_token(*, session: AsyncSession, token_id: uuid.UUID) -> ApiToken:
+    token = await session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
+    if token is None:
+        raise NotFound("ApiToken", token_id, field="id")
+    if token.revoked_at is not None:
+        raise TokenAlreadyRevoked("This token is already revoked.", field="id")
+    token.revoked_at = datetime.now(UTC)
+    await session.flush()
+    return token
+
+
+async def revoke_labelled(*, session: AsyncSession, account_id: uuid.UUID, label: str) -> int:
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_account_id == account_id, ApiToken.label == label, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def authenticate(*, session: AsyncSession, raw_token: str) -> Principal | None:
+    """The principal for a valid token; None for an unknown, expired or revoked one, or an
+    inactive account. Touches `last_used_at` at most once per LAST_USED_RESOLUTION."""
+    if not raw_token.startswith(TOKEN_PREFIX) or len(raw_token) > 200:
+        return None
+    row = (
+        await session.execute(
+            select(ApiToken, UserAccount, Contact.contact_type, Contact.parent_organization_id)
+            .join(UserAccount, UserAccount.id == ApiToken.user_account_id)
+            .outerjoin(Contact, Contact.id == UserAccount.contact_id)
+            .where(
+                ApiToken.token_hash == hash_token(raw_token),
+                ApiToken.revoked_at.is_(None),
+                (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > func.now()),
+                UserAccount.is_active.is_(True),
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    token, account, contact_type, parent_id = row
+    now = datetime.now(UTC)
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        await session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=func.now()))
+        await session.commit()
+    return Principal(
+        account_id=account.id,
+        roles=frozenset(account.roles),
+        contact_id=account.contact_id,
+        contact_type=contact_type,
+        contact_parent_id=parent_id,
+    )

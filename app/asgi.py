@@ -1,0 +1,171 @@
+"""The ASGI application: /graphql (GraphiQL in a browser), /healthz and /readyz."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from app import migrate
+from app.access.scope import NOTHING, compute_scope
+from app.accounts.service import authenticate
+from app.config import Settings, get_settings
+from app.db import create_engine, session_factory
+from graphql_schema.context import Context
+from graphql_schema.errors import RequestErrorCode
+from graphql_schema.schema import schema
+
+log = logging.getLogger("chargecars.http")
+_STATE_KEY = "chargecars"
+
+
+@dataclass
+class AppState:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    head_revision: str
+
+
+def _bearer(scope: Scope) -> str | None:
+    """The raw Authorization header value, or None when the header is absent."""
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
+class GraphQLApp(GraphQL):
+    """Strawberry's ASGI app, with authentication in front of it.
+
+    A request that carries a token that is malformed, unknown, expired or revoked is answered
+    401 UNAUTHENTICATED and never treated as anonymous.
+    """
+
+    def __init__(self, state: AppState) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.app_state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        async with self.app_state.sessions() as session:
+            header = _bearer(scope)
+            principal = None
+            if header is not None:
+                scheme, _, raw = header.partition(" ")
+                if scheme.lower() == "bearer" and raw.strip():
+                    principal = await authenticate(session=session, raw_token=raw.strip())
+                if principal is None:
+                    response = JSONResponse(
+                        {
+                            "data": None,
+                            "errors": [
+                                {
+                                    "message": "The bearer token is invalid, expired or revoked.",
+                                    "extensions": {"code": RequestErrorCode.UNAUTHENTICATED.value},
+                                }
+                            ],
+                        },
+                        status_code=401,
+                        headers={"WWW-Authenticate": "Bearer", "X-Request-Id": request_id},
+                    )
+                    await response(scope, receive, send)
+                    return
+            viewer_scope = NOTHING
+            if principal is not None:
+                viewer_scope = await compute_scope(
+                    session=session,
+                    roles=principal.roles,
+                    contact_id=principal.contact_id,
+                    contact_type=principal.contact_type,
+                    parent_id=principal.contact_parent_id,
+                )
+            await session.commit()
+            scope.setdefault("state", {})[_STATE_KEY] = {
+                "request_id": request_id,
+                "session": session,
+                "principal": principal,
+                "scope": viewer_scope,
+            }
+            await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
+        values = request.scope["state"][_STATE_KEY]
+        if response is not None:
+            response.headers["X-Request-Id"] = values["request_id"]
+        return Context(
+            request=request,
+            response=response,
+            request_id=values["request_id"],
+            sessions=self.app_state.sessions,
+            session=values["session"],
+            principal=values["principal"],
+            scope=values["scope"],
+            max_page_size=self.app_state.settings.max_page_size,
+        )
+
+
+def create_app(*, url: URL | None = None, engine: AsyncEngine | None = None, settings: Settings | None = None) -> Starlette:
+    """The application. Tests pass their own engine; the CLI passes the resolved URL."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    if engine is None:
+        if url is None:
+            from app.dbserver import resolve_database_url
+
+            url = resolve_database_url(settings)
+        engine = create_engine(url)
+    state = AppState(
+        engine=engine, sessions=session_factory(engine), settings=settings, head_revision=migrate.head_revision()
+    )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with state.engine.connect() as conn:
+                current = await migrate.current_revision(conn)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            log.warning("readiness: database unreachable: %s", exc)
+            return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+        if current != state.head_revision:
+            return JSONResponse(
+                {"status": "unavailable", "reason": "migrations not at head", "current": current,
+                 "head": state.head_revision},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "revision": current})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            await state.engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", GraphQLApp(state), methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.chargecars = state
+    return app

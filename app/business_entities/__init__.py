@@ -1,0 +1,1 @@
+"""The five brands ("business entities") the back office runs."""

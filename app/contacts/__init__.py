@@ -1,0 +1,1 @@
+"""Contacts: people and organisations in one table, with the recursive channel hierarchy."""

@@ -1,0 +1,70 @@
+"""The contact table: persons and organisations, `parent_organization_id` builds the hierarchy."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, created_at, updated_at, uuid_pk
+
+
+class ContactType(enum.StrEnum):
+    PERSON = "person"
+    ORGANIZATION = "organization"
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    contact_type: Mapped[ContactType] = mapped_column(
+        Enum(ContactType, name="contact_type", values_callable=lambda e: [m.value for m in e])
+    )
+    contact_subtype: Mapped[str | None] = mapped_column(String(50))
+    display_name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    parent_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="RESTRICT"), index=True
+    )
+    # A fraction (0.0500 = 5 %) of the order's commissionable net amount.
+    commission_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    business_entity_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("business_entity.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+    __table_args__ = (
+        CheckConstraint("parent_organization_id <> id", name="not_own_parent"),
+        CheckConstraint(
+            "commission_rate IS NULL OR (commission_rate >= 0 AND commission_rate <= 1)",
+            name="commission_rate_range",
+        ),
+        CheckConstraint(
+            "contact_type = 'organization' OR commission_rate IS NULL",
+            name="commission_rate_organization_only",
+        ),
+        # Text search (ILIKE '%…%') over name and e-mail stays indexed.
+        Index(
+            "ix_contact_display_name_trgm",
+            "display_name",
+            postgresql_using="gin",
+            postgresql_ops={"display_name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_contact_email_trgm",
+            "email",
+            postgresql_using="gin",
+            postgresql_ops={"email": "gin_trgm_ops"},
+        ),
+        Index("ix_contact_type_subtype", "contact_type", "contact_subtype"),
+    )

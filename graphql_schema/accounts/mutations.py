@@ -1,0 +1,110 @@
+"""Admin mutations: `createUserAccount`, `issueApiToken`, `revokeApiToken`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.accounts import service
+from app.accounts.models import Role
+from app.accounts.service import AccountCreate
+from graphql_schema.accounts.types import ApiToken, RoleEnum, UserAccount
+from graphql_schema.errors import NotFoundError, TokenRevokedError, ValidationError, run_mutation
+from graphql_schema.node import decode_id
+from graphql_schema.permissions import IsAdmin
+
+
+@strawberry.input
+class CreateUserAccountInput:
+    email: str
+    display_name: str
+    roles: list[RoleEnum]  # type: ignore[valid-type]
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Required for partner and customer accounts: it decides their scope."
+    )
+
+
+@strawberry.input
+class IssueApiTokenInput:
+    user_account_id: relay.GlobalID
+    label: str | None = None
+    expires_at: datetime | None = strawberry.field(default=None, description="Never expires when null.")
+
+
+@strawberry.input
+class RevokeApiTokenInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class UserAccountSuccess:
+    user_account: UserAccount
+
+
+@strawberry.type
+class IssueApiTokenSuccess:
+    token: str = strawberry.field(description="The bearer token. Store it now: it is not shown again.")
+    api_token: ApiToken
+
+
+@strawberry.type
+class RevokeApiTokenSuccess:
+    api_token: ApiToken
+
+
+CreateUserAccountResult = Annotated[
+    UserAccountSuccess | ValidationError | NotFoundError, strawberry.union("CreateUserAccountResult")
+]
+IssueApiTokenResult = Annotated[
+    IssueApiTokenSuccess | ValidationError | NotFoundError, strawberry.union("IssueApiTokenResult")
+]
+RevokeApiTokenResult = Annotated[
+    RevokeApiTokenSuccess | ValidationError | NotFoundError | TokenRevokedError,
+    strawberry.union("RevokeApiTokenResult"),
+]
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def create_user_account(self, info: Info, input: CreateUserAccountInput) -> CreateUserAccountResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            contact_id = (
+                decode_id(input.contact_id, expected="Contact", field="contact_id") if input.contact_id else None
+            )
+            account = await service.create_account(
+                session=session,
+                account_in=AccountCreate(
+                    email=input.email,
+                    display_name=input.display_name,
+                    roles=[Role(r) for r in input.roles],
+                    contact_id=contact_id,
+                ),
+            )
+            return UserAccountSuccess(user_account=UserAccount.from_model(account))
+
+        return await run_mutation(info, action)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def issue_api_token(self, info: Info, input: IssueApiTokenInput) -> IssueApiTokenResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            account_id = decode_id(input.user_account_id, expected="UserAccount", field="user_account_id")
+            token, raw = await service.issue_token(
+                session=session, account_id=account_id, label=input.label, expires_at=input.expires_at
+            )
+            return IssueApiTokenSuccess(token=raw, api_token=ApiToken.from_model(token))
+
+        return await run_mutation(info, action)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> RevokeApiTokenResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            token_id = decode_id(input.id, expected="ApiToken", field="id")
+            token = await service.revoke_token(session=session, token_id=token_id)
+            return RevokeApiTokenSuccess(api_token=ApiToken.from_model(token))
+
+        return await run_mutation(info, action)

@@ -1,0 +1,44 @@
+"""`viewer` and, for admins, `userAccounts`."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app.accounts import service
+from graphql_schema.accounts.types import UserAccount, Viewer
+from graphql_schema.contacts.types import After, Before, First, Last
+from graphql_schema.pagination import Connection, PageArgs, connection_from_query
+from graphql_schema.permissions import IsAdmin
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(description="The current account, its contact and the root of its scope.")
+    def viewer(self, info: Info) -> Viewer:
+        ctx = info.context
+        principal = ctx.principal
+        return Viewer(
+            roles=sorted(principal.roles),
+            account_id=principal.account_id,
+            contact_id=principal.contact_id,
+            scope_root_id=ctx.scope.root_id,
+        )
+
+    @strawberry.field(permission_classes=[IsAdmin], description="Every user account, by e-mail (admins).")
+    async def user_accounts(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[UserAccount]:
+        ctx = info.context
+
+        async def count() -> int:
+            async with ctx.db() as session:
+                return await service.count_accounts(session=session)
+
+        async def fetch(offset: int, limit: int):  # type: ignore[no-untyped-def]
+            async with ctx.db() as session:
+                return await service.list_accounts(session=session, offset=offset, limit=limit)
+
+        return await connection_from_query(
+            PageArgs(first, after, last, before), ctx.max_page_size, count, fetch, UserAccount.from_model
+        )

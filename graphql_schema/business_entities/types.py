@@ -1,0 +1,41 @@
+"""The brand type."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Self
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.business_entities.models import BusinessEntity as BusinessEntityModel
+from graphql_schema.business_entities.loaders import BusinessEntityByIdLoader
+from graphql_schema.node import register_node
+
+
+@strawberry.type(description="One of the five brands the back office runs.")
+class BusinessEntity(relay.Node):
+    id: relay.NodeID[str]
+    code: str
+    name: str
+
+    @classmethod
+    def from_model(cls, model: BusinessEntityModel) -> Self:
+        return cls(id=str(model.id), code=model.code, name=model.name)
+
+
+async def load_business_entity(info: Info, entity_id: uuid.UUID | None) -> BusinessEntity | None:
+    if entity_id is None:
+        return None
+    model = await info.context.loaders.get(BusinessEntityByIdLoader).load(entity_id)
+    return BusinessEntity.from_model(model) if model is not None else None
+
+
+async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[BusinessEntity | None]:
+    models = await info.context.loaders.get(BusinessEntityByIdLoader).load_many(ids)
+    return [BusinessEntity.from_model(m) if m is not None else None for m in models]
+
+
+register_node("BusinessEntity", _load_nodes)

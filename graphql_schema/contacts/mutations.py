@@ -1,0 +1,131 @@
+"""Contact mutations: `createContact` and `updateContact` (including re-parenting)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.contacts import service
+from app.contacts.service import KEEP, ContactChanges, ContactCreate
+from graphql_schema.contacts.types import Contact, ContactTypeEnum
+from graphql_schema.errors import (
+    CycleDetectedError,
+    InvalidParentError,
+    NotFoundError,
+    ValidationError,
+    run_mutation,
+)
+from graphql_schema.node import decode_id
+from graphql_schema.permissions import CanEditContacts
+
+
+@strawberry.input
+class CreateContactInput:
+    contact_type: ContactTypeEnum  # type: ignore[valid-type]
+    display_name: str | None = strawberry.field(
+        default=None, description="Required for organisations; derived from the names for persons."
+    )
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    contact_subtype: str | None = None
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="An organisation: the dealer, distributor or employer above."
+    )
+    commission_rate: Decimal | None = strawberry.field(default=None, description="Organisations only, 0 to 1.")
+    business_entity_id: relay.GlobalID | None = None
+
+
+@strawberry.input(description="Fields left out stay as they are; null clears a field.")
+class UpdateContactInput:
+    id: relay.GlobalID
+    display_name: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    contact_subtype: str | None = strawberry.UNSET
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Re-parent under this organisation; null makes it top-level."
+    )
+    commission_rate: Decimal | None = strawberry.UNSET
+    business_entity_id: relay.GlobalID | None = strawberry.UNSET
+
+
+@strawberry.type
+class ContactSuccess:
+    contact: Contact
+
+
+CreateContactResult = Annotated[
+    ContactSuccess | ValidationError | InvalidParentError, strawberry.union("CreateContactResult")
+]
+UpdateContactResult = Annotated[
+    ContactSuccess | ValidationError | InvalidParentError | CycleDetectedError | NotFoundError,
+    strawberry.union("UpdateContactResult"),
+]
+
+
+def _optional_id(value: relay.GlobalID | None, *, expected: str, field: str):  # type: ignore[no-untyped-def]
+    return decode_id(value, expected=expected, field=field) if value is not None else None
+
+
+def _keep_or(value, convert=lambda v: v):  # type: ignore[no-untyped-def]
+    return KEEP if value is strawberry.UNSET else convert(value)
+
+
+@strawberry.type
+class ContactMutations:
+    @strawberry.mutation(permission_classes=[CanEditContacts])
+    async def create_contact(self, info: Info, input: CreateContactInput) -> CreateContactResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            contact = await service.create(
+                session=session,
+                contact_in=ContactCreate(
+                    contact_type=input.contact_type,
+                    display_name=input.display_name,
+                    first_name=input.first_name,
+                    last_name=input.last_name,
+                    email=input.email,
+                    phone=input.phone,
+                    contact_subtype=input.contact_subtype,
+                    parent_id=_optional_id(input.parent_id, expected="Contact", field="parent_id"),
+                    commission_rate=input.commission_rate,
+                    business_entity_id=_optional_id(
+                        input.business_entity_id, expected="BusinessEntity", field="business_entity_id"
+                    ),
+                ),
+            )
+            return ContactSuccess(contact=Contact.from_model(contact, info.context.scope))
+
+        return await run_mutation(info, action)
+
+    @strawberry.mutation(permission_classes=[CanEditContacts])
+    async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            contact_id = decode_id(input.id, expected="Contact", field="id")
+            changes = ContactChanges(
+                display_name=_keep_or(input.display_name),
+                first_name=_keep_or(input.first_name),
+                last_name=_keep_or(input.last_name),
+                email=_keep_or(input.email),
+                phone=_keep_or(input.phone),
+                contact_subtype=_keep_or(input.contact_subtype),
+                parent_id=_keep_or(
+                    input.parent_id, lambda v: _optional_id(v, expected="Contact", field="parent_id")
+                ),
+                commission_rate=_keep_or(input.commission_rate),
+                business_entity_id=_keep_or(
+                    input.business_entity_id,
+                    lambda v: _optional_id(v, expected="BusinessEntity", field="business_entity_id"),
+                ),
+            )
+            contact = await service.update(session=session, contact_id=contact_id, changes=changes)
+            return ContactSuccess(contact=Contact.from_model(contact, info.context.scope))
+
+        return await run_mutation(info, action)

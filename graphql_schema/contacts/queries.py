@@ -1,0 +1,108 @@
+"""Contact queries: `contacts` (filter, order, paging) and `contact(id:)`."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.contacts import service
+from app.contacts.service import ContactFilter, ContactOrder, ContactOrderField
+from app.errors import ValidationFailed
+from graphql_schema.contacts.types import After, Before, Contact, ContactTypeEnum, First, Last, load_contact
+from graphql_schema.errors import bad_input
+from graphql_schema.node import decode_id, parse_uuid
+from graphql_schema.pagination import Connection, PageArgs, connection_from_query
+
+ContactOrderFieldEnum = strawberry.enum(ContactOrderField, name="ContactOrderField")
+
+
+@strawberry.enum
+class SortDirection(enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.input
+class ContactFilterInput:
+    contact_type: ContactTypeEnum | None = None  # type: ignore[valid-type]
+    subtype: str | None = strawberry.field(default=None, description="Exact subtype, case-insensitive.")
+    parent_id: relay.GlobalID | None = strawberry.field(default=None, description="Direct children of.")
+    top_level_only: bool = strawberry.field(default=False, description="Only contacts without a parent.")
+    search: str | None = strawberry.field(default=None, description="Part of the name or e-mail address.")
+
+
+@strawberry.input
+class ContactOrderBy:
+    field: ContactOrderFieldEnum = ContactOrderField.DISPLAY_NAME  # type: ignore[valid-type]
+    direction: SortDirection = SortDirection.ASC
+
+
+def _to_filter(filter_in: ContactFilterInput | None) -> ContactFilter:
+    if filter_in is None:
+        return ContactFilter()
+    parent_id = None
+    if filter_in.parent_id is not None:
+        try:
+            parent_id = decode_id(filter_in.parent_id, expected="Contact", field="parentId")
+        except ValidationFailed as exc:
+            raise bad_input(f"filter.parentId: {exc.message}") from None
+    return ContactFilter(
+        contact_type=filter_in.contact_type,
+        subtype=filter_in.subtype,
+        parent_id=parent_id,
+        top_level_only=filter_in.top_level_only,
+        search=filter_in.search,
+    )
+
+
+@strawberry.type
+class ContactQueries:
+    @strawberry.field(description="Contacts the viewer may see, filtered and ordered.")
+    async def contacts(
+        self,
+        info: Info,
+        filter: ContactFilterInput | None = None,
+        order_by: ContactOrderBy | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Contact]:
+        ctx = info.context
+        filter_in = _to_filter(filter)
+        order = ContactOrder(
+            field=order_by.field if order_by else ContactOrderField.DISPLAY_NAME,
+            descending=bool(order_by and order_by.direction is SortDirection.DESC),
+        )
+        restrict_to = ctx.scope.visible_contact_ids
+
+        async def count() -> int:
+            async with ctx.db() as session:
+                return await service.count(session=session, filter_in=filter_in, restrict_to=restrict_to)
+
+        async def fetch(offset: int, limit: int):  # type: ignore[no-untyped-def]
+            async with ctx.db() as session:
+                return await service.search(
+                    session=session,
+                    filter_in=filter_in,
+                    order=order,
+                    restrict_to=restrict_to,
+                    offset=offset,
+                    limit=limit,
+                )
+
+        return await connection_from_query(
+            PageArgs(first, after, last, before),
+            ctx.max_page_size,
+            count,
+            fetch,
+            lambda model: Contact.from_model(model, ctx.scope),
+        )
+
+    @strawberry.field(description="One contact, or null when it does not exist for the viewer.")
+    async def contact(self, info: Info, id: relay.GlobalID) -> Contact | None:
+        contact_id = parse_uuid(id.node_id) if id.type_name == "Contact" else None
+        return await load_contact(info, contact_id)

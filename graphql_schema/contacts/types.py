@@ -1,0 +1,171 @@
+"""The Contact type and its hierarchy fields."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.contacts.models import Contact as ContactModel
+from app.contacts.models import ContactType
+from app.contacts.service import HierarchyEntry
+from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
+from graphql_schema.contacts.loaders import (
+    AncestorsByContactIdLoader,
+    ChildrenByParentIdLoader,
+    ContactByIdLoader,
+    DescendantsByContactIdLoader,
+)
+from graphql_schema.errors import bad_input
+from graphql_schema.node import register_node
+from graphql_schema.pagination import Connection, PageArgs, connection_from_list
+
+if TYPE_CHECKING:
+    from app.access.scope import Scope
+
+ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
+
+First = Annotated[int | None, strawberry.argument(description="Page size from the start (at most 100).")]
+After = Annotated[str | None, strawberry.argument(description="Cursor to start after.")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end (at most 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Cursor to end before.")]
+
+
+@strawberry.type(
+    description=(
+        "A person or an organisation. Organisations form the channel hierarchy through `parent`. "
+        "A partner sees the ancestors of its own contact by name only: their details are null."
+    )
+)
+class Contact(relay.Node):
+    id: relay.NodeID[str]
+    contact_type: ContactTypeEnum  # type: ignore[valid-type]
+    contact_subtype: str | None = strawberry.field(description="Free-form: Partner, Dealer, Customer, …")
+    display_name: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    commission_rate: Decimal | None = strawberry.field(description="A fraction: 0.05 is 5 %.")
+    created_at: datetime
+    updated_at: datetime
+
+    uuid: strawberry.Private[uuid.UUID]
+    parent_id: strawberry.Private[uuid.UUID | None]
+    business_entity_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, model: ContactModel, scope: Scope) -> Self:
+        full = scope.sees_in_full(model.id)
+        return cls(
+            id=str(model.id),
+            uuid=model.id,
+            contact_type=model.contact_type,
+            contact_subtype=model.contact_subtype,
+            display_name=model.display_name,
+            first_name=model.first_name if full else None,
+            last_name=model.last_name if full else None,
+            email=model.email if full else None,
+            phone=model.phone if full else None,
+            commission_rate=model.commission_rate if full else None,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            parent_id=model.parent_organization_id,
+            business_entity_id=model.business_entity_id if full else None,
+        )
+
+    @strawberry.field(description="The organisation directly above this contact.")
+    async def parent(self, info: Info) -> Contact | None:
+        return await load_contact(info, self.parent_id)
+
+    @strawberry.field(description="The chain above this contact, nearest first (level 1 = parent).")
+    async def ancestors(self, info: Info) -> list[ContactAtLevel]:
+        entries = await info.context.loaders.get(AncestorsByContactIdLoader).load(self.uuid)
+        return [ContactAtLevel.from_entry(entry, info.context.scope) for entry in entries]
+
+    @strawberry.field(description="Number of levels above this contact (0 at the top).")
+    async def depth(self, info: Info) -> int:
+        if self.parent_id is None:
+            return 0
+        # Everything above a visible contact is visible to its viewer, so this is the true depth.
+        return len(await info.context.loaders.get(AncestorsByContactIdLoader).load(self.uuid))
+
+    @strawberry.field(description="Contacts directly below: organisations and persons, by name.")
+    async def children(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Contact]:
+        rows = await info.context.loaders.get(ChildrenByParentIdLoader).load(self.uuid)
+        return _page_of_contacts(info, rows, PageArgs(first, after, last, before))
+
+    @strawberry.field(description="The persons that belong to this organisation, by name.")
+    async def members(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Contact]:
+        rows = await info.context.loaders.get(ChildrenByParentIdLoader).load(self.uuid)
+        persons = [row for row in rows if row.contact_type is ContactType.PERSON]
+        return _page_of_contacts(info, persons, PageArgs(first, after, last, before))
+
+    @strawberry.field(
+        description="Everything below this contact, by level then name; `maxDepth` limits the levels."
+    )
+    async def descendants(
+        self,
+        info: Info,
+        max_depth: int | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ContactAtLevel]:
+        if max_depth is not None and max_depth < 1:
+            raise bad_input("`maxDepth` must be at least 1.")
+        entries = await info.context.loaders.get(DescendantsByContactIdLoader).load((self.uuid, max_depth))
+        scope = info.context.scope
+        return connection_from_list(
+            entries,
+            PageArgs(first, after, last, before),
+            info.context.max_page_size,
+            lambda entry: ContactAtLevel.from_entry(entry, scope),
+        )
+
+    @strawberry.field
+    async def business_entity(self, info: Info) -> BusinessEntity | None:
+        return await load_business_entity(info, self.business_entity_id)
+
+
+@strawberry.type(description="A contact at a distance from another one in the hierarchy.")
+class ContactAtLevel:
+    level: int = strawberry.field(description="1 = directly above or below, 2 = one further, …")
+    contact: Contact
+
+    @classmethod
+    def from_entry(cls, entry: HierarchyEntry, scope: Scope) -> Self:
+        return cls(level=entry.level, contact=Contact.from_model(entry.contact, scope))
+
+
+def _page_of_contacts(info: Info, rows: Sequence[ContactModel], page: PageArgs) -> Connection[Contact]:
+    scope = info.context.scope
+    return connection_from_list(rows, page, info.context.max_page_size, lambda m: Contact.from_model(m, scope))
+
+
+async def load_contact(info: Info, contact_id: uuid.UUID | None) -> Contact | None:
+    """A contact through the loader: None when it does not exist or is outside the scope."""
+    if contact_id is None:
+        return None
+    model = await info.context.loaders.get(ContactByIdLoader).load(contact_id)
+    return Contact.from_model(model, info.context.scope) if model is not None else None
+
+
+async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Contact | None]:
+    models = await info.context.loaders.get(ContactByIdLoader).load_many(ids)
+    scope = info.context.scope
+    return [Contact.from_model(m, scope) if m is not None else None for m in models]
+
+
+register_node("Contact", _load_nodes)

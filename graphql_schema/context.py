@@ -1,0 +1,99 @@
+"""The per-request context: viewer, scope, the read session and the dataloaders.
+
+Reads share one session per request. Sibling resolvers and loader batches run concurrently and
+an AsyncSession must not be used concurrently, so every use goes through `db()`, which holds a
+lock: batches queue, each is one statement. A mutation gets a session (and transaction) of its
+own through `transaction()`; afterwards the loaders and the read session's identity map are
+cleared so that what the mutation returns is read fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.access.scope import Scope
+from app.accounts.models import STAFF_ROLES, Role
+from app.accounts.service import Principal
+
+L = TypeVar("L", bound=DataLoader)
+
+
+class Loaders:
+    """Dataloaders of one request, created on first use (never shared between requests)."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._loaders: dict[type[DataLoader], DataLoader] = {}
+
+    def get(self, loader_class: Callable[[Context], L]) -> L:
+        loader = self._loaders.get(loader_class)  # type: ignore[call-overload]
+        if loader is None:
+            loader = self._loaders[loader_class] = loader_class(self._context)  # type: ignore[index]
+        return loader  # type: ignore[return-value]
+
+    def clear(self) -> None:
+        self._loaders.clear()
+
+
+class Context:
+    def __init__(
+        self,
+        *,
+        request: Request,
+        response: Response | None,
+        request_id: str,
+        sessions: async_sessionmaker[AsyncSession],
+        session: AsyncSession,
+        principal: Principal | None,
+        scope: Scope,
+        max_page_size: int,
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.request_id = request_id
+        self.sessions = sessions
+        self.principal = principal
+        self.scope = scope
+        self.max_page_size = max_page_size
+        self.loaders = Loaders(self)
+        self._session = session
+        self._lock = asyncio.Lock()
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.principal.roles if self.principal else frozenset()
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def account_id(self) -> uuid.UUID | None:
+        return self.principal.account_id if self.principal else None
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            yield self._session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for one mutation: committed when the block succeeds, rolled back
+        when it raises."""
+        async with self.sessions() as session, session.begin():
+            yield session
+        self.loaders.clear()
+        async with self._lock:
+            self._session.expunge_all()

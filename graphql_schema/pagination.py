@@ -1,0 +1,126 @@
+"""Relay connections with `first/after`, `last/before`, `pageInfo` and `totalCount`.
+
+Cursors are opaque offsets into the ordered result. `first` and `last` are capped (100 by
+default, CHARGECARS_MAX_PAGE_SIZE); asking for more is an error, not a silent cut. With neither,
+a page holds DEFAULT_PAGE_SIZE items.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar
+
+import strawberry
+
+from graphql_schema.errors import bad_input
+
+DEFAULT_PAGE_SIZE: Final = 20
+_CURSOR_PREFIX: Final = "offset:"
+
+NodeT = TypeVar("NodeT")
+ItemT = TypeVar("ItemT")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="All items that match, across every page.")
+
+    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str, argument: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not raw.startswith(_CURSOR_PREFIX):
+            raise ValueError(raw)
+        offset = int(raw.removeprefix(_CURSOR_PREFIX))
+        if offset < 0:
+            raise ValueError(raw)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise bad_input(f"`{argument}` is not a valid cursor.") from None
+    return offset
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def window(self, total: int, max_size: int) -> tuple[int, int]:
+        """The [start, end) slice of `total` ordered items that this page covers."""
+        for name, size in (("first", self.first), ("last", self.last)):
+            if size is not None and not 0 <= size <= max_size:
+                raise bad_input(f"`{name}` must be between 0 and {max_size}; it was {size}.")
+        start = decode_cursor(self.after, "after") + 1 if self.after is not None else 0
+        end = decode_cursor(self.before, "before") if self.before is not None else total
+        start, end = min(start, total), min(end, total)
+        end = max(end, start)
+        first = self.first if self.first is not None or self.last is not None else DEFAULT_PAGE_SIZE
+        if first is not None:
+            end = min(end, start + first)
+        if self.last is not None:
+            start = max(start, end - self.last)
+        return start, end
+
+
+def _build(items: Sequence[NodeT], start: int, end: int, total: int) -> Connection[NodeT]:
+    edges = [Edge(cursor=encode_cursor(start + i), node=item) for i, item in enumerate(items)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=end < total,
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+
+
+def connection_from_list(
+    items: Sequence[ItemT], page: PageArgs, max_size: int, convert: Callable[[ItemT], NodeT]
+) -> Connection[NodeT]:
+    """A page of a list that a loader already holds in full (nested relations)."""
+    start, end = page.window(len(items), max_size)
+    return _build([convert(item) for item in items[start:end]], start, end, len(items))
+
+
+async def connection_from_query(
+    page: PageArgs,
+    max_size: int,
+    count: Callable[[], Awaitable[int]],
+    fetch: Callable[[int, int], Awaitable[Sequence[ItemT]]],
+    convert: Callable[[ItemT], NodeT],
+) -> Connection[NodeT]:
+    """A page fetched with OFFSET/LIMIT after counting (root lists)."""
+    total = await count()
+    start, end = page.window(total, max_size)
+    items = await fetch(start, end - start) if end > start else []
+    return _build([convert(item) for item in items], start, end, total)

@@ -1,0 +1,29 @@
+"""Role checks for fields. A refusal is a GraphQL error with code FORBIDDEN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+
+from app.accounts.models import Role
+from graphql_schema.errors import RequestErrorCode
+
+
+class _HasRole(BasePermission):
+    roles: frozenset[Role] = frozenset()
+    message = "You do not have permission to do this."
+    error_extensions = {"code": RequestErrorCode.FORBIDDEN.value}
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return info.context.has_role(*self.roles)
+
+
+class IsAdmin(_HasRole):
+    roles = frozenset({Role.ADMIN})
+
+
+class CanEditContacts(_HasRole):
+    """Contacts are written by staff for now (admin, staff)."""
+
+    roles = frozenset({Role.ADMIN, Role.STAFF})
