@@ -24,7 +24,7 @@ from app.access.scope import NOTHING, compute_scope
 from app.accounts.service import authenticate
 from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
-from graphql_schema.context import Context
+from graphql_schema.context import Context, ReadSession
 from graphql_schema.errors import RequestErrorCode
 from graphql_schema.schema import schema
 
@@ -64,7 +64,9 @@ class GraphQLApp(GraphQL):
             await super().__call__(scope, receive, send)
             return
         request_id = uuid.uuid4().hex
-        async with self.app_state.sessions() as session:
+        session = self.app_state.sessions()
+        reads = ReadSession(session)
+        try:
             header = _bearer(scope)
             principal = None
             if header is not None:
@@ -99,11 +101,13 @@ class GraphQLApp(GraphQL):
             await session.commit()
             scope.setdefault("state", {})[_STATE_KEY] = {
                 "request_id": request_id,
-                "session": session,
+                "reads": reads,
                 "principal": principal,
                 "scope": viewer_scope,
             }
             await super().__call__(scope, receive, send)
+        finally:
+            await reads.close()
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         values = request.scope["state"][_STATE_KEY]
@@ -114,7 +118,7 @@ class GraphQLApp(GraphQL):
             response=response,
             request_id=values["request_id"],
             sessions=self.app_state.sessions,
-            session=values["session"],
+            reads=values["reads"],
             principal=values["principal"],
             scope=values["scope"],
             max_page_size=self.app_state.settings.max_page_size,

@@ -140,7 +140,7 @@ def cmd_create_token(args: argparse.Namespace, settings: Settings) -> None:
     from app.errors import DomainError
 
     roles = [Role(r) for r in args.role]
-    email = args.email or f"cli-{roles[0].value}-{uuid.uuid4().hex[:8]}@chargecars.local"
+    email = args.email or f"cli-{roles[0].value}-{uuid.uuid4().hex[:8]}@cli.chargecars.nl"
     expires_at = datetime.now(UTC) + timedelta(days=args.days) if args.days else None
 
     async def work(session):  # type: ignore[no-untyped-def]

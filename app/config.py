@@ -24,7 +24,6 @@ class Settings:
     port: int
     log_level: str
     max_page_size: int
-    token_ttl_days: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,7 +35,6 @@ class Settings:
             port=_int("CHARGECARS_PORT", 8000),
             log_level=os.environ.get("CHARGECARS_LOG_LEVEL", "info"),
             max_page_size=_int("CHARGECARS_MAX_PAGE_SIZE", 100),
-            token_ttl_days=_int("CHARGECARS_TOKEN_TTL_DAYS", 90),
         )
 
 

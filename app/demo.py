@@ -22,6 +22,7 @@ DEMO_TOKEN_LABEL: Final = "demo (make run)"
 
 @dataclass(frozen=True, slots=True)
 class DemoAccount:
+    key: str
     kind: str
     email: str
     roles: tuple[Role, ...]
@@ -29,10 +30,10 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS: Final = (
-    DemoAccount("admin (staff)", "admin@demo.chargecars.nl", (Role.ADMIN,), None),
-    DemoAccount("partner, top of the chain", "mark.visser@voltara.demo", (Role.PARTNER,), "Mark Visser"),
-    DemoAccount("dealer, low in the chain", "sanne.bakker@snellader-haren.demo", (Role.PARTNER,), "Sanne Bakker"),
-    DemoAccount("end customer", "eva.devries@example.demo", (Role.CUSTOMER,), "Eva de Vries"),
+    DemoAccount("admin", "admin (staff)", "admin@demo.chargecars.nl", (Role.ADMIN,), None),
+    DemoAccount("partner", "partner, top of the chain", "mark.visser@voltara.demo", (Role.PARTNER,), "Mark Visser"),
+    DemoAccount("dealer", "dealer, low in the chain", "sanne.bakker@snellader-haren.demo", (Role.PARTNER,), "Sanne Bakker"),
+    DemoAccount("customer", "end customer", "eva.devries@example.demo", (Role.CUSTOMER,), "Eva de Vries"),
 )
 
 # (name, subtype, commission rate) from the Master Distributor down to the Sales Agent; the end

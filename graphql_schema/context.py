@@ -2,7 +2,7 @@
 
 Reads share one session per request. Sibling resolvers and loader batches run concurrently and
 an AsyncSession must not be used concurrently, so every use goes through `db()`, which holds a
-lock: batches queue, each is one statement. A mutation gets a session (and transaction) of its
+lock: batches queue, each is one statement or one batch. A mutation gets a session (and transaction) of its
 own through `transaction()`; afterwards the loaders and the read session's identity map are
 cleared so that what the mutation returns is read fresh.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
 from aiodataloader import DataLoader
@@ -25,6 +25,40 @@ from app.accounts.models import STAFF_ROLES, Role
 from app.accounts.service import Principal
 
 L = TypeVar("L", bound=DataLoader)
+
+
+class RequestClosed(RuntimeError):
+    """A resolver touched the database after its request had been answered."""
+
+
+class ReadSession:
+    """The request's read session behind a lock.
+
+    When a field fails and null bubbles up, graphql-core answers while sibling resolvers may
+    still be running; closing the session under the same lock waits for the statement in
+    flight, and any later use raises instead of reopening a connection.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    @asynccontextmanager
+    async def use(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            if self._closed:
+                raise RequestClosed("the request has already been answered")
+            yield self._session
+
+    def forget(self) -> None:
+        """Drop what the session holds (after a mutation committed elsewhere); no I/O."""
+        self._session.expunge_all()
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._closed = True
+            await self._session.close()
 
 
 class Loaders:
@@ -52,7 +86,7 @@ class Context:
         response: Response | None,
         request_id: str,
         sessions: async_sessionmaker[AsyncSession],
-        session: AsyncSession,
+        reads: ReadSession,
         principal: Principal | None,
         scope: Scope,
         max_page_size: int,
@@ -65,8 +99,7 @@ class Context:
         self.scope = scope
         self.max_page_size = max_page_size
         self.loaders = Loaders(self)
-        self._session = session
-        self._lock = asyncio.Lock()
+        self._reads = reads
 
     @property
     def roles(self) -> frozenset[str]:
@@ -83,10 +116,9 @@ class Context:
     def account_id(self) -> uuid.UUID | None:
         return self.principal.account_id if self.principal else None
 
-    @asynccontextmanager
-    async def db(self) -> AsyncIterator[AsyncSession]:
-        async with self._lock:
-            yield self._session
+    def db(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """The read session, for one statement or one batch at a time."""
+        return self._reads.use()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -95,5 +127,4 @@ class Context:
         async with self.sessions() as session, session.begin():
             yield session
         self.loaders.clear()
-        async with self._lock:
-            self._session.expunge_all()
+        self._reads.forget()

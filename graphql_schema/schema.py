@@ -95,5 +95,5 @@ class ChargeCarsSchema(strawberry.Schema):
 schema = ChargeCarsSchema(
     query=Query,
     mutation=Mutation,
-    extensions=[RequireViewer, MaskErrors(should_mask_error=_is_unexpected)],
+    extensions=[RequireViewer, lambda: MaskErrors(should_mask_error=_is_unexpected)],
 )

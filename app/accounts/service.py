@@ -93,7 +93,8 @@ async def tokens_of_many(
 
 async def create_account(*, session: AsyncSession, account_in: AccountCreate) -> UserAccount:
     try:
-        email = validate_email(account_in.email.strip(), check_deliverability=False).normalized
+        # An account e-mail identifies a login: unique regardless of case.
+        email = validate_email(account_in.email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValidationFailed(f"Not a valid e-mail address: {exc}", field="email") from None
     display_name = account_in.display_name.strip()
@@ -128,6 +129,8 @@ async def issue_token(
 ) -> tuple[ApiToken, str]:
     """Return the stored token and the plain token, which is not kept anywhere."""
     now = now or datetime.now(UTC)
+    if expires_at is not None and expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)  # a time without a zone is taken as UTC
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("The expiry must lie in the future.", field="expires_at")
     if label is not None and len(label.strip()) > 100:

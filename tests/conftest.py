@@ -1,0 +1,189 @@
+"""Test fixtures: a real PostgreSQL database, migrated once, emptied after every test.
+
+The server is the embedded one in `.pgdata-test` (CHARGECARS_TEST_DATA_DIR), or the server of
+DATABASE_URL when that is set; the tests use a database of their own on it
+(`<name>_test`), never the `make run` one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app import migrate
+from app.accounts import service as accounts
+from app.accounts.models import Role
+from app.asgi import create_app
+from app.config import Settings
+from app.db import Base, create_engine, session_factory
+from app.dbserver import drop_database, ensure_database, start_embedded, to_asyncpg_url
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_TABLES = frozenset({"business_entity"})  # seeded by migrations, never emptied
+
+
+def server_url() -> URL:
+    if os.environ.get("DATABASE_URL"):
+        return to_asyncpg_url(os.environ["DATABASE_URL"])
+    data_dir = Path(os.environ.get("CHARGECARS_TEST_DATA_DIR", ROOT / ".pgdata-test"))
+    return start_embedded(data_dir)
+
+
+def scratch_database(name: str) -> URL:
+    base = server_url()
+    return base.set(database=f"{base.database or 'chargecars'}_{name}")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> URL:
+    url = scratch_database("test")
+    asyncio.run(drop_database(url))
+    asyncio.run(ensure_database(url))
+    migrate.upgrade(url, configure_logging=False)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: URL) -> Settings:
+    return Settings(
+        database_url=database_url.render_as_string(hide_password=False),
+        data_dir=ROOT / ".pgdata-test",
+        database_name=database_url.database or "",
+        host="127.0.0.1",
+        port=8000,
+        log_level="warning",
+        max_page_size=100,
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: URL) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=20, max_overflow=80)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture(autouse=True)
+async def _empty_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test starts from the migrated database with only its reference data."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def client(engine: AsyncEngine, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(engine=engine, settings=settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
+        yield session
+
+
+# --- GraphQL helpers --------------------------------------------------------------------------
+
+
+async def post(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+
+async def gql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+) -> dict[str, Any]:
+    """Run an operation that must succeed: any top-level error fails the test."""
+    response = await post(client, query, variables, token=token)
+    body = response.json()
+    assert response.status_code == 200, body
+    assert not body.get("errors"), body["errors"]
+    return body["data"]
+
+
+async def gql_errors(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+) -> list[dict[str, Any]]:
+    """Run an operation that must fail with top-level errors; return them."""
+    body = (await post(client, query, variables, token=token)).json()
+    assert body.get("errors"), body
+    return body["errors"]
+
+
+async def issue_token(
+    sessions: async_sessionmaker[AsyncSession], *roles: Role, contact_id: Any = None, email: str | None = None
+) -> str:
+    async with sessions() as session, session.begin():
+        account = await accounts.create_account(
+            session=session,
+            account_in=accounts.AccountCreate(
+                email=email or f"{roles[0].value}-{os.urandom(4).hex()}@test.example",
+                display_name="Test account",
+                roles=roles,
+                contact_id=contact_id,
+            ),
+        )
+        _, raw = await accounts.issue_token(session=session, account_id=account.id, label="test", expires_at=None)
+    return raw
+
+
+@pytest.fixture
+async def admin_token(sessions: async_sessionmaker[AsyncSession]) -> str:
+    return await issue_token(sessions, Role.ADMIN)
+
+
+# --- statement counting -----------------------------------------------------------------------
+
+
+@dataclass
+class StatementCounter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(engine: AsyncEngine):  # type: ignore[no-untyped-def]
+    """`with count_statements() as counter:` counts every SQL statement sent to the server."""
+
+    @contextmanager
+    def counting() -> Iterator[StatementCounter]:
+        counter = StatementCounter()
+
+        def listener(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            counter.statements.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", listener)
+        try:
+            yield counter
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", listener)
+
+    return counting

@@ -1,0 +1,97 @@
+"""Building contacts and demo data for tests, through the services (commits its own work)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import demo
+from app.contacts import service as contacts
+from app.contacts.models import Contact, ContactType
+from app.contacts.service import ContactCreate
+
+
+async def make_contact(
+    sessions: async_sessionmaker[AsyncSession],
+    name: str,
+    *,
+    person: bool = False,
+    parent_id: uuid.UUID | None = None,
+    rate: Decimal | None = None,
+    subtype: str | None = None,
+) -> Contact:
+    async with sessions() as session, session.begin():
+        return await contacts.create(
+            session=session,
+            contact_in=ContactCreate(
+                contact_type=ContactType.PERSON if person else ContactType.ORGANIZATION,
+                display_name=name,
+                parent_id=parent_id,
+                commission_rate=rate,
+                contact_subtype=subtype,
+                email=f"{uuid.uuid4().hex[:10]}@test.example",
+            ),
+        )
+
+
+async def make_tree(
+    sessions: async_sessionmaker[AsyncSession], *, roots: int, fanout: int, depth: int, persons_per_org: int = 1
+) -> list[Contact]:
+    """`roots` top-level organisations, each with `fanout` child organisations per level down to
+    `depth` levels, and persons in every organisation; inserted in one transaction."""
+    created: list[Contact] = []
+    async with sessions() as session, session.begin():
+        level = []
+        for r in range(roots):
+            level.append(
+                await contacts.create(
+                    session=session,
+                    contact_in=ContactCreate(contact_type=ContactType.ORGANIZATION, display_name=f"Root {r:03d}"),
+                )
+            )
+        created += level
+        for d in range(1, depth + 1):
+            next_level = []
+            for parent in level:
+                for p in range(persons_per_org):
+                    created.append(
+                        await contacts.create(
+                            session=session,
+                            contact_in=ContactCreate(
+                                contact_type=ContactType.PERSON,
+                                first_name="Person",
+                                last_name=f"{parent.display_name}/{p}",
+                                parent_id=parent.id,
+                            ),
+                        )
+                    )
+                if d == depth:
+                    continue
+                for f in range(fanout):
+                    next_level.append(
+                        await contacts.create(
+                            session=session,
+                            contact_in=ContactCreate(
+                                contact_type=ContactType.ORGANIZATION,
+                                display_name=f"{parent.display_name}.{f}",
+                                parent_id=parent.id,
+                            ),
+                        )
+                    )
+            created += next_level
+            level = next_level
+    return created
+
+
+async def load_demo(sessions: async_sessionmaker[AsyncSession]) -> tuple[dict[str, Contact], dict[str, str]]:
+    """The demo data: contacts by display name, and a token per demo account kind."""
+    async with sessions() as session, session.begin():
+        await demo.seed(session=session)
+        issued = await demo.issue_demo_tokens(session=session)
+    async with sessions() as session:
+        by_name = {c.display_name: c for c in await session.scalars(select(Contact))}
+    tokens = {account.key: token for account, token in issued}
+    return by_name, tokens

@@ -1,0 +1,58 @@
+"""The `chargecars` command against the test database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from app import cli
+from app.config import get_settings
+from tests.conftest import gql
+from tests.factories import make_contact
+
+
+@pytest.fixture
+def cli_env(monkeypatch, settings, tmp_path):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+async def test_create_token_for_a_partner(cli_env, client, sessions, capsys) -> None:
+    org = await make_contact(sessions, "Eneco")
+    await asyncio.to_thread(cli.main, ["create-token", "--role", "partner", "--contact", str(org.id)])
+    token = capsys.readouterr().out.strip()
+    data = await gql(client, "{ viewer { roles scopeRoot { displayName } } }", token=token)
+    assert data["viewer"] == {"roles": ["PARTNER"], "scopeRoot": {"displayName": "Eneco"}}
+
+
+async def test_create_token_reuses_an_account_by_email(cli_env, session, capsys) -> None:
+    for _ in range(2):
+        await asyncio.to_thread(cli.main, ["create-token", "--role", "admin", "--email", "ops@chargecars.nl"])
+    tokens = capsys.readouterr().out.split()
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
+    counts = (await session.execute(text("SELECT (SELECT count(*) FROM user_account), (SELECT count(*) FROM api_token)"))).one()
+    assert tuple(counts) == (1, 2)
+
+
+async def test_create_token_refuses_a_partner_without_contact(cli_env, session) -> None:
+    with pytest.raises(SystemExit, match="contact"):
+        await asyncio.to_thread(cli.main, ["create-token", "--role", "partner"])
+    assert (await session.execute(text("SELECT count(*) FROM user_account"))).scalar_one() == 0
+
+
+async def test_seed_demo_only_into_an_empty_database(cli_env, session, capsys) -> None:
+    await asyncio.to_thread(cli.main, ["seed-demo"])
+    await asyncio.to_thread(cli.main, ["seed-demo"])
+    out = capsys.readouterr().out
+    assert "Loaded the demo data." in out and "nothing loaded" in out
+    assert (await session.execute(text("SELECT count(*) FROM user_account"))).scalar_one() == 4
+
+
+def test_export_schema(cli_env) -> None:
+    target = cli_env / "schema.graphql"
+    cli.main(["export-schema", "--output", str(target)])
+    assert "type Query" in target.read_text()

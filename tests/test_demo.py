@@ -1,0 +1,32 @@
+"""The demo data behind `make run`."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from app import demo
+from tests.conftest import gql, post
+from tests.factories import load_demo
+
+
+async def test_demo_data_and_tokens(client, sessions, session) -> None:
+    async with sessions() as s:
+        assert await demo.is_empty(session=s)
+    contacts, tokens = await load_demo(sessions)
+    async with sessions() as s:
+        assert not await demo.is_empty(session=s)
+    for partner in ("Groendus", "Essent", "Eneco", "50five", "Alva"):
+        assert contacts[partner].contact_subtype == "Partner"
+    dealers = (await session.execute(text(
+        "SELECT count(*) FROM contact WHERE contact_subtype = 'Dealer' AND contact_type = 'organization'"))).scalar_one()
+    assert dealers >= 10
+    assert set(tokens) == {"admin", "partner", "dealer", "customer"}
+    for key, token in tokens.items():
+        data = await gql(client, "{ viewer { roles } }", token=token)
+        assert data["viewer"]["roles"] == [{"admin": "ADMIN", "customer": "CUSTOMER"}.get(key, "PARTNER")]
+
+    # a new `make run` issues new tokens and revokes the previous demo tokens
+    async with sessions() as s, s.begin():
+        fresh = await demo.issue_demo_tokens(session=s)
+    assert (await post(client, "{ viewer { roles } }", token=tokens["admin"])).status_code == 401
+    assert (await post(client, "{ viewer { roles } }", token=fresh[0][1])).status_code == 200
