@@ -44,44 +44,26 @@ async def make_tree(
     `depth` levels, and persons in every organisation; inserted in one transaction."""
     created: list[Contact] = []
     async with sessions() as session, session.begin():
-        level = []
-        for r in range(roots):
-            level.append(
-                await contacts.create(
-                    session=session,
-                    contact_in=ContactCreate(contact_type=ContactType.ORGANIZATION, display_name=f"Root {r:03d}"),
-                )
+
+        async def add(contact_type: ContactType, name: str, parent: Contact | None) -> Contact:
+            contact = await contacts.create(
+                session=session,
+                contact_in=ContactCreate(
+                    contact_type=contact_type, display_name=name, parent_id=parent.id if parent else None
+                ),
             )
-        created += level
+            created.append(contact)
+            return contact
+
+        level = [await add(ContactType.ORGANIZATION, f"Root {r:03d}", None) for r in range(roots)]
         for d in range(1, depth + 1):
             next_level = []
             for parent in level:
                 for p in range(persons_per_org):
-                    created.append(
-                        await contacts.create(
-                            session=session,
-                            contact_in=ContactCreate(
-                                contact_type=ContactType.PERSON,
-                                first_name="Person",
-                                last_name=f"{parent.display_name}/{p}",
-                                parent_id=parent.id,
-                            ),
-                        )
-                    )
-                if d == depth:
-                    continue
-                for f in range(fanout):
-                    next_level.append(
-                        await contacts.create(
-                            session=session,
-                            contact_in=ContactCreate(
-                                contact_type=ContactType.ORGANIZATION,
-                                display_name=f"{parent.display_name}.{f}",
-                                parent_id=parent.id,
-                            ),
-                        )
-                    )
-            created += next_level
+                    await add(ContactType.PERSON, f"Person {parent.display_name}/{p}", parent)
+                if d < depth:
+                    for f in range(fanout):
+                        next_level.append(await add(ContactType.ORGANIZATION, f"{parent.display_name}.{f}", parent))
             level = next_level
     return created
 
