@@ -13,9 +13,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
+from app.audit.service import Actor
 from app.config import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+CLI_ACTOR = Actor(account_id=None, system="cli")
 
 
 def _database(settings: Settings) -> URL:
@@ -148,12 +150,14 @@ def cmd_create_token(args: argparse.Namespace, settings: Settings) -> None:
         if account is None:
             account = await service.create_account(
                 session=session,
+                actor=CLI_ACTOR,
                 account_in=service.AccountCreate(
                     email=email, display_name=args.name or email, roles=roles, contact_id=args.contact
                 ),
             )
         _, raw = await service.issue_token(
-            session=session, account_id=account.id, label=args.label, expires_at=expires_at
+            session=session,
+            actor=CLI_ACTOR, account_id=account.id, label=args.label, expires_at=expires_at
         )
         return account, raw
 

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, UserAccount
+from app.audit.service import Actor
 from app.business_entities.models import BusinessEntity
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
 
 DEMO_TOKEN_LABEL: Final = "demo (make run)"
+DEMO_ACTOR: Final = Actor(account_id=None, system="demo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ async def seed(*, session: AsyncSession) -> None:
     async def org(name: str, subtype: str, rate: Decimal | None, parent: Contact | None, brand: str = "CC") -> Contact:
         return await contacts.create(
             session=session,
+            actor=DEMO_ACTOR,
             contact_in=ContactCreate(
                 contact_type=ContactType.ORGANIZATION,
                 display_name=name,
@@ -92,6 +95,7 @@ async def seed(*, session: AsyncSession) -> None:
     async def person(first: str, last: str, subtype: str, parent: Contact, email: str | None = None) -> Contact:
         return await contacts.create(
             session=session,
+            actor=DEMO_ACTOR,
             contact_in=ContactCreate(
                 contact_type=ContactType.PERSON,
                 first_name=first,
@@ -128,6 +132,7 @@ async def seed(*, session: AsyncSession) -> None:
     for demo in DEMO_ACCOUNTS:
         await accounts.create_account(
             session=session,
+            actor=DEMO_ACTOR,
             account_in=accounts.AccountCreate(
                 email=demo.email,
                 display_name=demo.contact_name or "ChargeCars Admin",
@@ -146,7 +151,7 @@ async def issue_demo_tokens(*, session: AsyncSession) -> list[tuple[DemoAccount,
             continue
         await accounts.revoke_labelled(session=session, account_id=account.id, label=DEMO_TOKEN_LABEL)
         _, raw = await accounts.issue_token(
-            session=session, account_id=account.id, label=DEMO_TOKEN_LABEL, expires_at=None
+            session=session, account_id=account.id, label=DEMO_TOKEN_LABEL, expires_at=None, actor=DEMO_ACTOR
         )
         issued.append((demo, raw))
     return issued

@@ -1,8 +1,27 @@
 """Every model, imported once so that `Base.metadata` is complete (Alembic, tests)."""
 
 from app.accounts.models import ApiToken, UserAccount
+from app.audit.models import AuditLog
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact
 from app.db import Base
+from app.numbering.models import NumberSequence
+from app.orders.models import Order, OrderChannel, OrderHold
+from app.status.models import EntityCurrentStatus, StatusTransition, StatusWorkflow, StatusWorkflowStep
 
-__all__ = ["ApiToken", "Base", "BusinessEntity", "Contact", "UserAccount"]
+__all__ = [
+    "ApiToken",
+    "AuditLog",
+    "Base",
+    "BusinessEntity",
+    "Contact",
+    "EntityCurrentStatus",
+    "NumberSequence",
+    "Order",
+    "OrderChannel",
+    "OrderHold",
+    "StatusTransition",
+    "StatusWorkflow",
+    "StatusWorkflowStep",
+    "UserAccount",
+]

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from app.access.scope import Scope
 from app.accounts.models import STAFF_ROLES, Role
 from app.accounts.service import Principal
+from app.audit.service import Actor
 
 L = TypeVar("L", bound=DataLoader)
 
@@ -111,6 +112,11 @@ class Context:
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
+
+    @property
+    def actor(self) -> Actor:
+        """The viewer as the author of a change (audit log, status transitions)."""
+        return Actor(account_id=self.account_id, roles=self.roles, request_id=self.request_id)
 
     @property
     def account_id(self) -> uuid.UUID | None:

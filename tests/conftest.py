@@ -25,6 +25,7 @@ from app import migrate
 from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.asgi import create_app
+from app.audit.service import SYSTEM
 from app.config import Settings
 from app.db import Base, create_engine, session_factory
 from app.dbserver import drop_database, ensure_database, start_embedded, to_asyncpg_url
@@ -141,6 +142,7 @@ async def issue_token(
     async with sessions() as session, session.begin():
         account = await accounts.create_account(
             session=session,
+            actor=SYSTEM,
             account_in=accounts.AccountCreate(
                 email=email or f"{roles[0].value}-{os.urandom(4).hex()}@test.example",
                 display_name="Test account",
@@ -148,7 +150,7 @@ async def issue_token(
                 contact_id=contact_id,
             ),
         )
-        _, raw = await accounts.issue_token(session=session, account_id=account.id, label="test", expires_at=None)
+        _, raw = await accounts.issue_token(session=session, account_id=account.id, label="test", expires_at=None, actor=SYSTEM)
     return raw
 
 

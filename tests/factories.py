@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import demo
+from app.audit.service import SYSTEM
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
@@ -26,6 +27,7 @@ async def make_contact(
     async with sessions() as session, session.begin():
         return await contacts.create(
             session=session,
+            actor=SYSTEM,
             contact_in=ContactCreate(
                 contact_type=ContactType.PERSON if person else ContactType.ORGANIZATION,
                 display_name=name,
@@ -48,6 +50,7 @@ async def make_tree(
         async def add(contact_type: ContactType, name: str, parent: Contact | None) -> Contact:
             contact = await contacts.create(
                 session=session,
+                actor=SYSTEM,
                 contact_in=ContactCreate(
                     contact_type=contact_type, display_name=name, parent_id=parent.id if parent else None
                 ),

@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import text
 
 from app.business_entities import service as business_entities
+from app.migrate import head_revision
 from tests.conftest import gql, post
 
 
@@ -28,7 +29,7 @@ async def test_readyz_when_migrations_are_not_at_head(client, engine) -> None:
         response = await client.get("/readyz")
     finally:
         async with engine.begin() as conn:
-            await conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": "0001"})
+            await conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})
     assert response.status_code == 503
     assert response.json()["reason"] == "migrations not at head"
 

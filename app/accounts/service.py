@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.errors import TokenAlreadyRevoked
 from app.accounts.models import ApiToken, Role, UserAccount
+from app.audit.service import Actor, record, snapshot
 from app.contacts.models import Contact, ContactType
 from app.db import any_of, constraint_name
 from app.errors import NotFound, ValidationFailed
@@ -91,7 +92,7 @@ async def tokens_of_many(
     return result
 
 
-async def create_account(*, session: AsyncSession, account_in: AccountCreate) -> UserAccount:
+async def create_account(*, session: AsyncSession, account_in: AccountCreate, actor: Actor) -> UserAccount:
     try:
         # An account e-mail identifies a login: unique regardless of case.
         email = validate_email(account_in.email.strip(), check_deliverability=False).normalized.lower()
@@ -116,6 +117,10 @@ async def create_account(*, session: AsyncSession, account_in: AccountCreate) ->
         if constraint_name(exc) == "uq_user_account_email":
             raise ValidationFailed("An account with this e-mail address exists.", field="email") from None
         raise
+    await record(
+        session=session, actor=actor, action="user_account.create", entity_type="user_account",
+        entity_id=account.id, before=None, after=snapshot(account),
+    )
     return account
 
 
@@ -125,6 +130,7 @@ async def issue_token(
     account_id: uuid.UUID,
     label: str | None,
     expires_at: datetime | None,
+    actor: Actor,
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Return the stored token and the plain token, which is not kept anywhere."""
@@ -146,10 +152,14 @@ async def issue_token(
     )
     session.add(token)
     await session.flush()
+    await record(  # the hash is not logged
+        session=session, actor=actor, action="api_token.issue", entity_type="api_token", entity_id=token.id,
+        before=None, after={"user_account_id": account_id, "label": token.label, "expires_at": expires_at},
+    )
     return token, raw
 
 
-async def revoke_token(*, session: AsyncSession, token_id: uuid.UUID) -> ApiToken:
+async def revoke_token(*, session: AsyncSession, token_id: uuid.UUID, actor: Actor) -> ApiToken:
     token = await session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
     if token is None:
         raise NotFound("ApiToken", token_id, field="id")
@@ -157,6 +167,10 @@ async def revoke_token(*, session: AsyncSession, token_id: uuid.UUID) -> ApiToke
         raise TokenAlreadyRevoked("This token is already revoked.", field="id")
     token.revoked_at = datetime.now(UTC)
     await session.flush()
+    await record(
+        session=session, actor=actor, action="api_token.revoke", entity_type="api_token", entity_id=token.id,
+        before={"revoked_at": None}, after={"revoked_at": token.revoked_at},
+    )
     return token
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.audit.service import Actor, record, snapshot
 from app.contacts.errors import CycleDetected, InvalidParent
 from app.contacts.models import Contact, ContactType
 from app.db import any_of, constraint_name
@@ -326,7 +327,7 @@ async def _flush(session: AsyncSession, contact: Contact) -> None:
         raise
 
 
-async def create(*, session: AsyncSession, contact_in: ContactCreate) -> Contact:
+async def create(*, session: AsyncSession, contact_in: ContactCreate, actor: Actor) -> Contact:
     values = {f.name: getattr(contact_in, f.name) for f in fields(contact_in) if f.name != "contact_type"}
     clean = _validated(contact_in.contact_type, values)
     parent_id = clean.pop("parent_id")
@@ -336,16 +337,23 @@ async def create(*, session: AsyncSession, contact_in: ContactCreate) -> Contact
     contact = Contact(contact_type=contact_in.contact_type, parent_organization_id=parent_id, **clean)
     session.add(contact)
     await _flush(session, contact)
+    await record(
+        session=session, actor=actor, action="contact.create", entity_type="contact", entity_id=contact.id,
+        before=None, after=snapshot(contact),
+    )
     return contact
 
 
-async def update(*, session: AsyncSession, contact_id: uuid.UUID, changes: ContactChanges) -> Contact:
+async def update(
+    *, session: AsyncSession, contact_id: uuid.UUID, changes: ContactChanges, actor: Actor
+) -> Contact:
     moving = changes.parent_id is not KEEP
     if moving:
         await _lock_hierarchy(session)
     contact = await session.get(Contact, contact_id, with_for_update=True, populate_existing=True)
     if contact is None:
         raise NotFound("Contact", contact_id)
+    before = snapshot(contact)
 
     values: dict[str, Any] = {f.name: getattr(contact, f.name) for f in fields(changes) if f.name != "parent_id"}
     values["parent_id"] = contact.parent_organization_id
@@ -359,4 +367,8 @@ async def update(*, session: AsyncSession, contact_id: uuid.UUID, changes: Conta
     for name, value in clean.items():
         setattr(contact, name, value)
     await _flush(session, contact)
+    await record(
+        session=session, actor=actor, action="contact.update", entity_type="contact", entity_id=contact.id,
+        before=before, after=snapshot(contact),
+    )
     return contact

@@ -78,6 +78,7 @@ class AccountMutations:
             )
             account = await service.create_account(
                 session=session,
+                actor=info.context.actor,
                 account_in=AccountCreate(
                     email=input.email,
                     display_name=input.display_name,
@@ -94,7 +95,11 @@ class AccountMutations:
         async def action(session):  # type: ignore[no-untyped-def]
             account_id = decode_id(input.user_account_id, expected="UserAccount", field="user_account_id")
             token, raw = await service.issue_token(
-                session=session, account_id=account_id, label=input.label, expires_at=input.expires_at
+                session=session,
+                account_id=account_id,
+                label=input.label,
+                expires_at=input.expires_at,
+                actor=info.context.actor,
             )
             return IssueApiTokenSuccess(token=raw, api_token=ApiToken.from_model(token))
 
@@ -104,7 +109,7 @@ class AccountMutations:
     async def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> RevokeApiTokenResult:
         async def action(session):  # type: ignore[no-untyped-def]
             token_id = decode_id(input.id, expected="ApiToken", field="id")
-            token = await service.revoke_token(session=session, token_id=token_id)
+            token = await service.revoke_token(session=session, token_id=token_id, actor=info.context.actor)
             return RevokeApiTokenSuccess(api_token=ApiToken.from_model(token))
 
         return await run_mutation(info, action)

@@ -86,6 +86,7 @@ class ContactMutations:
         async def action(session):  # type: ignore[no-untyped-def]
             contact = await service.create(
                 session=session,
+                actor=info.context.actor,
                 contact_in=ContactCreate(
                     contact_type=input.contact_type,
                     display_name=input.display_name,
@@ -125,7 +126,9 @@ class ContactMutations:
                     lambda v: _optional_id(v, expected="BusinessEntity", field="business_entity_id"),
                 ),
             )
-            contact = await service.update(session=session, contact_id=contact_id, changes=changes)
+            contact = await service.update(
+                session=session, contact_id=contact_id, changes=changes, actor=info.context.actor
+            )
             return ContactSuccess(contact=Contact.from_model(contact, info.context.scope))
 
         return await run_mutation(info, action)

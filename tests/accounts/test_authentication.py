@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text, update
 
 from app.accounts import service
+from app.audit.service import SYSTEM
 from app.accounts.models import ApiToken, Role, UserAccount
 from tests.conftest import gql, issue_token, post
 
@@ -45,9 +46,10 @@ async def _account_with_token(sessions, **token_args) -> tuple:  # type: ignore[
     async with sessions() as session, session.begin():
         account = await service.create_account(
             session=session,
+            actor=SYSTEM,
             account_in=service.AccountCreate(email="t@test.example", display_name="T", roles=[Role.STAFF]),
         )
-        token, raw = await service.issue_token(session=session, account_id=account.id, label=None, **token_args)
+        token, raw = await service.issue_token(session=session, account_id=account.id, label=None, actor=SYSTEM, **token_args)
     return account.id, token.id, raw
 
 
@@ -55,7 +57,7 @@ async def test_a_revoked_token_is_refused(client, sessions) -> None:
     _, token_id, raw = await _account_with_token(sessions, expires_at=None)
     assert (await post(client, DATA, token=raw)).status_code == 200
     async with sessions() as session, session.begin():
-        await service.revoke_token(session=session, token_id=token_id)
+        await service.revoke_token(session=session, token_id=token_id, actor=SYSTEM)
     assert (await post(client, DATA, token=raw)).status_code == 401
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from strawberry import relay
 
+from app.audit.service import SYSTEM
 from app.contacts import service
 from app.contacts.errors import CycleDetected
 from app.contacts.service import ContactChanges
@@ -65,14 +66,14 @@ async def test_the_second_move_waits_for_the_first_and_sees_it(sessions, session
 
     async def first() -> None:
         async with sessions() as s, s.begin():
-            await service.update(session=s, contact_id=a.id, changes=ContactChanges(parent_id=b.id))
+            await service.update(session=s, contact_id=a.id, changes=ContactChanges(parent_id=b.id), actor=SYSTEM)
             first_moved.set()
             await release_first.wait()
 
     async def second() -> None:
         await first_moved.wait()
         async with sessions() as s, s.begin():
-            await service.update(session=s, contact_id=b.id, changes=ContactChanges(parent_id=a.id))
+            await service.update(session=s, contact_id=b.id, changes=ContactChanges(parent_id=a.id), actor=SYSTEM)
 
     t1 = asyncio.create_task(first())
     t2 = asyncio.create_task(second())

@@ -1,0 +1,1 @@
+"""Sequential, gapless document numbers per brand × document type × year."""

@@ -1,0 +1,1 @@
+"""Orders: several contacts (account, end customer, an ordered channel chain), holds."""

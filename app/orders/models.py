@@ -1,0 +1,125 @@
+"""Orders, their channel chain and their holds.
+
+The table is `sales_order` because ORDER is a reserved word in SQL; the entity type is `order`.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, created_at, updated_at, uuid_pk
+
+
+class Order(Base):
+    __tablename__ = "sales_order"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    business_entity_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("business_entity.id", ondelete="RESTRICT"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    account_contact_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="RESTRICT"), index=True
+    )
+    end_customer_contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+    __table_args__ = (
+        Index("ix_sales_order_created_at", "created_at"),
+        Index("ix_sales_order_status", "business_entity_id", "status"),
+    )
+
+
+class OrderChannel(Base):
+    """One level of an order's channel chain: position 1 is the partner nearest the order."""
+
+    __tablename__ = "order_channel"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="RESTRICT"), index=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "contact_id"),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
+
+
+class HoldReason(enum.StrEnum):
+    CUSTOMER_REQUEST = "customer_request"
+    AWAITING_PARTS = "awaiting_parts"
+    AWAITING_PERMIT = "awaiting_permit"
+    AWAITING_PAYMENT = "awaiting_payment"
+    TECHNICAL_ISSUE = "technical_issue"
+    OTHER = "other"
+
+
+class OrderHold(Base):
+    __tablename__ = "order_hold"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="CASCADE"), index=True
+    )
+    reason_category: Mapped[HoldReason] = mapped_column(
+        Enum(HoldReason, name="hold_reason", values_callable=lambda e: [m.value for m in e])
+    )
+    details: Mapped[str | None] = mapped_column(Text)
+    estimated_resume_date: Mapped[date | None] = mapped_column(Date)
+    escalation_date: Mapped[date | None] = mapped_column(Date)
+    notify_customer: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    notify_partner: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    status_before: Mapped[str] = mapped_column(String(40))
+    placed_at: Mapped[datetime] = created_at()
+    placed_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    resumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resumed_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (
+        Index("uq_order_hold_active", "order_id", unique=True, postgresql_where=text("resumed_at IS NULL")),
+    )
+
+
+def _register_status() -> None:
+    from app.status.models import EntityType
+    from app.status.registry import EntityAdapter, register
+
+    register(EntityAdapter(entity_type=EntityType.ORDER, model=Order, graphql_type="Order"))
+
+
+_register_status()

@@ -1,0 +1,288 @@
+"""Orders: creation (validated, numbered, started in its workflow), visibility and search."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access.scope import Scope
+from app.accounts.models import STAFF_ROLES, Role
+from app.audit.service import Actor, record, snapshot
+from app.business_entities.models import BusinessEntity
+from app.contacts.models import Contact, ContactType
+from app.db import any_of
+from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.numbering.service import DocumentType, allocate
+from app.orders.models import Order, OrderChannel
+from app.status import engine
+from app.status.models import EntityCurrentStatus, EntityType
+
+MAX_CHANNEL_LENGTH: Final = 20
+MAX_NOTES_LENGTH: Final = 5000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCreate:
+    business_entity_id: uuid.UUID
+    account_contact_id: uuid.UUID
+    end_customer_contact_id: uuid.UUID | None = None
+    channel_contact_ids: Sequence[uuid.UUID] = ()
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderFilter:
+    statuses: Collection[str] = ()
+    business_entity_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    overdue: bool | None = None
+    channel_ids: Collection[uuid.UUID] = field(default_factory=tuple)
+
+
+class OrderOrderField(enum.StrEnum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOrder:
+    field: OrderOrderField = OrderOrderField.CREATED_AT
+    descending: bool = True
+
+
+# --- visibility --------------------------------------------------------------------------------
+
+
+def involves(contact_ids: Collection[uuid.UUID]) -> Any:
+    """Orders on which any of these contacts is the account, the end customer or in the chain."""
+    return or_(
+        any_of(Order.account_contact_id, contact_ids),
+        any_of(Order.end_customer_contact_id, contact_ids),
+        exists().where(OrderChannel.order_id == Order.id, any_of(OrderChannel.contact_id, contact_ids)),
+    )
+
+
+def visible_to(scope: Scope) -> Any | None:
+    """The order rule of DOMAIN.md as a SQL condition; None for unrestricted viewers."""
+    return None if scope.unrestricted else involves(scope.member_ids)
+
+
+def is_visible(scope: Scope, order: Order, channel_ids: Collection[uuid.UUID]) -> bool:
+    if scope.unrestricted:
+        return True
+    members = scope.member_ids
+    return (
+        order.account_contact_id in members
+        or order.end_customer_contact_id in members
+        or any(contact_id in members for contact_id in channel_ids)
+    )
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+async def get_many_with_channel(
+    *, session: AsyncSession, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Order, list[uuid.UUID]]]:
+    """Orders with their channel contact ids (position order), in one statement."""
+    chain = (
+        select(func.array_agg(OrderChannel.contact_id).within_group(OrderChannel.position))
+        .where(OrderChannel.order_id == Order.id)
+        .scalar_subquery()
+    )
+    rows = await session.execute(select(Order, chain).where(any_of(Order.id, ids)).order_by(Order.id))
+    return {order.id: (order, list(channel or [])) for order, channel in rows}
+
+
+async def get_id_by_number(*, session: AsyncSession, number: str) -> uuid.UUID | None:
+    return await session.scalar(select(Order.id).where(Order.number == number.strip().upper()))
+
+
+async def channels_of_many(
+    *, session: AsyncSession, order_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[OrderChannel]]:
+    rows = await session.scalars(
+        select(OrderChannel).where(any_of(OrderChannel.order_id, order_ids)).order_by(
+            OrderChannel.order_id, OrderChannel.position
+        )
+    )
+    result: dict[uuid.UUID, list[OrderChannel]] = defaultdict(list)
+    for row in rows:
+        result[row.order_id].append(row)
+    return result
+
+
+def _filtered(stmt: Select[Any], filter_in: OrderFilter, scope: Scope) -> Select[Any]:
+    conditions = []
+    visibility = visible_to(scope)
+    if visibility is not None:
+        conditions.append(visibility)
+    if filter_in.statuses:
+        conditions.append(Order.status.in_(list(filter_in.statuses)))
+    if filter_in.business_entity_id is not None:
+        conditions.append(Order.business_entity_id == filter_in.business_entity_id)
+    if filter_in.contact_id is not None:
+        conditions.append(involves([filter_in.contact_id]))
+    if filter_in.created_from is not None:
+        conditions.append(Order.created_at >= filter_in.created_from)
+    if filter_in.created_to is not None:
+        conditions.append(Order.created_at < filter_in.created_to)
+    if filter_in.overdue is not None:
+        overdue = exists().where(
+            EntityCurrentStatus.entity_type == EntityType.ORDER.value,
+            EntityCurrentStatus.entity_id == Order.id,
+            EntityCurrentStatus.sla_deadline < func.now(),
+        )
+        conditions.append(overdue if filter_in.overdue else ~overdue)
+    return stmt.where(and_(*conditions)) if conditions else stmt
+
+
+async def count(*, session: AsyncSession, filter_in: OrderFilter, scope: Scope) -> int:
+    return (await session.scalar(_filtered(select(func.count()).select_from(Order), filter_in, scope))) or 0
+
+
+async def search(
+    *, session: AsyncSession, filter_in: OrderFilter, order: OrderOrder, scope: Scope, offset: int, limit: int
+) -> Sequence[Order]:
+    column = getattr(Order, order.field.value)
+    keys = [column.desc(), Order.id.desc()] if order.descending else [column.asc(), Order.id.asc()]
+    stmt = _filtered(select(Order), filter_in, scope).order_by(*keys).offset(offset).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def ids_involving_many(
+    *, session: AsyncSession, contact_ids: Collection[uuid.UUID], scope: Scope
+) -> dict[uuid.UUID, list[Order]]:
+    """For each contact, the visible orders where it has any role, newest first (one statement)."""
+    roles = (
+        select(Order.id.label("order_id"), Order.account_contact_id.label("contact_id"))
+        .where(any_of(Order.account_contact_id, contact_ids))
+        .union(
+            select(Order.id, Order.end_customer_contact_id).where(any_of(Order.end_customer_contact_id, contact_ids)),
+            select(OrderChannel.order_id, OrderChannel.contact_id).where(any_of(OrderChannel.contact_id, contact_ids)),
+        )
+        .subquery()
+    )
+    stmt = select(roles.c.contact_id, Order).join(Order, Order.id == roles.c.order_id)
+    visibility = visible_to(scope)
+    if visibility is not None:
+        stmt = stmt.where(visibility)
+    rows = await session.execute(stmt.order_by(roles.c.contact_id, Order.created_at.desc(), Order.id.desc()))
+    result: dict[uuid.UUID, list[Order]] = defaultdict(list)
+    for contact_id, order in rows:
+        result[contact_id].append(order)
+    return result
+
+
+# --- creation ----------------------------------------------------------------------------------
+
+
+def _is_partner_like(contact: Contact) -> bool:
+    """An organisation, or a person who belongs to one."""
+    return contact.contact_type is ContactType.ORGANIZATION or contact.parent_organization_id is not None
+
+
+async def _validated_contacts(
+    session: AsyncSession, order_in: OrderCreate, scope: Scope
+) -> dict[uuid.UUID, Contact]:
+    channel = list(order_in.channel_contact_ids)
+    if len(channel) > MAX_CHANNEL_LENGTH:
+        raise ValidationFailed(f"A channel chain has at most {MAX_CHANNEL_LENGTH} levels.", field="channel_contact_ids")
+    if len(set(channel)) != len(channel):
+        raise ValidationFailed("A partner appears only once in a channel chain.", field="channel_contact_ids")
+    wanted = {order_in.account_contact_id, *channel}
+    if order_in.end_customer_contact_id is not None:
+        wanted.add(order_in.end_customer_contact_id)
+    found = {
+        c.id: c
+        for c in await session.scalars(select(Contact).where(any_of(Contact.id, wanted)))
+        if scope.can_see_contact(c.id)  # what a viewer may not see does not exist for it
+    }
+
+    account = found.get(order_in.account_contact_id)
+    if account is None:
+        raise NotFound("Contact", order_in.account_contact_id, field="account_contact_id")
+    if not _is_partner_like(account):
+        raise ValidationFailed(
+            "The account is an organisation or a person of an organisation.", field="account_contact_id"
+        )
+    if order_in.end_customer_contact_id is not None and order_in.end_customer_contact_id not in found:
+        raise NotFound("Contact", order_in.end_customer_contact_id, field="end_customer_contact_id")
+    for contact_id in channel:
+        contact = found.get(contact_id)
+        if contact is None:
+            raise NotFound("Contact", contact_id, field="channel_contact_ids")
+        if not _is_partner_like(contact):
+            raise ValidationFailed(
+                f"Channel partner {contact.display_name!r} is neither an organisation nor a person of one.",
+                field="channel_contact_ids",
+            )
+    return found
+
+
+def _check_creator(scope: Scope, actor: Actor, order_in: OrderCreate) -> None:
+    """Staff create any order; a partner only orders whose channel chain holds its organisation
+    (its scope root); customers none."""
+    if actor.roles & STAFF_ROLES:
+        return
+    if Role.PARTNER in actor.roles and scope.root_id in order_in.channel_contact_ids:
+        return
+    raise PermissionDenied("Partners create orders on which their organisation is in the channel chain.")
+
+
+async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, scope: Scope) -> Order:
+    notes = (order_in.notes or "").strip() or None
+    if notes is not None and len(notes) > MAX_NOTES_LENGTH:
+        raise ValidationFailed(f"At most {MAX_NOTES_LENGTH} characters.", field="notes")
+    if await session.get(BusinessEntity, order_in.business_entity_id) is None:
+        raise ValidationFailed("Unknown business entity.", field="business_entity_id")
+    _check_creator(scope, actor, order_in)
+    await _validated_contacts(session, order_in, scope)
+    workflow = await engine.workflow_for(
+        session=session, entity_type=EntityType.ORDER.value, business_entity_id=order_in.business_entity_id
+    )
+
+    # From here on nothing is expected to fail; if anything does, the rollback returns the number.
+    number = await allocate(
+        session=session, business_entity_id=order_in.business_entity_id, document_type=DocumentType.ORDER
+    )
+    order = Order(
+        business_entity_id=order_in.business_entity_id,
+        number=number,
+        account_contact_id=order_in.account_contact_id,
+        end_customer_contact_id=order_in.end_customer_contact_id,
+        status=workflow.first_step.status_name,
+        notes=notes,
+        created_by_account_id=actor.account_id,
+    )
+    session.add(order)
+    await session.flush()
+    session.add_all(
+        OrderChannel(order_id=order.id, position=position, contact_id=contact_id)
+        for position, contact_id in enumerate(order_in.channel_contact_ids, start=1)
+    )
+    await session.flush()
+    await record(
+        session=session,
+        actor=actor,
+        action="order.create",
+        entity_type=EntityType.ORDER.value,
+        entity_id=order.id,
+        before=None,
+        after={**snapshot(order), "channel_contact_ids": list(order_in.channel_contact_ids)},
+    )
+    await engine.initialize(
+        session=session, entity_type=EntityType.ORDER.value, entity=order, workflow=workflow, actor=actor
+    )
+    return order

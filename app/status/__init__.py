@@ -1,0 +1,1 @@
+"""The status engine: one engine for the status of every entity type."""

@@ -1,0 +1,44 @@
+"""How the engine finds and updates each entity type's own row.
+
+A domain registers its entity type once (see app/orders/models.py); the engine itself never
+changes when a new type arrives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from app.errors import ValidationFailed
+from app.status.models import EntityType
+
+
+@dataclass(frozen=True, slots=True)
+class EntityAdapter:
+    entity_type: EntityType
+    model: type[Any]
+    graphql_type: str
+    status_attribute: str = "status"
+    business_entity_attribute: str | None = "business_entity_id"
+
+    def business_entity_id(self, row: Any) -> uuid.UUID | None:
+        return getattr(row, self.business_entity_attribute) if self.business_entity_attribute else None
+
+
+_ADAPTERS: dict[str, EntityAdapter] = {}
+
+
+def register(adapter: EntityAdapter) -> None:
+    _ADAPTERS[adapter.entity_type.value] = adapter
+
+
+def adapter_for(entity_type: str) -> EntityAdapter:
+    adapter = _ADAPTERS.get(entity_type)
+    if adapter is None:
+        raise ValidationFailed(f"{entity_type!r} has no status yet.", field="entity_type")
+    return adapter
+
+
+def registered() -> list[EntityAdapter]:
+    return list(_ADAPTERS.values())
