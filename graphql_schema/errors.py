@@ -20,6 +20,9 @@ from strawberry.utils.str_converters import to_camel_case
 from app.accounts.errors import TokenAlreadyRevoked
 from app.contacts import errors as contact_errors
 from app.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from app.numbering.errors import NumberingNotConfigured
+from app.orders import errors as order_errors
+from app.status import errors as status_errors
 
 
 class RequestErrorCode(enum.StrEnum):
@@ -47,6 +50,14 @@ class ErrorCode(enum.Enum):
     CYCLE_DETECTED = contact_errors.CycleDetected.code
     INVALID_PARENT = contact_errors.InvalidParent.code
     TOKEN_REVOKED = TokenAlreadyRevoked.code
+    INVALID_STATUS_TRANSITION = status_errors.InvalidStatusTransition.code
+    APPROVAL_REQUIRED = status_errors.ApprovalRequired.code
+    STATUS_CONFLICT = status_errors.StatusConflict.code
+    FINAL_STATUS = status_errors.FinalStatus.code
+    NO_WORKFLOW = status_errors.NoWorkflow.code
+    NUMBERING_NOT_CONFIGURED = NumberingNotConfigured.code
+    ALREADY_ON_HOLD = order_errors.OrderAlreadyOnHold.code
+    NOT_ON_HOLD = order_errors.OrderNotOnHold.code
 
 
 @strawberry.interface(description="An expected failure of a mutation; nothing was written.")
@@ -86,6 +97,49 @@ class TokenRevokedError(UserError):
     pass
 
 
+@strawberry.type
+class InvalidStatusTransition(UserError):
+    from_status: str | None
+    to_status: str
+    allowed: list[str] = strawberry.field(description="The statuses this one may move to.")
+
+
+@strawberry.type
+class ApprovalRequired(UserError):
+    role: str = strawberry.field(description="The role the target step needs.")
+
+
+@strawberry.type
+class StatusConflict(UserError):
+    expected: str | None
+    actual: str
+
+
+@strawberry.type
+class FinalStatus(UserError):
+    status: str
+
+
+@strawberry.type(name="NoWorkflow")
+class NoWorkflowError(UserError):
+    pass
+
+
+@strawberry.type(name="NumberingNotConfigured")
+class NumberingNotConfiguredError(UserError):
+    pass
+
+
+@strawberry.type
+class AlreadyOnHold(UserError):
+    pass
+
+
+@strawberry.type
+class NotOnHold(UserError):
+    pass
+
+
 _ERROR_TYPES: dict[type[DomainError], type[UserError]] = {
     NotFound: NotFoundError,
     ValidationFailed: ValidationError,
@@ -93,19 +147,37 @@ _ERROR_TYPES: dict[type[DomainError], type[UserError]] = {
     contact_errors.CycleDetected: CycleDetectedError,
     contact_errors.InvalidParent: InvalidParentError,
     TokenAlreadyRevoked: TokenRevokedError,
+    status_errors.NoWorkflow: NoWorkflowError,
+    NumberingNotConfigured: NumberingNotConfiguredError,
+    order_errors.OrderAlreadyOnHold: AlreadyOnHold,
+    order_errors.OrderNotOnHold: NotOnHold,
+}
+
+# Error types that carry more than code, message and field: how to read the extra fields.
+_EXTRA_FIELDS: dict[type[DomainError], tuple[type[UserError], Callable[[Any], dict[str, Any]]]] = {
+    status_errors.InvalidStatusTransition: (
+        InvalidStatusTransition,
+        lambda e: {"from_status": e.from_status, "to_status": e.to_status, "allowed": e.allowed},
+    ),
+    status_errors.ApprovalRequired: (ApprovalRequired, lambda e: {"role": e.role}),
+    status_errors.StatusConflict: (StatusConflict, lambda e: {"expected": e.expected, "actual": e.actual}),
+    status_errors.FinalStatus: (FinalStatus, lambda e: {"status": e.status}),
 }
 
 
 def to_user_error(exc: DomainError) -> UserError:
     """The GraphQL error type for a domain exception (the one mapping between the layers)."""
+    common = {
+        "code": ErrorCode(exc.code),
+        "message": exc.message,
+        "field": to_camel_case(exc.field) if exc.field else None,
+    }
     for exc_type in type(exc).__mro__:
-        error_type = _ERROR_TYPES.get(exc_type)  # type: ignore[call-overload]
-        if error_type is not None:
-            return error_type(
-                code=ErrorCode(exc.code),
-                message=exc.message,
-                field=to_camel_case(exc.field) if exc.field else None,
-            )
+        if exc_type in _EXTRA_FIELDS:
+            error_type, extra = _EXTRA_FIELDS[exc_type]
+            return error_type(**common, **extra(exc))
+        if exc_type in _ERROR_TYPES:
+            return _ERROR_TYPES[exc_type](**common)
     raise exc
 
 

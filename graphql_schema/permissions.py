@@ -27,3 +27,16 @@ class CanEditContacts(_HasRole):
     """Contacts are written by staff for now (admin, staff)."""
 
     roles = frozenset({Role.ADMIN, Role.STAFF})
+
+
+class CanChangeStatus(_HasRole):
+    """Statuses are changed by staff; which steps each may take is the workflow's business."""
+
+    roles = frozenset({Role.ADMIN, Role.STAFF, Role.FINANCE})
+
+
+class CanCreateOrders(_HasRole):
+    """Staff create any order; partners only those with their organisation in the chain
+    (checked by the orders service)."""
+
+    roles = frozenset({Role.ADMIN, Role.STAFF, Role.PARTNER})

@@ -17,6 +17,10 @@ from graphql_schema.accounts.queries import AccountQueries
 from graphql_schema.business_entities.queries import BusinessEntityQueries
 from graphql_schema.contacts.mutations import ContactMutations
 from graphql_schema.contacts.queries import ContactQueries
+from graphql_schema.orders.mutations import OrderMutations
+from graphql_schema.orders.queries import OrderQueries
+from graphql_schema.status.mutations import StatusMutations
+from graphql_schema.status.queries import StatusQueries
 from graphql_schema.errors import RequestErrorCode, bad_input, request_error
 from graphql_schema.node import resolve_nodes
 
@@ -37,12 +41,12 @@ class NodeQueries:
 
 
 @strawberry.type
-class Query(NodeQueries, AccountQueries, ContactQueries, BusinessEntityQueries):
+class Query(NodeQueries, AccountQueries, ContactQueries, OrderQueries, StatusQueries, BusinessEntityQueries):
     pass
 
 
 @strawberry.type
-class Mutation(ContactMutations, AccountMutations):
+class Mutation(ContactMutations, OrderMutations, StatusMutations, AccountMutations):
     pass
 
 

@@ -29,9 +29,11 @@ from app.audit.service import SYSTEM
 from app.config import Settings
 from app.db import Base, create_engine, session_factory
 from app.dbserver import drop_database, ensure_database, start_embedded, to_asyncpg_url
+from tests.factories import brand_id, gid, load_demo
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE_TABLES = frozenset({"business_entity"})  # seeded by migrations, never emptied
+# Seeded by migrations: never emptied (number series only get their counters reset).
+REFERENCE_TABLES = frozenset({"business_entity", "status_workflow", "status_workflow_step", "number_sequence"})
 
 
 def server_url() -> URL:
@@ -89,7 +91,9 @@ async def _empty_database(request: pytest.FixtureRequest) -> AsyncIterator[None]
     engine: AsyncEngine = request.getfixturevalue("engine")
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES)
     async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
+        await conn.execute(text("DELETE FROM number_sequence WHERE created_at > (SELECT min(created_at) FROM number_sequence)"))
+        await conn.execute(text("UPDATE number_sequence SET last_value = 0"))
 
 
 @pytest.fixture
@@ -189,3 +193,49 @@ def count_statements(engine: AsyncEngine):  # type: ignore[no-untyped-def]
             event.remove(engine.sync_engine, "before_cursor_execute", listener)
 
     return counting
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+CREATE_ORDER = """
+mutation ($input: CreateOrderInput!) {
+  createOrder(input: $input) {
+    __typename
+    ... on OrderSuccess { order { id number status { name } channelChain { position contact { displayName } } } }
+    ... on UserError { code field message }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def demo(sessions):  # type: ignore[no-untyped-def]
+    return await load_demo(sessions)
+
+
+@pytest.fixture
+def create_order(client, sessions):  # type: ignore[no-untyped-def]
+    async def create(
+        token: str, *, brand: str = "CC", account, end_customer=None, channel=(), notes=None  # type: ignore[no-untyped-def]
+    ) -> dict[str, Any]:
+        variables = {
+            "input": {
+                "businessEntityId": gid("BusinessEntity", await brand_id(sessions, brand)),
+                "accountContactId": gid("Contact", account.id),
+                "endCustomerContactId": gid("Contact", end_customer.id) if end_customer else None,
+                "channelContactIds": [gid("Contact", c.id) for c in channel],
+                "notes": notes,
+            }
+        }
+        return (await gql(client, CREATE_ORDER, variables, token=token))["createOrder"]
+
+    return create
+
+
+CHAIN = ["Agent Jansen Verkoop", "Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord", "Voltara Distribution B.V."]
+
+
+@pytest.fixture
+def chain(demo):  # type: ignore[no-untyped-def]
+    contacts, _ = demo
+    return [contacts[name] for name in CHAIN]

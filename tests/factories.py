@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import demo
@@ -80,3 +80,14 @@ async def load_demo(sessions: async_sessionmaker[AsyncSession]) -> tuple[dict[st
         by_name = {c.display_name: c for c in await session.scalars(select(Contact))}
     tokens = {account.key: token for account, token in issued}
     return by_name, tokens
+
+
+async def brand_id(sessions: async_sessionmaker[AsyncSession], code: str) -> uuid.UUID:
+    async with sessions() as session:
+        return (await session.execute(text("SELECT id FROM business_entity WHERE code = :c"), {"c": code})).scalar_one()
+
+
+def gid(type_name: str, value: uuid.UUID) -> str:
+    from strawberry import relay
+
+    return str(relay.GlobalID(type_name, str(value)))

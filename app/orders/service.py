@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.scope import Scope
@@ -97,7 +98,7 @@ async def get_many_with_channel(
 ) -> dict[uuid.UUID, tuple[Order, list[uuid.UUID]]]:
     """Orders with their channel contact ids (position order), in one statement."""
     chain = (
-        select(func.array_agg(OrderChannel.contact_id).within_group(OrderChannel.position))
+        select(func.array_agg(aggregate_order_by(OrderChannel.contact_id, OrderChannel.position)))
         .where(OrderChannel.order_id == Order.id)
         .scalar_subquery()
     )

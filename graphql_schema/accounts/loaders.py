@@ -24,3 +24,12 @@ class TokensByAccountIdLoader(ContextLoader[uuid.UUID, list[ApiToken]]):
         async with self.context.db() as session:
             found = await service.tokens_of_many(session=session, account_ids=keys)
         return [found.get(key, []) for key in keys]
+
+
+class AccountNameLoader(ContextLoader[uuid.UUID, str | None]):
+    """Display names of accounts, for "who did this" in histories (names only, for everyone)."""
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[str | None]:
+        async with self.context.db() as session:
+            found = await service.get_accounts(session=session, ids=keys)
+        return [found[key].display_name if key in found else None for key in keys]

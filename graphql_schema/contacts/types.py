@@ -28,6 +28,7 @@ from graphql_schema.pagination import Connection, PageArgs, connection_from_list
 
 if TYPE_CHECKING:
     from app.access.scope import Scope
+    from graphql_schema.orders.types import Order
 
 ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
 
@@ -137,6 +138,16 @@ class Contact(relay.Node):
     @strawberry.field
     async def business_entity(self, info: Info) -> BusinessEntity | None:
         return await load_business_entity(info, self.business_entity_id)
+
+    @strawberry.field(description="Visible orders where this contact is account, end customer or in the chain.")
+    async def orders(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Annotated[Order, strawberry.lazy("graphql_schema.orders.types")]]:
+        from graphql_schema.orders.loaders import OrdersByContactIdLoader
+        from graphql_schema.orders.types import Order
+
+        rows = await info.context.loaders.get(OrdersByContactIdLoader).load(self.uuid)
+        return connection_from_list(rows, PageArgs(first, after, last, before), info.context.max_page_size, Order.from_model)
 
 
 @strawberry.type(description="A contact at a distance from another one in the hierarchy.")

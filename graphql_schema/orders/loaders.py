@@ -1,0 +1,45 @@
+"""Order loaders. Each applies the viewer's scope (the order rule of DOMAIN.md)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from app.orders import holds, service
+from app.orders.models import Order, OrderChannel, OrderHold
+from graphql_schema.loaders import ContextLoader
+
+
+class OrderByIdLoader(ContextLoader[uuid.UUID, Order | None]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[Order | None]:
+        async with self.context.db() as session:
+            found = await service.get_many_with_channel(session=session, ids=keys)
+        scope = self.context.scope
+        result: list[Order | None] = []
+        for key in keys:
+            entry = found.get(key)
+            result.append(entry[0] if entry and service.is_visible(scope, entry[0], entry[1]) else None)
+        return result
+
+
+class ChannelByOrderIdLoader(ContextLoader[uuid.UUID, list[OrderChannel]]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[OrderChannel]]:
+        async with self.context.db() as session:
+            found = await service.channels_of_many(session=session, order_ids=keys)
+        return [found.get(key, []) for key in keys]
+
+
+class HoldsByOrderIdLoader(ContextLoader[uuid.UUID, list[OrderHold]]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[OrderHold]]:
+        async with self.context.db() as session:
+            found = await holds.holds_of_many(session=session, order_ids=keys)
+        return [found.get(key, []) for key in keys]
+
+
+class OrdersByContactIdLoader(ContextLoader[uuid.UUID, list[Order]]):
+    """The visible orders on which a contact has any role, newest first."""
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[Order]]:
+        async with self.context.db() as session:
+            found = await service.ids_involving_many(session=session, contact_ids=keys, scope=self.context.scope)
+        return [found.get(key, []) for key in keys]

@@ -1,0 +1,146 @@
+"""Order mutations: `createOrder`, `placeOrderOnHold`, `resumeOrder`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.orders import holds, service
+from app.orders.holds import HoldIn
+from app.orders.service import OrderCreate
+from graphql_schema.errors import (
+    AlreadyOnHold,
+    FinalStatus,
+    InvalidStatusTransition,
+    NotFoundError,
+    NotOnHold,
+    NumberingNotConfiguredError,
+    PermissionDeniedError,
+    UserError,
+    ValidationError,
+    run_mutation,
+)
+from graphql_schema.node import decode_id
+from graphql_schema.orders.types import HoldReasonEnum, Order, OrderHold, load_order
+from graphql_schema.permissions import CanChangeStatus, CanCreateOrders
+
+
+@strawberry.input
+class CreateOrderInput:
+    business_entity_id: relay.GlobalID
+    account_contact_id: relay.GlobalID
+    end_customer_contact_id: relay.GlobalID | None = None
+    channel_contact_ids: list[relay.GlobalID] = strawberry.field(
+        default_factory=list, description="The channel chain in order: position 1 first."
+    )
+    notes: str | None = None
+
+
+@strawberry.input
+class PlaceOrderOnHoldInput:
+    order_id: relay.GlobalID
+    reason_category: HoldReasonEnum  # type: ignore[valid-type]
+    details: str | None = None
+    estimated_resume_date: date | None = None
+    escalation_date: date | None = None
+    notify_customer: bool = False
+    notify_partner: bool = False
+
+
+@strawberry.input
+class ResumeOrderInput:
+    order_id: relay.GlobalID
+    reason: str | None = None
+
+
+@strawberry.type
+class OrderSuccess:
+    order: Order
+
+
+@strawberry.type
+class OrderHoldSuccess:
+    order: Order
+    hold: OrderHold
+
+
+CreateOrderResult = Annotated[
+    OrderSuccess | ValidationError | NotFoundError | PermissionDeniedError | NumberingNotConfiguredError,
+    strawberry.union("CreateOrderResult"),
+]
+PlaceOrderOnHoldResult = Annotated[
+    OrderHoldSuccess | AlreadyOnHold | FinalStatus | InvalidStatusTransition | NotFoundError | ValidationError,
+    strawberry.union("PlaceOrderOnHoldResult"),
+]
+ResumeOrderResult = Annotated[
+    OrderHoldSuccess | NotOnHold | NotFoundError | ValidationError, strawberry.union("ResumeOrderResult")
+]
+
+
+async def _with_order(info: Info, result):  # type: ignore[no-untyped-def]
+    """Read the order back through the viewer's loaders once the transaction is committed."""
+    if isinstance(result, UserError):
+        return result
+    order_id, hold = result
+    order = await load_order(info, order_id)
+    return OrderSuccess(order=order) if hold is None else OrderHoldSuccess(order=order, hold=OrderHold.from_model(hold))
+
+
+@strawberry.type
+class OrderMutations:
+    @strawberry.mutation(permission_classes=[CanCreateOrders])
+    async def create_order(self, info: Info, input: CreateOrderInput) -> CreateOrderResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            order_in = OrderCreate(
+                business_entity_id=decode_id(input.business_entity_id, expected="BusinessEntity", field="business_entity_id"),
+                account_contact_id=decode_id(input.account_contact_id, expected="Contact", field="account_contact_id"),
+                end_customer_contact_id=(
+                    decode_id(input.end_customer_contact_id, expected="Contact", field="end_customer_contact_id")
+                    if input.end_customer_contact_id
+                    else None
+                ),
+                channel_contact_ids=[
+                    decode_id(gid, expected="Contact", field="channel_contact_ids") for gid in input.channel_contact_ids
+                ],
+                notes=input.notes,
+            )
+            order = await service.create(
+                session=session, order_in=order_in, actor=info.context.actor, scope=info.context.scope
+            )
+            return order.id, None
+
+        return await _with_order(info, await run_mutation(info, action))
+
+    @strawberry.mutation(permission_classes=[CanChangeStatus])
+    async def place_order_on_hold(self, info: Info, input: PlaceOrderOnHoldInput) -> PlaceOrderOnHoldResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            order_id = decode_id(input.order_id, expected="Order", field="order_id")
+            hold = await holds.place_on_hold(
+                session=session,
+                order_id=order_id,
+                hold_in=HoldIn(
+                    reason_category=input.reason_category,
+                    details=input.details,
+                    estimated_resume_date=input.estimated_resume_date,
+                    escalation_date=input.escalation_date,
+                    notify_customer=input.notify_customer,
+                    notify_partner=input.notify_partner,
+                ),
+                actor=info.context.actor,
+            )
+            return hold.order_id, hold
+
+        return await _with_order(info, await run_mutation(info, action))
+
+    @strawberry.mutation(permission_classes=[CanChangeStatus])
+    async def resume_order(self, info: Info, input: ResumeOrderInput) -> ResumeOrderResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            order_id = decode_id(input.order_id, expected="Order", field="order_id")
+            hold = await holds.resume(session=session, order_id=order_id, actor=info.context.actor, reason=input.reason)
+            return hold.order_id, hold
+
+        return await _with_order(info, await run_mutation(info, action))

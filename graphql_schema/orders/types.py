@@ -1,0 +1,154 @@
+"""The Order type: contacts in their roles, channel chain, status, history, holds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Self
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.orders.models import HoldReason
+from app.orders.models import Order as OrderModel
+from app.orders.models import OrderHold as OrderHoldModel
+from app.status.models import EntityType
+from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
+from graphql_schema.contacts.types import After, Before, Contact, First, Last, load_contact
+from graphql_schema.node import register_node
+from graphql_schema.orders.loaders import ChannelByOrderIdLoader, HoldsByOrderIdLoader, OrderByIdLoader
+from graphql_schema.pagination import Connection, PageArgs
+from graphql_schema.status.types import (
+    CurrentStatus,
+    StatusTransition,
+    WorkflowStep,
+    allowed_transitions,
+    current_status,
+    status_history,
+)
+
+HoldReasonEnum = strawberry.enum(HoldReason, name="HoldReason")
+
+
+@strawberry.type(description="One level of the channel chain: position 1 is nearest the order.")
+class ChannelEntry:
+    position: int
+    contact_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    async def contact(self, info: Info) -> Contact | None:
+        return await load_contact(info, self.contact_id)
+
+
+@strawberry.type
+class OrderHold:
+    id: strawberry.ID
+    reason_category: HoldReasonEnum  # type: ignore[valid-type]
+    details: str | None
+    estimated_resume_date: date | None
+    escalation_date: date | None
+    notify_customer: bool
+    notify_partner: bool
+    status_before: str = strawberry.field(description="The status the order returns to on resume.")
+    placed_at: datetime
+    resumed_at: datetime | None
+
+    @strawberry.field
+    def is_active(self) -> bool:
+        return self.resumed_at is None
+
+    @classmethod
+    def from_model(cls, row: OrderHoldModel) -> Self:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            reason_category=row.reason_category,
+            details=row.details,
+            estimated_resume_date=row.estimated_resume_date,
+            escalation_date=row.escalation_date,
+            notify_customer=row.notify_customer,
+            notify_partner=row.notify_partner,
+            status_before=row.status_before,
+            placed_at=row.placed_at,
+            resumed_at=row.resumed_at,
+        )
+
+
+@strawberry.type(description="An order of one brand, with its contacts, status and history.")
+class Order(relay.Node):
+    id: relay.NodeID[str]
+    number: str = strawberry.field(description="`CC-2026-00001`: brand, year, sequence.")
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    uuid: strawberry.Private[uuid.UUID]
+    business_entity_id: strawberry.Private[uuid.UUID]
+    account_contact_id: strawberry.Private[uuid.UUID]
+    end_customer_contact_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, model: OrderModel) -> Self:
+        return cls(
+            id=str(model.id),
+            uuid=model.id,
+            number=model.number,
+            notes=model.notes,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            business_entity_id=model.business_entity_id,
+            account_contact_id=model.account_contact_id,
+            end_customer_contact_id=model.end_customer_contact_id,
+        )
+
+    @strawberry.field
+    async def business_entity(self, info: Info) -> BusinessEntity | None:
+        return await load_business_entity(info, self.business_entity_id)
+
+    @strawberry.field(description="Who the order is for commercially: pricing and access.")
+    async def account_contact(self, info: Info) -> Contact | None:
+        return await load_contact(info, self.account_contact_id)
+
+    @strawberry.field(description="The person or household where the charger is installed.")
+    async def end_customer(self, info: Info) -> Contact | None:
+        return await load_contact(info, self.end_customer_contact_id)
+
+    @strawberry.field(description="The partners the order came through, in position order.")
+    async def channel_chain(self, info: Info) -> list[ChannelEntry]:
+        rows = await info.context.loaders.get(ChannelByOrderIdLoader).load(self.uuid)
+        return [ChannelEntry(position=row.position, contact_id=row.contact_id) for row in rows]
+
+    @strawberry.field
+    async def status(self, info: Info) -> CurrentStatus | None:
+        return await current_status(info, EntityType.ORDER, self.uuid)
+
+    @strawberry.field(description="Every status change, newest first.")
+    async def status_history(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[StatusTransition]:
+        return await status_history(info, EntityType.ORDER, self.uuid, PageArgs(first, after, last, before))
+
+    @strawberry.field(description="The statuses this viewer may move the order to now.")
+    async def allowed_transitions(self, info: Info) -> list[WorkflowStep]:
+        return await allowed_transitions(info, EntityType.ORDER, self.uuid)
+
+    @strawberry.field(description="Holds, newest first.")
+    async def holds(self, info: Info) -> list[OrderHold]:
+        rows = await info.context.loaders.get(HoldsByOrderIdLoader).load(self.uuid)
+        return [OrderHold.from_model(row) for row in rows]
+
+
+async def load_order(info: Info, order_id: uuid.UUID | None) -> Order | None:
+    if order_id is None:
+        return None
+    model = await info.context.loaders.get(OrderByIdLoader).load(order_id)
+    return Order.from_model(model) if model is not None else None
+
+
+async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Order | None]:
+    models = await info.context.loaders.get(OrderByIdLoader).load_many(ids)
+    return [Order.from_model(m) if m is not None else None for m in models]
+
+
+register_node("Order", _load_nodes)

@@ -1,0 +1,88 @@
+"""`changeStatus`: one mutation for every entity type."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.errors import ValidationFailed
+from app.status import engine
+from app.status.models import EntityType
+from app.status.registry import adapter_for
+from graphql_schema.errors import (
+    ApprovalRequired,
+    FinalStatus,
+    InvalidStatusTransition,
+    NotFoundError,
+    StatusConflict,
+    UserError,
+    ValidationError,
+    run_mutation,
+)
+from graphql_schema.node import decode_id, resolve_nodes
+from graphql_schema.permissions import CanChangeStatus
+from graphql_schema.status.types import EntityTypeEnum, StatusTransition
+
+
+@strawberry.input
+class ChangeStatusInput:
+    entity_type: EntityTypeEnum  # type: ignore[valid-type]
+    entity_id: relay.GlobalID
+    to_status: str
+    reason: str | None = None
+    business_context: JSON | None = None
+    expected_status: str | None = strawberry.field(
+        default=None, description="Refuse with StatusConflict unless the status is still this one."
+    )
+
+
+@strawberry.type
+class ChangeStatusSuccess:
+    transition: StatusTransition
+    entity: relay.Node
+
+
+ChangeStatusResult = Annotated[
+    ChangeStatusSuccess
+    | InvalidStatusTransition
+    | ApprovalRequired
+    | StatusConflict
+    | FinalStatus
+    | NotFoundError
+    | ValidationError,
+    strawberry.union("ChangeStatusResult"),
+]
+
+
+@strawberry.type
+class StatusMutations:
+    @strawberry.mutation(permission_classes=[CanChangeStatus])
+    async def change_status(self, info: Info, input: ChangeStatusInput) -> ChangeStatusResult:
+        entity_type = EntityType(input.entity_type)
+
+        async def action(session):  # type: ignore[no-untyped-def]
+            adapter = adapter_for(entity_type.value)
+            entity_id = decode_id(input.entity_id, expected=adapter.graphql_type, field="entity_id")
+            if not isinstance(input.business_context, dict | None):
+                raise ValidationFailed("The business context is a JSON object.", field="business_context")
+            transition = await engine.change_status(
+                session=session,
+                entity_type=entity_type.value,
+                entity_id=entity_id,
+                to_status=input.to_status,
+                actor=info.context.actor,
+                reason=input.reason,
+                business_context=input.business_context,
+                expected_status=input.expected_status,
+            )
+            return StatusTransition.from_model(transition)
+
+        result = await run_mutation(info, action)
+        if isinstance(result, UserError):
+            return result
+        [entity] = await resolve_nodes(info, [input.entity_id])
+        return ChangeStatusSuccess(transition=result, entity=entity)

@@ -1,0 +1,190 @@
+"""Types of the status engine: workflows and steps, current status, transitions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.status.engine import Workflow as WorkflowData
+from app.status.engine import allowed_targets
+from app.status.models import EntityCurrentStatus, EntityType, Movement, StatusTransition as TransitionModel
+from app.status.models import StatusWorkflowStep, StepType
+from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
+from graphql_schema.node import register_node
+from graphql_schema.pagination import Connection, PageArgs, connection_from_list
+from graphql_schema.status.loaders import (
+    CurrentStatusLoader,
+    TransitionsByEntityLoader,
+    WorkflowByIdLoader,
+)
+
+EntityTypeEnum = strawberry.enum(EntityType, name="EntityType")
+MovementEnum = strawberry.enum(Movement, name="StatusMovement")
+StepTypeEnum = strawberry.enum(StepType, name="StepType")
+
+
+@strawberry.type(description="One status of a workflow.")
+class WorkflowStep:
+    status_name: str
+    label: str
+    color: str
+    step_order: int
+    step_type: StepTypeEnum  # type: ignore[valid-type]
+    allowed_transitions: list[str]
+    sla_hours: int | None
+    requires_approval: bool
+    approval_role: str | None
+    is_milestone: bool
+    is_final: bool
+
+    @classmethod
+    def from_model(cls, step: StatusWorkflowStep) -> Self:
+        return cls(
+            status_name=step.status_name,
+            label=step.label,
+            color=step.color,
+            step_order=step.step_order,
+            step_type=step.step_type,
+            allowed_transitions=list(step.allowed_transitions),
+            sla_hours=step.sla_hours,
+            requires_approval=step.requires_approval,
+            approval_role=step.approval_role,
+            is_milestone=step.is_milestone,
+            is_final=step.is_final,
+        )
+
+
+@strawberry.type(description="The statuses an entity type moves through, per brand or by default.")
+class Workflow(relay.Node):
+    id: relay.NodeID[str]
+    entity_type: EntityTypeEnum  # type: ignore[valid-type]
+    name: str
+    description: str | None
+    is_default: bool
+    is_active: bool
+    steps: list[WorkflowStep]
+    business_entity_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_data(cls, data: WorkflowData) -> Self:
+        row = data.row
+        return cls(
+            id=str(row.id),
+            entity_type=EntityType(row.entity_type),
+            name=row.name,
+            description=row.description,
+            is_default=row.is_default,
+            is_active=row.is_active,
+            steps=[WorkflowStep.from_model(s) for s in sorted(data.steps.values(), key=lambda s: s.step_order)],
+            business_entity_id=row.business_entity_id,
+        )
+
+    @strawberry.field(description="Null for an entity type's default workflow.")
+    async def business_entity(self, info: Info) -> BusinessEntity | None:
+        return await load_business_entity(info, self.business_entity_id)
+
+
+@strawberry.type(description="Where an entity stands now.")
+class CurrentStatus:
+    name: str
+    label: str
+    color: str
+    since: datetime
+    sla_deadline: datetime | None
+    is_final: bool
+
+    @strawberry.field(description="The SLA deadline of this status has passed.")
+    def is_overdue(self) -> bool:
+        return self.sla_deadline is not None and not self.is_final and self.sla_deadline < datetime.now(UTC)
+
+    @classmethod
+    def from_models(cls, current: EntityCurrentStatus, step: StatusWorkflowStep) -> Self:
+        return cls(
+            name=current.status,
+            label=step.label,
+            color=step.color,
+            since=current.since,
+            sla_deadline=current.sla_deadline,
+            is_final=step.is_final,
+        )
+
+
+@strawberry.type(description="One change of status: the append-only history.")
+class StatusTransition:
+    id: strawberry.ID
+    from_status: str | None
+    to_status: str
+    movement: MovementEnum  # type: ignore[valid-type]
+    reason: str | None
+    business_context: JSON
+    triggered_by_system: str | None
+    sla_deadline: datetime | None
+    is_milestone: bool
+    created_at: datetime
+    triggered_by_account_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, row: TransitionModel) -> Self:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            from_status=row.from_status,
+            to_status=row.to_status,
+            movement=row.movement,
+            reason=row.reason,
+            business_context=row.business_context,
+            triggered_by_system=row.triggered_by_system,
+            sla_deadline=row.sla_deadline,
+            is_milestone=row.is_milestone,
+            created_at=row.created_at,
+            triggered_by_account_id=row.triggered_by_account_id,
+        )
+
+    @strawberry.field(description="Who made the change, by name (null for system changes).")
+    async def triggered_by(self, info: Info) -> str | None:
+        if self.triggered_by_account_id is None:
+            return None
+        from graphql_schema.accounts.loaders import AccountNameLoader
+
+        return await info.context.loaders.get(AccountNameLoader).load(self.triggered_by_account_id)
+
+
+# --- what entities with a status share --------------------------------------------------------
+
+
+async def current_status(info: Info, entity_type: EntityType, entity_id: uuid.UUID) -> CurrentStatus | None:
+    found = await info.context.loaders.get(CurrentStatusLoader).load((entity_type.value, entity_id))
+    return CurrentStatus.from_models(*found) if found else None
+
+
+async def status_history(
+    info: Info, entity_type: EntityType, entity_id: uuid.UUID, page: PageArgs
+) -> Connection[StatusTransition]:
+    rows = await info.context.loaders.get(TransitionsByEntityLoader).load((entity_type.value, entity_id))
+    return connection_from_list(rows, page, info.context.max_page_size, StatusTransition.from_model)
+
+
+async def allowed_transitions(info: Info, entity_type: EntityType, entity_id: uuid.UUID) -> list[WorkflowStep]:
+    """The steps this viewer may move the entity to now (approval roles applied)."""
+    found = await info.context.loaders.get(CurrentStatusLoader).load((entity_type.value, entity_id))
+    if not found:
+        return []
+    current, _ = found
+    workflow = await info.context.loaders.get(WorkflowByIdLoader).load(current.workflow_id)
+    if workflow is None or not info.context.is_staff:
+        return []
+    return [WorkflowStep.from_model(s) for s in allowed_targets(workflow, current.status, info.context.roles)]
+
+
+async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Workflow | None]:
+    found = await info.context.loaders.get(WorkflowByIdLoader).load_many(ids)
+    return [Workflow.from_data(w) if w is not None else None for w in found]
+
+
+register_node("Workflow", _load_nodes)
