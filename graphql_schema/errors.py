@@ -77,7 +77,7 @@ class ValidationError(UserError):
     pass
 
 
-@strawberry.type
+@strawberry.type(name="PermissionDenied")
 class PermissionDeniedError(UserError):
     pass
 
