@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -38,6 +39,7 @@ class AppState:
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     head_revision: str
+    write_slots: asyncio.Semaphore
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -118,6 +120,7 @@ class GraphQLApp(GraphQL):
             response=response,
             request_id=values["request_id"],
             sessions=self.app_state.sessions,
+            write_slots=self.app_state.write_slots,
             reads=values["reads"],
             principal=values["principal"],
             scope=values["scope"],
@@ -136,7 +139,11 @@ def create_app(*, url: URL | None = None, engine: AsyncEngine | None = None, set
             url = resolve_database_url(settings)
         engine = create_engine(url)
     state = AppState(
-        engine=engine, sessions=session_factory(engine), settings=settings, head_revision=migrate.head_revision()
+        engine=engine,
+        sessions=session_factory(engine),
+        settings=settings,
+        head_revision=migrate.head_revision(),
+        write_slots=asyncio.Semaphore(settings.max_concurrent_writes),
     )
 
     async def healthz(request: Request) -> Response:

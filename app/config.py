@@ -24,6 +24,8 @@ class Settings:
     port: int
     log_level: str
     max_page_size: int
+    max_concurrent_writes: int
+    """Mutations in progress per process; more wait without holding a database connection."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,6 +37,7 @@ class Settings:
             port=_int("CHARGECARS_PORT", 8000),
             log_level=os.environ.get("CHARGECARS_LOG_LEVEL", "info"),
             max_page_size=_int("CHARGECARS_MAX_PAGE_SIZE", 100),
+            max_concurrent_writes=_int("CHARGECARS_MAX_CONCURRENT_WRITES", 8),
         )
 
 

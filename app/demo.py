@@ -3,6 +3,7 @@ people, and one account per kind of user. Loaded only into an empty database."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -17,6 +18,10 @@ from app.business_entities.models import BusinessEntity
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
+from app.access.scope import UNRESTRICTED
+from app.orders import service as orders
+from app.orders.service import OrderCreate
+from app.status import engine
 
 DEMO_TOKEN_LABEL: Final = "demo (make run)"
 DEMO_ACTOR: Final = Actor(account_id=None, system="demo")
@@ -73,7 +78,7 @@ def _email(first: str, last: str, org: str) -> str:
     return f"{first.lower()}.{last.lower().replace(' ', '')}@{domain}.demo"
 
 
-async def seed(*, session: AsyncSession) -> None:
+async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
     """Write the demo data (the caller commits)."""
     brands = {b.code: b.id for b in await session.scalars(select(BusinessEntity))}
 
@@ -129,6 +134,8 @@ async def seed(*, session: AsyncSession) -> None:
             await person(*next(people), "Dealer", dealer)
 
     by_name = {c.display_name: c.id for c in await session.scalars(select(Contact))}
+    if with_orders:
+        await _seed_orders(session, brands, by_name)
     for demo in DEMO_ACCOUNTS:
         await accounts.create_account(
             session=session,
@@ -140,6 +147,42 @@ async def seed(*, session: AsyncSession) -> None:
                 contact_id=by_name[demo.contact_name] if demo.contact_name else None,
             ),
         )
+
+
+# (brand, account, end customer, channel from position 1, statuses to walk through)
+DEMO_ORDERS: Final = (
+    ("CC", "Agent Jansen Verkoop", "Eva de Vries",
+     ["Agent Jansen Verkoop", "Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord",
+      "Voltara Distribution B.V."], ["quoted", "accepted", "scheduled"]),
+    ("CC", "Laadpunt Groningen", "Joris Jansen", ["Laadpunt Groningen", "Voltara Regio Noord"], ["quoted"]),
+    ("CC", "Voltara Regio Zuid", "Anouk Willems", ["Voltara Regio Zuid", "Voltara Distribution B.V."],
+     ["quoted", "intake", "quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed"]),
+    ("CC", "Groendus", None, ["Groendus Dealer Utrecht", "Groendus"], ["cancelled"]),
+    ("LT", "Eneco", None, ["Eneco Thuisladen West", "Eneco"], ["quoted", "accepted"]),
+    ("MKT", "Alva", None, ["Alva Meterkast Service", "Alva"], []),
+    ("ZS", "50five", None, ["50five Webshop Dealer", "50five"], ["paid", "shipped"]),
+    ("RS", "Essent", None, [], ["paid"]),
+)
+
+
+async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_name: dict[str, uuid.UUID]) -> None:
+    for brand, account, end_customer, channel, statuses in DEMO_ORDERS:
+        order = await orders.create(
+            session=session,
+            actor=DEMO_ACTOR,
+            scope=UNRESTRICTED,
+            order_in=OrderCreate(
+                business_entity_id=brands[brand],
+                account_contact_id=by_name[account],
+                end_customer_contact_id=by_name[end_customer] if end_customer else None,
+                channel_contact_ids=[by_name[name] for name in channel],
+            ),
+        )
+        for status in statuses:
+            await engine.change_status(
+                session=session, entity_type="order", entity_id=order.id, to_status=status, actor=DEMO_ACTOR,
+                reason="demo data",
+            )
 
 
 async def issue_demo_tokens(*, session: AsyncSession) -> list[tuple[DemoAccount, str]]:

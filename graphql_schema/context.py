@@ -87,6 +87,7 @@ class Context:
         response: Response | None,
         request_id: str,
         sessions: async_sessionmaker[AsyncSession],
+        write_slots: asyncio.Semaphore,
         reads: ReadSession,
         principal: Principal | None,
         scope: Scope,
@@ -96,6 +97,7 @@ class Context:
         self.response = response
         self.request_id = request_id
         self.sessions = sessions
+        self.write_slots = write_slots
         self.principal = principal
         self.scope = scope
         self.max_page_size = max_page_size
@@ -129,8 +131,13 @@ class Context:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One transaction for one mutation: committed when the block succeeds, rolled back
-        when it raises."""
-        async with self.sessions() as session, session.begin():
+        when it raises.
+
+        Writers that queue on the same row (a brand's number series, one order's status) would
+        each hold a pooled connection while they wait and starve the reads; a bounded number of
+        write slots per process keeps the waiting in the process instead.
+        """
+        async with self.write_slots, self.sessions() as session, session.begin():
             yield session
         self.loaders.clear()
         self._reads.forget()

@@ -67,12 +67,13 @@ def settings(database_url: URL) -> Settings:
         port=8000,
         log_level="warning",
         max_page_size=100,
+        max_concurrent_writes=8,
     )
 
 
 @pytest.fixture(scope="session")
 async def engine(database_url: URL) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=20, max_overflow=80)
+    engine = create_engine(database_url, pool_size=20, max_overflow=20)
     yield engine
     await engine.dispose()
 

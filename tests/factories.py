@@ -71,10 +71,13 @@ async def make_tree(
     return created
 
 
-async def load_demo(sessions: async_sessionmaker[AsyncSession]) -> tuple[dict[str, Contact], dict[str, str]]:
-    """The demo data: contacts by display name, and a token per demo account kind."""
+async def load_demo(
+    sessions: async_sessionmaker[AsyncSession], *, with_orders: bool = False
+) -> tuple[dict[str, Contact], dict[str, str]]:
+    """The demo data (without its orders unless asked: tests make the orders they reason about):
+    contacts by display name, and a token per demo account kind."""
     async with sessions() as session, session.begin():
-        await demo.seed(session=session)
+        await demo.seed(session=session, with_orders=with_orders)
         issued = await demo.issue_demo_tokens(session=session)
     async with sessions() as session:
         by_name = {c.display_name: c for c in await session.scalars(select(Contact))}

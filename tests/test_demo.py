@@ -12,7 +12,7 @@ from tests.factories import load_demo
 async def test_demo_data_and_tokens(client, sessions, session) -> None:
     async with sessions() as s:
         assert await demo.is_empty(session=s)
-    contacts, tokens = await load_demo(sessions)
+    contacts, tokens = await load_demo(sessions, with_orders=True)
     async with sessions() as s:
         assert not await demo.is_empty(session=s)
     for partner in ("Groendus", "Essent", "Eneco", "50five", "Alva"):
@@ -21,6 +21,12 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
         "SELECT count(*) FROM contact WHERE contact_subtype = 'Dealer' AND contact_type = 'organization'"))).scalar_one()
     assert dealers >= 10
     assert set(tokens) == {"admin", "partner", "dealer", "customer"}
+    statuses = (await session.execute(text("SELECT number, status FROM sales_order ORDER BY number"))).all()
+    assert len(statuses) == len(demo.DEMO_ORDERS)
+    assert {s for _, s in statuses} >= {"scheduled", "completed", "cancelled", "shipped", "intake"}
+    orders = await gql(client, "{ orders { totalCount } }", token=tokens["dealer"])
+    # the order through its chain, and the one whose end customer (Joris Jansen) sits below it
+    assert orders["orders"]["totalCount"] == 2
     for key, token in tokens.items():
         data = await gql(client, "{ viewer { roles } }", token=token)
         assert data["viewer"]["roles"] == [{"admin": "ADMIN", "customer": "CUSTOMER"}.get(key, "PARTNER")]

@@ -233,9 +233,9 @@ async def _validated_contacts(
 
 
 def _check_creator(scope: Scope, actor: Actor, order_in: OrderCreate) -> None:
-    """Staff create any order; a partner only orders whose channel chain holds its organisation
-    (its scope root); customers none."""
-    if actor.roles & STAFF_ROLES:
+    """Staff and system processes create any order; a partner only orders whose channel chain
+    holds its organisation (its scope root); customers none."""
+    if actor.system is not None or actor.roles & STAFF_ROLES:
         return
     if Role.PARTNER in actor.roles and scope.root_id in order_in.channel_contact_ids:
         return
