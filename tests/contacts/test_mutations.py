@@ -179,3 +179,16 @@ async def test_staff_may_write_contacts(client, sessions) -> None:
     token = await issue_token(sessions, Role.STAFF)
     data = await gql(client, CREATE, {"input": {"contactType": "ORGANIZATION", "displayName": "Ok"}}, token=token)
     assert data["createContact"]["__typename"] == "ContactSuccess"
+
+
+async def test_every_contact_mutation_is_audited(client, admin_token, sessions, session) -> None:
+    org = await make_contact(sessions, "Org")
+    await gql(client, UPDATE, {"input": {"id": gid(org), "displayName": "Renamed"}}, token=admin_token)
+    await gql(client, UPDATE, {"input": {"id": gid(org), "email": "broken"}}, token=admin_token)  # refused
+    rows = (await session.execute(text(
+        "SELECT action, before->>'display_name', after->>'display_name', account_id IS NOT NULL, request_id IS NOT NULL "
+        "FROM audit_log WHERE entity_id = :id ORDER BY occurred_at"), {"id": org.id})).all()
+    assert [tuple(r) for r in rows] == [
+        ("contact.create", None, "Org", False, False),  # made by the test factory, as a system
+        ("contact.update", "Org", "Renamed", True, True),
+    ]
