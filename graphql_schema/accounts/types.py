@@ -18,6 +18,7 @@ from graphql_schema.accounts.loaders import TokensByAccountIdLoader, UserAccount
 from graphql_schema.contacts.types import Contact, load_contact
 from graphql_schema.node import register_node
 from graphql_schema.permissions import IsAdmin
+from graphql_schema.rows import from_row
 
 RoleEnum = strawberry.enum(Role, name="Role")
 
@@ -33,14 +34,7 @@ class ApiToken(relay.Node):
 
     @classmethod
     def from_model(cls, model: ApiTokenModel) -> Self:
-        return cls(
-            id=str(model.id),
-            label=model.label,
-            expires_at=model.expires_at,
-            revoked_at=model.revoked_at,
-            last_used_at=model.last_used_at,
-            created_at=model.created_at,
-        )
+        return from_row(cls, model, id=str(model.id))
 
 
 @strawberry.type(description="A login of a person or a system; staff accounts need no contact.")
@@ -57,16 +51,7 @@ class UserAccount(relay.Node):
 
     @classmethod
     def from_model(cls, model: UserAccountModel) -> Self:
-        return cls(
-            id=str(model.id),
-            uuid=model.id,
-            email=model.email,
-            display_name=model.display_name,
-            roles=[Role(r) for r in model.roles],
-            is_active=model.is_active,
-            created_at=model.created_at,
-            contact_id=model.contact_id,
-        )
+        return from_row(cls, model, id=str(model.id), uuid=model.id, roles=[Role(r) for r in model.roles])
 
     @strawberry.field
     async def contact(self, info: Info) -> Contact | None:

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from app.business_entities.models import BusinessEntity as BusinessEntityModel
 from graphql_schema.business_entities.loaders import BusinessEntityByIdLoader
 from graphql_schema.node import register_node
+from graphql_schema.rows import from_row
 
 
 @strawberry.type(description="One of the five brands the back office runs.")
@@ -23,7 +24,7 @@ class BusinessEntity(relay.Node):
 
     @classmethod
     def from_model(cls, model: BusinessEntityModel) -> Self:
-        return cls(id=str(model.id), code=model.code, name=model.name)
+        return from_row(cls, model, id=str(model.id))
 
 
 async def load_business_entity(info: Info, entity_id: uuid.UUID | None) -> BusinessEntity | None:

@@ -25,12 +25,17 @@ from graphql_schema.contacts.loaders import (
 from graphql_schema.errors import bad_input
 from graphql_schema.node import register_node
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list
+from graphql_schema.rows import from_row
 
 if TYPE_CHECKING:
     from app.access.scope import Scope
     from graphql_schema.orders.types import Order
 
 ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
+# What a viewer does not see of a contact it knows by name only (an ancestor outside its scope).
+_NAME_ONLY = dict.fromkeys(
+    ("first_name", "last_name", "email", "phone", "commission_rate", "business_entity_id"), None
+)
 
 First = Annotated[int | None, strawberry.argument(description="Page size from the start (at most 100).")]
 After = Annotated[str | None, strawberry.argument(description="Cursor to start after.")]
@@ -63,23 +68,8 @@ class Contact(relay.Node):
 
     @classmethod
     def from_model(cls, model: ContactModel, scope: Scope) -> Self:
-        full = scope.sees_in_full(model.id)
-        return cls(
-            id=str(model.id),
-            uuid=model.id,
-            contact_type=model.contact_type,
-            contact_subtype=model.contact_subtype,
-            display_name=model.display_name,
-            first_name=model.first_name if full else None,
-            last_name=model.last_name if full else None,
-            email=model.email if full else None,
-            phone=model.phone if full else None,
-            commission_rate=model.commission_rate if full else None,
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-            parent_id=model.parent_organization_id,
-            business_entity_id=model.business_entity_id if full else None,
-        )
+        hidden = {} if scope.sees_in_full(model.id) else _NAME_ONLY
+        return from_row(cls, model, id=str(model.id), uuid=model.id, parent_id=model.parent_organization_id, **hidden)
 
     @strawberry.field(description="The organisation directly above this contact.")
     async def parent(self, info: Info) -> Contact | None:

@@ -20,6 +20,7 @@ from graphql_schema.contacts.types import After, Before, Contact, First, Last, l
 from graphql_schema.node import register_node
 from graphql_schema.orders.loaders import ChannelByOrderIdLoader, HoldsByOrderIdLoader, OrderByIdLoader
 from graphql_schema.pagination import Connection, PageArgs
+from graphql_schema.rows import from_row
 from graphql_schema.status.types import (
     CurrentStatus,
     StatusTransition,
@@ -61,18 +62,7 @@ class OrderHold:
 
     @classmethod
     def from_model(cls, row: OrderHoldModel) -> Self:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            reason_category=row.reason_category,
-            details=row.details,
-            estimated_resume_date=row.estimated_resume_date,
-            escalation_date=row.escalation_date,
-            notify_customer=row.notify_customer,
-            notify_partner=row.notify_partner,
-            status_before=row.status_before,
-            placed_at=row.placed_at,
-            resumed_at=row.resumed_at,
-        )
+        return from_row(cls, row, id=strawberry.ID(str(row.id)))
 
 
 @strawberry.type(description="An order of one brand, with its contacts, status and history.")
@@ -90,17 +80,7 @@ class Order(relay.Node):
 
     @classmethod
     def from_model(cls, model: OrderModel) -> Self:
-        return cls(
-            id=str(model.id),
-            uuid=model.id,
-            number=model.number,
-            notes=model.notes,
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-            business_entity_id=model.business_entity_id,
-            account_contact_id=model.account_contact_id,
-            end_customer_contact_id=model.end_customer_contact_id,
-        )
+        return from_row(cls, model, id=str(model.id), uuid=model.id)
 
     @strawberry.field
     async def business_entity(self, info: Info) -> BusinessEntity | None:

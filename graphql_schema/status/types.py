@@ -18,6 +18,7 @@ from app.status.models import EntityCurrentStatus, EntityType, Movement, StatusT
 from app.status.models import StatusWorkflowStep, StepType
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
 from graphql_schema.node import register_node
+from graphql_schema.rows import from_row
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list
 from graphql_schema.status.loaders import (
     CurrentStatusLoader,
@@ -46,19 +47,7 @@ class WorkflowStep:
 
     @classmethod
     def from_model(cls, step: StatusWorkflowStep) -> Self:
-        return cls(
-            status_name=step.status_name,
-            label=step.label,
-            color=step.color,
-            step_order=step.step_order,
-            step_type=step.step_type,
-            allowed_transitions=list(step.allowed_transitions),
-            sla_hours=step.sla_hours,
-            requires_approval=step.requires_approval,
-            approval_role=step.approval_role,
-            is_milestone=step.is_milestone,
-            is_final=step.is_final,
-        )
+        return from_row(cls, step, allowed_transitions=list(step.allowed_transitions))
 
 
 @strawberry.type(description="The statuses an entity type moves through, per brand or by default.")
@@ -132,19 +121,7 @@ class StatusTransition:
 
     @classmethod
     def from_model(cls, row: TransitionModel) -> Self:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            from_status=row.from_status,
-            to_status=row.to_status,
-            movement=row.movement,
-            reason=row.reason,
-            business_context=row.business_context,
-            triggered_by_system=row.triggered_by_system,
-            sla_deadline=row.sla_deadline,
-            is_milestone=row.is_milestone,
-            created_at=row.created_at,
-            triggered_by_account_id=row.triggered_by_account_id,
-        )
+        return from_row(cls, row, id=strawberry.ID(str(row.id)))
 
     @strawberry.field(description="Who made the change, by name (null for system changes).")
     async def triggered_by(self, info: Info) -> str | None:
