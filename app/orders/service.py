@@ -6,7 +6,7 @@ import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -47,7 +47,6 @@ class OrderFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     overdue: bool | None = None
-    channel_ids: Collection[uuid.UUID] = field(default_factory=tuple)
 
 
 class OrderOrderField(enum.StrEnum):

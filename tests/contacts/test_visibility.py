@@ -140,7 +140,7 @@ async def test_every_path_shows_exactly_the_scope(client, session, demo, key, vi
     nested, _ = await _all_pages(client, NESTED, token)
     for node in nested:
         contact_id = uuid.UUID(relay.GlobalID.from_id(node["id"]).node_id)
-        ids = lambda items, key=None: {  # noqa: E731
+        ids = lambda items, key=None: {
             uuid.UUID(relay.GlobalID.from_id((i[key] if key else i)["id"]).node_id) for i in items
         }
         children = {c for c in tree.children[contact_id] if c in visible}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from sqlalchemy import text
 
 from tests.conftest import CREATE_ORDER, gql, gql_errors
