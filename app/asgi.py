@@ -26,7 +26,10 @@ from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
 from graphql_schema.context import Context, ReadSession
 from graphql_schema.errors import RequestErrorCode
-from graphql_schema.schema import schema
+from cross_web import HTTPException
+from strawberry.types.unset import UNSET
+
+from graphql_schema.schema import build_schema
 
 log = logging.getLogger("chargecars.http")
 _STATE_KEY = "chargecars"
@@ -57,8 +60,19 @@ class GraphQLApp(GraphQL):
     """
 
     def __init__(self, state: AppState) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        super().__init__(build_schema(state.settings), graphql_ide="graphiql")
         self.app_state = state
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+        """Request-level refusals (unparsable body, too many operations in a batch) answered
+        as GraphQL errors rather than plain text."""
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except HTTPException as exc:
+            return JSONResponse(
+                {"data": None, "errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                status_code=exc.status_code,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

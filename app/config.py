@@ -25,6 +25,11 @@ class Settings:
     log_level: str
     max_page_size: int
     max_concurrent_writes: int
+    max_query_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_batch_operations: int
+    introspection: bool
     """Mutations in progress per process; more wait without holding a database connection."""
 
     @classmethod
@@ -38,6 +43,11 @@ class Settings:
             log_level=os.environ.get("CHARGECARS_LOG_LEVEL", "info"),
             max_page_size=_int("CHARGECARS_MAX_PAGE_SIZE", 100),
             max_concurrent_writes=_int("CHARGECARS_MAX_CONCURRENT_WRITES", 8),
+            max_query_depth=_int("CHARGECARS_MAX_QUERY_DEPTH", 15),
+            max_aliases=_int("CHARGECARS_MAX_ALIASES", 30),
+            max_tokens=_int("CHARGECARS_MAX_TOKENS", 5000),
+            max_batch_operations=_int("CHARGECARS_MAX_BATCH_OPERATIONS", 10),
+            introspection=os.environ.get("CHARGECARS_INTROSPECTION", "on").lower() not in ("0", "off", "false", "no"),
         )
 
 

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 import strawberry
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from graphql.utilities import get_operation_ast
 from strawberry import relay
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from app.config import Settings
 from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
 from graphql_schema.business_entities.queries import BusinessEntityQueries
@@ -96,8 +106,42 @@ class ChargeCarsSchema(strawberry.Schema):
                 log.debug("request %s: %s", request_id, error.message)
 
 
-schema = ChargeCarsSchema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[RequireViewer, lambda: MaskErrors(should_mask_error=_is_unexpected)],
-)
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
+class HideSuggestions(SchemaExtension):
+    """"Did you mean …?" in validation errors would map the schema for anyone guessing field
+    names; only staff get the suggestions."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        result = context.result
+        if result is None or not result.errors or (context.context and context.context.is_staff):
+            return
+        for error in result.errors:
+            error.message = _SUGGESTION.sub("", error.message)
+
+
+def build_schema(settings: Settings) -> ChargeCarsSchema:
+    """The schema with the limits of `settings`; each rejection is a GraphQL validation error,
+    raised before anything is resolved (so before any SQL)."""
+    extensions: list = [
+        RequireViewer,
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        HideSuggestions,
+        lambda: MaskErrors(should_mask_error=_is_unexpected),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return ChargeCarsSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
+    )
+
+
+schema = build_schema(Settings.from_env())

@@ -8,6 +8,7 @@ DATABASE_URL when that is set; the tests use a database of their own on it
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -59,15 +60,11 @@ def database_url() -> URL:
 
 @pytest.fixture(scope="session")
 def settings(database_url: URL) -> Settings:
-    return Settings(
+    return dataclasses.replace(
+        Settings.from_env(),
         database_url=database_url.render_as_string(hide_password=False),
-        data_dir=ROOT / ".pgdata-test",
         database_name=database_url.database or "",
-        host="127.0.0.1",
-        port=8000,
         log_level="warning",
-        max_page_size=100,
-        max_concurrent_writes=8,
     )
 
 
