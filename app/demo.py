@@ -19,7 +19,10 @@ from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
 from app.access.scope import UNRESTRICTED
+from app.catalog.models import Article
+from app.orders import lines
 from app.orders import service as orders
+from app.orders.lines import LineIn
 from app.orders.service import OrderCreate
 from app.status import engine
 
@@ -165,7 +168,36 @@ DEMO_ORDERS: Final = (
 )
 
 
+# (sku, name, unit, unit price excl. VAT, VAT %), per brand
+CATALOGUE: Final = {
+    "CC": [("CC-WB11", "Wallbox 11 kW, 3-phase", "piece", "899.00", "21"),
+           ("CC-WB22", "Wallbox 22 kW with load balancing", "piece", "1249.00", "21"),
+           ("CC-INST-STD", "Standard installation (up to 10 m)", "piece", "495.00", "21"),
+           ("CC-CBL-6", "Cable 5x6 mm2", "metre", "12.35", "21")],
+    "LT": [("LT-WB7", "Home charger 7.4 kW", "piece", "649.00", "21"),
+           ("LT-INST", "Installation package", "piece", "445.00", "21"),
+           ("LT-CBL-4", "Cable 3x4 mm2", "metre", "8.95", "21")],
+    "MKT": [("MKT-UPG-3F", "Meter cabinet upgrade to 3-phase", "piece", "1150.00", "21"),
+            ("MKT-GRP", "Extra group with RCD", "piece", "185.00", "21")],
+    "ZS": [("ZS-GO2", "Zaptec Go 2", "piece", "749.00", "21"), ("ZS-PRO", "Zaptec Pro", "piece", "1095.00", "21")],
+    "RS": [("RS-IO6", "Ratio io6", "piece", "1175.00", "21"), ("RS-MNT", "Mounting pole", "piece", "289.00", "21")],
+}
+
+
+async def _seed_catalogue(session: AsyncSession, brands: dict[str, uuid.UUID]) -> dict[str, Article]:
+    articles = {}
+    for brand, items in CATALOGUE.items():
+        for sku, name, unit, price, vat in items:
+            article = Article(business_entity_id=brands[brand], sku=sku, name=name, unit=unit,
+                              unit_price=Decimal(price), vat_rate=Decimal(vat))
+            session.add(article)
+            articles[sku] = article
+    await session.flush()
+    return articles
+
+
 async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_name: dict[str, uuid.UUID]) -> None:
+    articles = await _seed_catalogue(session, brands)
     for brand, account, end_customer, channel, statuses in DEMO_ORDERS:
         order = await orders.create(
             session=session,
@@ -178,6 +210,13 @@ async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_n
                 channel_contact_ids=[by_name[name] for name in channel],
             ),
         )
+        for index, article in enumerate(a for a in articles.values() if a.business_entity_id == brands[brand]):
+            quantity = Decimal(8 if article.unit == "metre" else 1)
+            await lines.add_line(
+                session=session, order_id=order.id, actor=DEMO_ACTOR,
+                line_in=LineIn(article_id=article.id, quantity=quantity,
+                               discount_percent=Decimal(5) if index == 0 else Decimal(0)),
+            )
         for status in statuses:
             await engine.change_status(
                 session=session, entity_type="order", entity_id=order.id, to_status=status, actor=DEMO_ACTOR,

@@ -58,6 +58,7 @@ class ErrorCode(enum.Enum):
     NUMBERING_NOT_CONFIGURED = NumberingNotConfigured.code
     ALREADY_ON_HOLD = order_errors.OrderAlreadyOnHold.code
     NOT_ON_HOLD = order_errors.OrderNotOnHold.code
+    ORDER_LOCKED = order_errors.OrderLocked.code
 
 
 @strawberry.interface(description="An expected failure of a mutation; nothing was written.")
@@ -140,6 +141,11 @@ class NotOnHold(UserError):
     pass
 
 
+@strawberry.type
+class OrderLocked(UserError):
+    status: str = strawberry.field(description="The status that locks the lines (invoiced or final).")
+
+
 _ERROR_TYPES: dict[type[DomainError], type[UserError]] = {
     NotFound: NotFoundError,
     ValidationFailed: ValidationError,
@@ -162,6 +168,7 @@ _EXTRA_FIELDS: dict[type[DomainError], tuple[type[UserError], Callable[[Any], di
     status_errors.ApprovalRequired: (ApprovalRequired, lambda e: {"role": e.role}),
     status_errors.StatusConflict: (StatusConflict, lambda e: {"expected": e.expected, "actual": e.actual}),
     status_errors.FinalStatus: (FinalStatus, lambda e: {"status": e.status}),
+    order_errors.OrderLocked: (OrderLocked, lambda e: {"status": e.status}),
 }
 
 

@@ -23,8 +23,8 @@ class IsAdmin(_HasRole):
     roles = frozenset({Role.ADMIN})
 
 
-class CanEditContacts(_HasRole):
-    """Contacts are written by staff for now (admin, staff)."""
+class IsStaffEditor(_HasRole):
+    """Contacts and order lines are written by staff (admin, staff)."""
 
     roles = frozenset({Role.ADMIN, Role.STAFF})
 

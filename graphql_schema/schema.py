@@ -27,6 +27,8 @@ from graphql_schema.accounts.queries import AccountQueries
 from graphql_schema.business_entities.queries import BusinessEntityQueries
 from graphql_schema.contacts.mutations import ContactMutations
 from graphql_schema.contacts.queries import ContactQueries
+from graphql_schema.catalog.queries import CatalogQueries
+from graphql_schema.orders.line_mutations import OrderLineMutations
 from graphql_schema.orders.mutations import OrderMutations
 from graphql_schema.orders.queries import OrderQueries
 from graphql_schema.status.mutations import StatusMutations
@@ -51,12 +53,14 @@ class NodeQueries:
 
 
 @strawberry.type
-class Query(NodeQueries, AccountQueries, ContactQueries, OrderQueries, StatusQueries, BusinessEntityQueries):
+class Query(
+    NodeQueries, AccountQueries, ContactQueries, OrderQueries, StatusQueries, CatalogQueries, BusinessEntityQueries
+):
     pass
 
 
 @strawberry.type
-class Mutation(ContactMutations, OrderMutations, StatusMutations, AccountMutations):
+class Mutation(ContactMutations, OrderMutations, OrderLineMutations, StatusMutations, AccountMutations):
     pass
 
 

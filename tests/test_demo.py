@@ -24,6 +24,8 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     statuses = (await session.execute(text("SELECT number, status FROM sales_order ORDER BY number"))).all()
     assert len(statuses) == len(demo.DEMO_ORDERS)
     assert {s for _, s in statuses} >= {"scheduled", "completed", "cancelled", "shipped", "intake"}
+    data = await gql(client, "{ orders(first: 20) { nodes { number lines { description } totals { gross } } } }", token=tokens["admin"])
+    assert all(o["lines"] and o["totals"]["gross"] != "0.00" for o in data["orders"]["nodes"])
     orders = await gql(client, "{ orders { totalCount } }", token=tokens["dealer"])
     # the order through its chain, and the one whose end customer (Joris Jansen) sits below it
     assert orders["orders"]["totalCount"] == 2

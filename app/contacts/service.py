@@ -27,19 +27,12 @@ from app.contacts.errors import CycleDetected, InvalidParent
 from app.contacts.models import Contact, ContactType
 from app.db import any_of, constraint_name
 from app.errors import NotFound, ValidationFailed
+from app.keep import KEEP, Keep
 
 HIERARCHY_LOCK_KEY: Final = 7_340_001  # equals the key in the contact_hierarchy_guard trigger
 # Cycles are impossible (trigger + lock); this bound only keeps a recursive query finite should
 # the data ever be damaged by hand.
 _RECURSION_GUARD: Final = 10_000
-
-
-class _Keep(enum.Enum):
-    KEEP = "keep"
-
-
-KEEP: Final = _Keep.KEEP
-"""Marks a field that an update leaves as it is (as opposed to None, which clears it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +78,15 @@ class ContactCreate:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactChanges:
-    display_name: str | None | _Keep = KEEP
-    first_name: str | None | _Keep = KEEP
-    last_name: str | None | _Keep = KEEP
-    email: str | None | _Keep = KEEP
-    phone: str | None | _Keep = KEEP
-    contact_subtype: str | None | _Keep = KEEP
-    parent_id: uuid.UUID | None | _Keep = KEEP
-    commission_rate: Decimal | None | _Keep = KEEP
-    business_entity_id: uuid.UUID | None | _Keep = KEEP
+    display_name: str | None | Keep = KEEP
+    first_name: str | None | Keep = KEEP
+    last_name: str | None | Keep = KEEP
+    email: str | None | Keep = KEEP
+    phone: str | None | Keep = KEEP
+    contact_subtype: str | None | Keep = KEEP
+    parent_id: uuid.UUID | None | Keep = KEEP
+    commission_rate: Decimal | None | Keep = KEEP
+    business_entity_id: uuid.UUID | None | Keep = KEEP
 
 
 # --- reads -------------------------------------------------------------------------------------

@@ -11,3 +11,11 @@ class OrderAlreadyOnHold(DomainError):
 
 class OrderNotOnHold(DomainError):
     code = "NOT_ON_HOLD"
+
+
+class OrderLocked(DomainError):
+    code = "ORDER_LOCKED"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"The order is {status!r}: its lines can no longer change.", field="order_id")
+        self.status = status

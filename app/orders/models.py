@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -112,6 +114,36 @@ class OrderHold(Base):
 
     __table_args__ = (
         Index("uq_order_hold_active", "order_id", unique=True, postgresql_where=text("resumed_at IS NULL")),
+    )
+
+
+class LineItem(Base):
+    """An order line. Money is exact: NUMERIC, rounded half-up to the cent (app/orders/totals.py)."""
+
+    __tablename__ = "line_item"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="CASCADE")
+    )
+    article_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("article.id", ondelete="RESTRICT"), index=True
+    )
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default=text("0"))
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    is_commissionable: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount_range"),
+        CheckConstraint("vat_rate IN (21, 9, 0)", name="vat_rate_known"),
+        Index("ix_line_item_order_created", "order_id", "created_at"),
     )
 
 

@@ -20,7 +20,7 @@ from graphql_schema.errors import (
     run_mutation,
 )
 from graphql_schema.node import decode_id
-from graphql_schema.permissions import CanEditContacts
+from graphql_schema.permissions import IsStaffEditor
 
 
 @strawberry.input
@@ -81,7 +81,7 @@ def _keep_or(value, convert=lambda v: v):  # type: ignore[no-untyped-def]
 
 @strawberry.type
 class ContactMutations:
-    @strawberry.mutation(permission_classes=[CanEditContacts])
+    @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def create_contact(self, info: Info, input: CreateContactInput) -> CreateContactResult:
         async def action(session):  # type: ignore[no-untyped-def]
             contact = await service.create(
@@ -106,7 +106,7 @@ class ContactMutations:
 
         return await run_mutation(info, action)
 
-    @strawberry.mutation(permission_classes=[CanEditContacts])
+    @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactResult:
         async def action(session):  # type: ignore[no-untyped-def]
             contact_id = decode_id(input.id, expected="Contact", field="id")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from app.orders import holds, service
-from app.orders.models import Order, OrderChannel, OrderHold
+from app.orders import holds, lines, service
+from app.orders.models import LineItem, Order, OrderChannel, OrderHold
 from graphql_schema.loaders import ContextLoader
 
 
@@ -42,4 +42,13 @@ class OrdersByContactIdLoader(ContextLoader[uuid.UUID, list[Order]]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[Order]]:
         async with self.context.db() as session:
             found = await service.ids_involving_many(session=session, contact_ids=keys, scope=self.context.scope)
+        return [found.get(key, []) for key in keys]
+
+
+class LinesByOrderIdLoader(ContextLoader[uuid.UUID, list[LineItem]]):
+    """Lines of an order; its totals are computed from the same batch."""
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[LineItem]]:
+        async with self.context.db() as session:
+            found = await lines.lines_of_many(session=session, order_ids=keys)
         return [found.get(key, []) for key in keys]

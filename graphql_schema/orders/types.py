@@ -5,20 +5,29 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Self
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.orders import totals
 from app.orders.models import HoldReason
+from app.orders.models import LineItem as LineItemModel
 from app.orders.models import Order as OrderModel
 from app.orders.models import OrderHold as OrderHoldModel
 from app.status.models import EntityType
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
 from graphql_schema.contacts.types import After, Before, Contact, First, Last, load_contact
 from graphql_schema.node import register_node
-from graphql_schema.orders.loaders import ChannelByOrderIdLoader, HoldsByOrderIdLoader, OrderByIdLoader
+from graphql_schema.catalog.types import Article, load_article
+from graphql_schema.orders.loaders import (
+    ChannelByOrderIdLoader,
+    HoldsByOrderIdLoader,
+    LinesByOrderIdLoader,
+    OrderByIdLoader,
+)
 from graphql_schema.pagination import Connection, PageArgs
 from graphql_schema.rows import from_row
 from graphql_schema.status.types import (
@@ -63,6 +72,55 @@ class OrderHold:
     @classmethod
     def from_model(cls, row: OrderHoldModel) -> Self:
         return from_row(cls, row, id=strawberry.ID(str(row.id)))
+
+
+@strawberry.type(description="An order line. Amounts in EUR; `netAmount` is rounded half-up to the cent.")
+class LineItem:
+    id: strawberry.ID
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    vat_rate: Decimal = strawberry.field(description="Percent: 21, 9 or 0.")
+    is_commissionable: bool
+    net_amount: Decimal
+    article_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, row: LineItemModel) -> Self:
+        return from_row(cls, row, id=strawberry.ID(str(row.id)), net_amount=totals.line_net(row))
+
+    @strawberry.field
+    async def article(self, info: Info) -> Article | None:
+        return await load_article(info, self.article_id)
+
+
+@strawberry.type(description="VAT for one rate: the rate's net base and the VAT on it.")
+class VatAmount:
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+
+
+@strawberry.type(description="Totals of an order's lines, EUR, rounded half-up to the cent (see docs/design.md).")
+class OrderTotals:
+    currency: str
+    net: Decimal
+    vat: list[VatAmount]
+    vat_total: Decimal
+    gross: Decimal
+    commissionable_net: Decimal
+
+    @classmethod
+    def from_totals(cls, value: totals.Totals) -> Self:
+        return cls(
+            currency="EUR",
+            net=value.net,
+            vat=[VatAmount(rate=v.rate, base=v.base, amount=v.amount) for v in value.vat],
+            vat_total=value.vat_total,
+            gross=value.gross,
+            commissionable_net=value.commissionable_net,
+        )
 
 
 @strawberry.type(description="An order of one brand, with its contacts, status and history.")
@@ -112,6 +170,16 @@ class Order(relay.Node):
     @strawberry.field(description="The statuses this viewer may move the order to now.")
     async def allowed_transitions(self, info: Info) -> list[WorkflowStep]:
         return await allowed_transitions(info, EntityType.ORDER, self.uuid)
+
+    @strawberry.field(description="Lines in the order they were added.")
+    async def lines(self, info: Info) -> list[LineItem]:
+        rows = await info.context.loaders.get(LinesByOrderIdLoader).load(self.uuid)
+        return [LineItem.from_model(row) for row in rows]
+
+    @strawberry.field
+    async def totals(self, info: Info) -> OrderTotals:
+        rows = await info.context.loaders.get(LinesByOrderIdLoader).load(self.uuid)
+        return OrderTotals.from_totals(totals.compute(rows))
 
     @strawberry.field(description="Holds, newest first.")
     async def holds(self, info: Info) -> list[OrderHold]:

@@ -25,6 +25,8 @@ query ($first: Int!) {
       statusHistory(first: 10) { totalCount nodes { fromStatus toStatus movement triggeredBy } }
       allowedTransitions { statusName }
       holds { reasonCategory isActive }
+      lines { description quantity netAmount article { sku } }
+      totals { net vat { rate amount } gross commissionableNet }
     }
   }
 }

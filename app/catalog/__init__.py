@@ -1,0 +1,1 @@
+"""Articles: what each brand sells, with unit price and VAT rate."""

@@ -1,0 +1,191 @@
+"""Order lines: add, change, remove — not once the order is invoiced or final."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import events
+from app.audit.service import Actor, record, snapshot
+from app.catalog.models import VAT_RATES, Article
+from app.db import any_of
+from app.errors import NotFound, ValidationFailed
+from app.keep import KEEP, Keep
+from app.orders.errors import OrderLocked
+from app.orders.models import LineItem, Order
+from app.status.models import EntityCurrentStatus, StatusWorkflowStep
+
+# Statuses after which the lines are the invoice's: no more changes (besides final steps).
+INVOICED_STATUSES: Final = frozenset({"invoiced"})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLinesChanged:
+    """Published after lines change, inside the same transaction (commissions recalculate)."""
+
+    order_id: uuid.UUID
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineIn:
+    article_id: uuid.UUID | None | Keep = KEEP
+    description: str | None | Keep = KEEP
+    quantity: Decimal | Keep = KEEP
+    unit_price: Decimal | None | Keep = KEEP
+    discount_percent: Decimal | Keep = KEEP
+    vat_rate: Decimal | None | Keep = KEEP
+    is_commissionable: bool | Keep = KEEP
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _validated(values: dict[str, Any]) -> dict[str, Any]:
+    description = (values["description"] or "").strip()
+    if not description or len(description) > 300:
+        raise ValidationFailed("A description of 1 to 300 characters is needed.", field="description")
+    quantity, price, discount, rate = (
+        values["quantity"], values["unit_price"], values["discount_percent"], values["vat_rate"]
+    )
+    if quantity is None or not quantity.is_finite() or quantity <= 0 or _places(quantity) > 3:
+        raise ValidationFailed("The quantity is positive, with at most 3 decimals.", field="quantity")
+    if price is None or not price.is_finite() or price < 0 or _places(price) > 2:
+        raise ValidationFailed("The unit price is at least 0, in cents.", field="unit_price")
+    if not discount.is_finite() or not 0 <= discount <= 100 or _places(discount) > 2:
+        raise ValidationFailed("The discount is a percentage from 0 to 100.", field="discount_percent")
+    if rate is None or rate not in VAT_RATES:
+        raise ValidationFailed("The VAT rate is 21, 9 or 0 %.", field="vat_rate")
+    if quantity * price >= Decimal("1e10"):
+        raise ValidationFailed("The line amount is too large.", field="quantity")
+    return {**values, "description": description}
+
+
+async def _locked_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    """The order, row-locked, after checking that its lines may still change."""
+    order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if order is None:
+        raise NotFound("Order", order_id, field="order_id")
+    step = await session.scalar(
+        select(StatusWorkflowStep)
+        .join(EntityCurrentStatus, EntityCurrentStatus.workflow_id == StatusWorkflowStep.workflow_id)
+        .where(
+            EntityCurrentStatus.entity_type == "order",
+            EntityCurrentStatus.entity_id == order_id,
+            StatusWorkflowStep.status_name == EntityCurrentStatus.status,
+        )
+    )
+    if step is not None and (step.is_final or step.status_name in INVOICED_STATUSES):
+        raise OrderLocked(step.status_name)
+    return order
+
+
+async def _article(session: AsyncSession, order: Order, article_id: uuid.UUID) -> Article:
+    article = await session.get(Article, article_id)
+    if article is None or article.business_entity_id != order.business_entity_id:
+        raise NotFound("Article", article_id, field="article_id")
+    if not article.is_active:
+        raise ValidationFailed("This article is no longer sold.", field="article_id")
+    return article
+
+
+def _provided(line_in: LineIn) -> dict[str, Any]:
+    return {f.name: getattr(line_in, f.name) for f in fields(line_in) if getattr(line_in, f.name) is not KEEP}
+
+
+async def add_line(*, session: AsyncSession, order_id: uuid.UUID, line_in: LineIn, actor: Actor) -> LineItem:
+    """A new line; what is not given comes from the article (name, price, VAT rate)."""
+    order = await _locked_order(session, order_id)
+    given = {k: v for k, v in _provided(line_in).items() if v is not None}
+    article = await _article(session, order, given["article_id"]) if "article_id" in given else None
+    values = {
+        "article_id": article.id if article else None,
+        "description": given.get("description", article.name if article else None),
+        "quantity": given.get("quantity"),
+        "unit_price": given.get("unit_price", article.unit_price if article else None),
+        "discount_percent": given.get("discount_percent", Decimal(0)),
+        "vat_rate": given.get("vat_rate", article.vat_rate if article else None),
+        "is_commissionable": given.get("is_commissionable", True),
+    }
+    line = LineItem(order_id=order.id, **_validated(values))
+    session.add(line)
+    await session.flush()
+    await _changed(session, actor, "line_item.add", line, None)
+    return line
+
+
+async def update_line(*, session: AsyncSession, line_id: uuid.UUID, line_in: LineIn, actor: Actor) -> LineItem:
+    line = await session.get(LineItem, line_id)
+    if line is None:
+        raise NotFound("LineItem", line_id, field="id")
+    order = await _locked_order(session, line.order_id)
+    await session.refresh(line)
+    before = snapshot(line)
+    values = {f.name: getattr(line, f.name) for f in fields(line_in)}
+    values.update(_provided(line_in))
+    if values["article_id"] is not None and values["article_id"] != line.article_id:
+        await _article(session, order, values["article_id"])
+    for name, value in _validated(values).items():
+        setattr(line, name, value)
+    await session.flush()
+    await _changed(session, actor, "line_item.update", line, before)
+    return line
+
+
+async def remove_line(*, session: AsyncSession, line_id: uuid.UUID, actor: Actor) -> uuid.UUID:
+    line = await session.get(LineItem, line_id)
+    if line is None:
+        raise NotFound("LineItem", line_id, field="id")
+    await _locked_order(session, line.order_id)
+    before = snapshot(line)
+    await session.delete(line)
+    await session.flush()
+    await _changed(session, actor, "line_item.remove", line, before, removed=True)
+    return line.order_id
+
+
+async def _changed(
+    session: AsyncSession, actor: Actor, action: str, line: LineItem, before: dict[str, Any] | None,
+    *, removed: bool = False,
+) -> None:
+    await record(
+        session=session, actor=actor, action=action, entity_type="line_item", entity_id=line.id,
+        before=before, after=None if removed else snapshot(line),
+    )
+    await events.publish(session, OrderLinesChanged(order_id=line.order_id, actor=actor))
+
+
+async def lines_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[LineItem]]:
+    rows = await session.scalars(
+        select(LineItem).where(any_of(LineItem.order_id, order_ids)).order_by(
+            LineItem.order_id, LineItem.created_at, LineItem.id
+        )
+    )
+    result: dict[uuid.UUID, list[LineItem]] = defaultdict(list)
+    for row in rows:
+        result[row.order_id].append(row)
+    return result
+
+
+async def articles(
+    *, session: AsyncSession, business_entity_id: uuid.UUID | None, active_only: bool
+) -> list[Article]:
+    stmt = select(Article).order_by(Article.business_entity_id, Article.sku)
+    if business_entity_id is not None:
+        stmt = stmt.where(Article.business_entity_id == business_entity_id)
+    if active_only:
+        stmt = stmt.where(Article.is_active.is_(True))
+    return list((await session.scalars(stmt)).all())
+
+
+async def articles_by_id(*, session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Article]:
+    return {a.id: a for a in await session.scalars(select(Article).where(any_of(Article.id, ids)))}

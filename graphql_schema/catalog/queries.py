@@ -1,0 +1,28 @@
+"""The catalogue."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.errors import ValidationFailed
+from app.orders import lines
+from graphql_schema.catalog.types import Article
+from graphql_schema.errors import bad_input
+from graphql_schema.node import decode_id
+
+
+@strawberry.type
+class CatalogQueries:
+    @strawberry.field(description="Articles, per brand when asked, active ones unless `activeOnly: false`.")
+    async def articles(
+        self, info: Info, business_entity_id: relay.GlobalID | None = None, active_only: bool = True
+    ) -> list[Article]:
+        try:
+            brand = decode_id(business_entity_id, expected="BusinessEntity", field="businessEntityId") if business_entity_id else None
+        except ValidationFailed as exc:
+            raise bad_input(exc.message) from None
+        async with info.context.db() as session:
+            rows = await lines.articles(session=session, business_entity_id=brand, active_only=active_only)
+        return [Article.from_model(row) for row in rows]

@@ -1,0 +1,129 @@
+"""`addOrderLine`, `updateOrderLine`, `removeOrderLine` (staff; not once invoiced or final)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.errors import NotFound
+from app.keep import KEEP
+from app.orders import lines
+from app.orders.lines import LineIn
+from graphql_schema.errors import NotFoundError, OrderLocked, UserError, ValidationError, run_mutation
+from graphql_schema.node import decode_id, parse_uuid
+from graphql_schema.orders.types import Order, load_order
+from graphql_schema.permissions import IsStaffEditor
+
+
+@strawberry.input(description="Price, description and VAT rate default to the article's.")
+class AddOrderLineInput:
+    order_id: relay.GlobalID
+    quantity: Decimal
+    article_id: relay.GlobalID | None = None
+    description: str | None = None
+    unit_price: Decimal | None = None
+    discount_percent: Decimal | None = None
+    vat_rate: Decimal | None = None
+    is_commissionable: bool | None = None
+
+
+@strawberry.input(description="Fields left out stay as they are.")
+class UpdateOrderLineInput:
+    id: strawberry.ID
+    quantity: Decimal | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    unit_price: Decimal | None = strawberry.UNSET
+    discount_percent: Decimal | None = strawberry.UNSET
+    vat_rate: Decimal | None = strawberry.UNSET
+    is_commissionable: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveOrderLineInput:
+    id: strawberry.ID
+
+
+@strawberry.type(description="The order as it is after the change, with its lines and totals.")
+class OrderLineSuccess:
+    order: Order
+
+
+OrderLineResult = Annotated[
+    OrderLineSuccess | ValidationError | NotFoundError | OrderLocked, strawberry.union("OrderLineResult")
+]
+
+
+def _line_id(value: strawberry.ID) -> uuid.UUID:
+    line_id = parse_uuid(str(value))
+    if line_id is None:
+        raise NotFound("LineItem", str(value), field="id")
+    return line_id
+
+
+def _kept(value):  # type: ignore[no-untyped-def]
+    return KEEP if value is strawberry.UNSET or value is None else value
+
+
+async def _result(info: Info, result):  # type: ignore[no-untyped-def]
+    if isinstance(result, UserError):
+        return result
+    return OrderLineSuccess(order=await load_order(info, result))
+
+
+@strawberry.type
+class OrderLineMutations:
+    @strawberry.mutation(permission_classes=[IsStaffEditor])
+    async def add_order_line(self, info: Info, input: AddOrderLineInput) -> OrderLineResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            order_id = decode_id(input.order_id, expected="Order", field="order_id")
+            line = await lines.add_line(
+                session=session,
+                order_id=order_id,
+                actor=info.context.actor,
+                line_in=LineIn(
+                    article_id=decode_id(input.article_id, expected="Article", field="article_id")
+                    if input.article_id
+                    else KEEP,
+                    description=_kept(input.description),
+                    quantity=input.quantity,
+                    unit_price=_kept(input.unit_price),
+                    discount_percent=_kept(input.discount_percent),
+                    vat_rate=_kept(input.vat_rate),
+                    is_commissionable=_kept(input.is_commissionable),
+                ),
+            )
+            return line.order_id
+
+        return await _result(info, await run_mutation(info, action))
+
+    @strawberry.mutation(permission_classes=[IsStaffEditor])
+    async def update_order_line(self, info: Info, input: UpdateOrderLineInput) -> OrderLineResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            line = await lines.update_line(
+                session=session,
+                line_id=_line_id(input.id),
+                actor=info.context.actor,
+                line_in=LineIn(
+                    description=_kept(input.description),
+                    quantity=_kept(input.quantity),
+                    unit_price=_kept(input.unit_price),
+                    discount_percent=_kept(input.discount_percent),
+                    vat_rate=_kept(input.vat_rate),
+                    is_commissionable=_kept(input.is_commissionable),
+                ),
+            )
+            return line.order_id
+
+        return await _result(info, await run_mutation(info, action))
+
+    @strawberry.mutation(permission_classes=[IsStaffEditor])
+    async def remove_order_line(self, info: Info, input: RemoveOrderLineInput) -> OrderLineResult:
+        async def action(session):  # type: ignore[no-untyped-def]
+            return await lines.remove_line(session=session, line_id=_line_id(input.id), actor=info.context.actor)
+
+        return await _result(info, await run_mutation(info, action))
