@@ -69,6 +69,19 @@ def _kept(value):  # type: ignore[no-untyped-def]
     return KEEP if value is strawberry.UNSET or value is None else value
 
 
+def _line_in(input: AddOrderLineInput | UpdateOrderLineInput, *, article_id) -> LineIn:  # type: ignore[no-untyped-def]
+    """The line fields both mutations share; what is left out (or null) is kept."""
+    return LineIn(
+        article_id=article_id,
+        description=_kept(input.description),
+        quantity=_kept(input.quantity),
+        unit_price=_kept(input.unit_price),
+        discount_percent=_kept(input.discount_percent),
+        vat_rate=_kept(input.vat_rate),
+        is_commissionable=_kept(input.is_commissionable),
+    )
+
+
 async def _result(info: Info, result):  # type: ignore[no-untyped-def]
     if isinstance(result, UserError):
         return result
@@ -85,16 +98,11 @@ class OrderLineMutations:
                 session=session,
                 order_id=order_id,
                 actor=info.context.actor,
-                line_in=LineIn(
+                line_in=_line_in(
+                    input,
                     article_id=decode_id(input.article_id, expected="Article", field="article_id")
                     if input.article_id
                     else KEEP,
-                    description=_kept(input.description),
-                    quantity=input.quantity,
-                    unit_price=_kept(input.unit_price),
-                    discount_percent=_kept(input.discount_percent),
-                    vat_rate=_kept(input.vat_rate),
-                    is_commissionable=_kept(input.is_commissionable),
                 ),
             )
             return line.order_id
@@ -108,14 +116,7 @@ class OrderLineMutations:
                 session=session,
                 line_id=_line_id(input.id),
                 actor=info.context.actor,
-                line_in=LineIn(
-                    description=_kept(input.description),
-                    quantity=_kept(input.quantity),
-                    unit_price=_kept(input.unit_price),
-                    discount_percent=_kept(input.discount_percent),
-                    vat_rate=_kept(input.vat_rate),
-                    is_commissionable=_kept(input.is_commissionable),
-                ),
+                line_in=_line_in(input, article_id=KEEP),
             )
             return line.order_id
 
