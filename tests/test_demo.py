@@ -26,6 +26,9 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     assert {s for _, s in statuses} >= {"scheduled", "completed", "cancelled", "shipped", "intake"}
     data = await gql(client, "{ orders(first: 20) { nodes { number lines { description } totals { gross } } } }", token=tokens["admin"])
     assert all(o["lines"] and o["totals"]["gross"] != "0.00" for o in data["orders"]["nodes"])
+    first = next(o for o in data["orders"]["nodes"] if o["number"].startswith("CC-") and o["number"].endswith("00001"))
+    # lines come back in the order they were added, even within one transaction
+    assert [x["description"] for x in first["lines"]] == [name for _, name, *_ in demo.CATALOGUE["CC"]]
     orders = await gql(client, "{ orders { totalCount } }", token=tokens["dealer"])
     # the order through its chain, and the one whose end customer (Joris Jansen) sits below it
     assert orders["orders"]["totalCount"] == 2

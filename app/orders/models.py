@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import UUID
@@ -135,7 +136,8 @@ class LineItem(Base):
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default=text("0"))
     vat_rate: Mapped[Decimal] = mapped_column(Numeric(4, 2))
     is_commissionable: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    created_at: Mapped[datetime] = created_at()
+    # clock_timestamp(): lines added in one transaction keep the order they were added in
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
     updated_at: Mapped[datetime] = updated_at()
 
     __table_args__ = (

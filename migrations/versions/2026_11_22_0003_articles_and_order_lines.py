@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('discount_percent', sa.Numeric(precision=5, scale=2), server_default=sa.text('0'), nullable=False),
     sa.Column('vat_rate', sa.Numeric(precision=4, scale=2), nullable=False),
     sa.Column('is_commissionable', sa.Boolean(), server_default=sa.text('true'), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('clock_timestamp()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint('discount_percent >= 0 AND discount_percent <= 100', name=op.f('ck_line_item_discount_range')),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_line_item_quantity_positive')),
