@@ -118,9 +118,9 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
-    from graphql_schema.schema import schema
+    from graphql_schema.schema import build_schema
 
-    Path(args.output).write_text(schema.as_str() + "\n")
+    Path(args.output).write_text(build_schema(settings).as_str() + "\n")
     print(f"wrote {args.output}")
 
 

@@ -147,5 +147,3 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
     )
 
-
-schema = build_schema(Settings.from_env())

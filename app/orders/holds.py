@@ -101,7 +101,6 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
         reason=reason or "resumed",
         business_context={"hold_id": str(hold.id)},
         purpose=Purpose.RESUME,
-        resume_to=hold.status_before,
     )
     hold.resumed_at = datetime.now(UTC)
     hold.resumed_by_account_id = actor.account_id

@@ -20,7 +20,8 @@ from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders.errors import OrderLocked
 from app.orders.models import LineItem, Order
-from app.status.models import EntityCurrentStatus, StatusWorkflowStep
+from app.status import engine
+from app.status.models import EntityType
 
 # Statuses after which the lines are the invoice's: no more changes (besides final steps).
 INVOICED_STATUSES: Final = frozenset({"invoiced"})
@@ -75,17 +76,12 @@ async def _locked_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
     order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         raise NotFound("Order", order_id, field="order_id")
-    step = await session.scalar(
-        select(StatusWorkflowStep)
-        .join(EntityCurrentStatus, EntityCurrentStatus.workflow_id == StatusWorkflowStep.workflow_id)
-        .where(
-            EntityCurrentStatus.entity_type == "order",
-            EntityCurrentStatus.entity_id == order_id,
-            StatusWorkflowStep.status_name == EntityCurrentStatus.status,
-        )
-    )
-    if step is not None and (step.is_final or step.status_name in INVOICED_STATUSES):
-        raise OrderLocked(step.status_name)
+    key = (EntityType.ORDER.value, order_id)
+    found = (await engine.current_of_many(session=session, keys=[key])).get(key)
+    if found is not None:
+        _, step = found
+        if step.is_final or step.status_name in INVOICED_STATUSES:
+            raise OrderLocked(step.status_name)
     return order
 
 

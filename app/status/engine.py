@@ -83,14 +83,19 @@ def may_approve(actor: Actor, step: StatusWorkflowStep) -> bool:
     return step.approval_role in actor.roles
 
 
-def allowed_targets(workflow: Workflow, status: str, roles: frozenset[str]) -> list[StatusWorkflowStep]:
-    """The steps a viewer with these roles may move to from `status`, in step order."""
+def workflow_targets(workflow: Workflow, status: str) -> list[StatusWorkflowStep]:
+    """The steps the workflow allows from `status`, in step order (none from final or hold)."""
     current = workflow.steps.get(status)
     if current is None or current.is_final or current.step_type is StepType.HOLD:
         return []
-    actor = Actor(account_id=None, roles=roles)
     targets = (workflow.steps[name] for name in current.allowed_transitions if name in workflow.steps)
-    return sorted((s for s in targets if may_approve(actor, s)), key=lambda s: s.step_order)
+    return sorted(targets, key=lambda s: s.step_order)
+
+
+def allowed_targets(workflow: Workflow, status: str, roles: frozenset[str]) -> list[StatusWorkflowStep]:
+    """The workflow's targets that a viewer with these roles may take (approval applied)."""
+    actor = Actor(account_id=None, roles=roles)
+    return [s for s in workflow_targets(workflow, status) if may_approve(actor, s)]
 
 
 def movement_of(workflow: Workflow, from_step: StatusWorkflowStep | None, to_step: StatusWorkflowStep) -> Movement:
@@ -166,11 +171,10 @@ async def change_status(
     business_context: dict[str, Any] | None = None,
     expected_status: str | None = None,
     purpose: Purpose = Purpose.CHANGE,
-    resume_to: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> StatusTransition:
     """Move an entity to `to_status`. With Purpose.HOLD the workflow's hold step is the target
-    (`to_status` is ignored); with Purpose.RESUME the target must be `resume_to`."""
+    (`to_status` is ignored); Purpose.RESUME leaves the hold step for `to_status`."""
     adapter = adapter_for(entity_type)
     entity = await session.get(adapter.model, entity_id, with_for_update=True, populate_existing=True)
     if entity is None:
@@ -186,14 +190,14 @@ async def change_status(
     if from_step.is_final:
         raise FinalStatus(current.status)
 
-    allowed = [s.status_name for s in allowed_targets(workflow, current.status, frozenset({Role.ADMIN}))]
+    allowed = [s.status_name for s in workflow_targets(workflow, current.status)]
     if purpose is Purpose.HOLD:
         to_step = workflow.hold_step
         if to_step is None or from_step.step_type is StepType.HOLD:
             raise InvalidStatusTransition(current.status, to_step.status_name if to_step else "on_hold", [])
     elif purpose is Purpose.RESUME:
         to_step = workflow.steps.get(to_status or "")
-        if from_step.step_type is not StepType.HOLD or to_step is None or to_status != resume_to:
+        if from_step.step_type is not StepType.HOLD or to_step is None or to_step.step_type is StepType.HOLD:
             raise InvalidStatusTransition(current.status, to_status or "", [])
     else:
         to_step = workflow.steps.get(to_status or "")
