@@ -20,11 +20,13 @@ from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
 from app.access.scope import UNRESTRICTED
 from app.catalog.models import Article
+from app.commissions import service as commissions
 from app.orders import lines
 from app.orders import service as orders
 from app.orders.lines import LineIn
 from app.orders.service import OrderCreate
 from app.status import engine
+from app.status.models import EntityType
 
 DEMO_TOKEN_LABEL: Final = "demo (make run)"
 DEMO_ACTOR: Final = Actor(account_id=None, system="demo")
@@ -165,7 +167,12 @@ DEMO_ORDERS: Final = (
     ("MKT", "Alva", None, ["Alva Meterkast Service", "Alva"], []),
     ("ZS", "50five", None, ["50five Webshop Dealer", "50five"], ["paid", "shipped"]),
     ("RS", "Essent", None, [], ["paid"]),
+    ("CC", "Snellader Service Haren", "Joris Jansen",
+     ["Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord", "Voltara Distribution B.V."],
+     ["quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed"]),
 )
+# Commission statuses to walk, per order (by its index above) and level: one paid, one approved.
+DEMO_COMMISSIONS: Final = {2: {1: ["approved", "paid"], 2: ["approved"]}}
 
 
 # (sku, name, unit, unit price excl. VAT, VAT %), per brand
@@ -198,7 +205,7 @@ async def _seed_catalogue(session: AsyncSession, brands: dict[str, uuid.UUID]) -
 
 async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_name: dict[str, uuid.UUID]) -> None:
     articles = await _seed_catalogue(session, brands)
-    for brand, account, end_customer, channel, statuses in DEMO_ORDERS:
+    for index, (brand, account, end_customer, channel, statuses) in enumerate(DEMO_ORDERS):
         order = await orders.create(
             session=session,
             actor=DEMO_ACTOR,
@@ -210,18 +217,26 @@ async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_n
                 channel_contact_ids=[by_name[name] for name in channel],
             ),
         )
-        for index, article in enumerate(a for a in articles.values() if a.business_entity_id == brands[brand]):
+        for position, article in enumerate(a for a in articles.values() if a.business_entity_id == brands[brand]):
             quantity = Decimal(8 if article.unit == "metre" else 1)
             await lines.add_line(
                 session=session, order_id=order.id, actor=DEMO_ACTOR,
                 line_in=LineIn(article_id=article.id, quantity=quantity,
-                               discount_percent=Decimal(5) if index == 0 else Decimal(0)),
+                               discount_percent=Decimal(5) if position == 0 else Decimal(0)),
             )
-        for status in statuses:
-            await engine.change_status(
-                session=session, entity_type="order", entity_id=order.id, to_status=status, actor=DEMO_ACTOR,
-                reason="demo data",
-            )
+        await _walk(session, EntityType.ORDER, order.id, statuses)
+        by_level = {c.level: c.id for c in (await commissions.of_orders_many(
+            session=session, order_ids=[order.id], scope=UNRESTRICTED)).get(order.id, [])}
+        for level, commission_statuses in DEMO_COMMISSIONS.get(index, {}).items():
+            await _walk(session, EntityType.PARTNER_COMMISSION, by_level[level], commission_statuses)
+
+
+async def _walk(session: AsyncSession, entity_type: EntityType, entity_id: uuid.UUID, statuses: list[str]) -> None:
+    for status in statuses:
+        await engine.change_status(
+            session=session, entity_type=entity_type.value, entity_id=entity_id, to_status=status,
+            actor=DEMO_ACTOR, reason="demo data",
+        )
 
 
 async def issue_demo_tokens(*, session: AsyncSession) -> list[tuple[DemoAccount, str]]:

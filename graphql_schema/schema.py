@@ -28,6 +28,7 @@ from graphql_schema.business_entities.queries import BusinessEntityQueries
 from graphql_schema.contacts.mutations import ContactMutations
 from graphql_schema.contacts.queries import ContactQueries
 from graphql_schema.catalog.queries import CatalogQueries
+from graphql_schema.commissions.queries import CommissionQueries
 from graphql_schema.orders.line_mutations import OrderLineMutations
 from graphql_schema.orders.mutations import OrderMutations
 from graphql_schema.orders.queries import OrderQueries
@@ -54,7 +55,14 @@ class NodeQueries:
 
 @strawberry.type
 class Query(
-    NodeQueries, AccountQueries, ContactQueries, OrderQueries, StatusQueries, CatalogQueries, BusinessEntityQueries
+    NodeQueries,
+    AccountQueries,
+    ContactQueries,
+    OrderQueries,
+    CommissionQueries,
+    StatusQueries,
+    CatalogQueries,
+    BusinessEntityQueries,
 ):
     pass
 

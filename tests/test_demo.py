@@ -9,6 +9,12 @@ from tests.conftest import gql, post
 from tests.factories import load_demo
 
 
+COMMISSIONS = """
+{ orders(first: 20, filter: {status: ["completed"]}) {
+    nodes { commissions { level rate beneficiary { displayName } status { name } } } } }
+"""
+
+
 async def test_demo_data_and_tokens(client, sessions, session) -> None:
     async with sessions() as s:
         assert await demo.is_empty(session=s)
@@ -30,8 +36,17 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     # lines come back in the order they were added, even within one transaction
     assert [x["description"] for x in first["lines"]] == [name for _, name, *_ in demo.CATALOGUE["CC"]]
     orders = await gql(client, "{ orders { totalCount } }", token=tokens["dealer"])
-    # the order through its chain, and the one whose end customer (Joris Jansen) sits below it
-    assert orders["orders"]["totalCount"] == 2
+    # the two orders through its chain, and the one whose end customer (Joris Jansen) sits below it
+    assert orders["orders"]["totalCount"] == 3
+
+    # the completed channel orders have their commissions: one paid, one approved, the rest pending
+    overview = await gql(client, COMMISSIONS, token=tokens["admin"])
+    statuses = sorted(c["status"]["name"] for o in overview["orders"]["nodes"] for c in o["commissions"])
+    assert statuses == ["approved", "paid"] + ["pending"] * 4
+    # the dealer's own level only: never the commissions of its upline
+    dealer = await gql(client, COMMISSIONS, token=tokens["dealer"])
+    assert [(c["level"], c["beneficiary"]["displayName"], c["rate"]) for o in dealer["orders"]["nodes"]
+            for c in o["commissions"]] == [(1, "Snellader Service Haren", "0.0500")]
     for key, token in tokens.items():
         data = await gql(client, "{ viewer { roles } }", token=token)
         assert data["viewer"]["roles"] == [{"admin": "ADMIN", "customer": "CUSTOMER"}.get(key, "PARTNER")]

@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
 from app.audit.service import Actor, record, snapshot
@@ -150,6 +151,36 @@ async def ancestors_of_many(
     for start_id, level, contact in rows:
         result[start_id].append(HierarchyEntry(level, contact))
     return result
+
+
+async def effective_commission_rates(
+    *, session: AsyncSession, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Decimal]:
+    """For each id the commission rate that applies to it: its own, else its nearest ancestor's
+    (an explicit 0 stops the inheritance). Ids with no rate anywhere above them are absent."""
+    up = (
+        select(
+            Contact.id.label("start_id"),
+            Contact.parent_organization_id.label("parent_id"),
+            Contact.commission_rate.label("rate"),
+            literal(0).label("distance"),
+        )
+        .where(any_of(Contact.id, ids))
+        .cte("rate_up", recursive=True)
+    )
+    step = aliased(Contact)
+    up = up.union_all(
+        select(up.c.start_id, step.parent_organization_id, step.commission_rate, up.c.distance + 1)
+        .join(step, step.id == up.c.parent_id)
+        .where(up.c.rate.is_(None), up.c.distance < _RECURSION_GUARD)
+    )
+    rows = await session.execute(
+        select(up.c.start_id, up.c.rate)
+        .where(up.c.rate.is_not(None))
+        .ext(distinct_on(up.c.start_id))
+        .order_by(up.c.start_id, up.c.distance)
+    )
+    return {start_id: rate for start_id, rate in rows}
 
 
 async def descendants_of_many(

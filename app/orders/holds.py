@@ -31,7 +31,7 @@ class HoldIn:
     notify_partner: bool = False
 
 
-async def _active_hold(session: AsyncSession, order_id: uuid.UUID) -> OrderHold | None:
+async def active_hold(session: AsyncSession, order_id: uuid.UUID) -> OrderHold | None:
     return await session.scalar(
         select(OrderHold).where(OrderHold.order_id == order_id, OrderHold.resumed_at.is_(None)).with_for_update()
     )
@@ -51,7 +51,7 @@ async def place_on_hold(
     order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         raise NotFound("Order", order_id, field="order_id")
-    if await _active_hold(session, order_id) is not None:
+    if await active_hold(session, order_id) is not None:
         raise OrderAlreadyOnHold("The order is already on hold.", field="order_id")
     status_before = order.status
     await engine.change_status(
@@ -88,7 +88,7 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
     order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         raise NotFound("Order", order_id, field="order_id")
-    hold = await _active_hold(session, order_id)
+    hold = await active_hold(session, order_id)
     if hold is None:
         raise OrderNotOnHold("The order is not on hold.", field="order_id")
     before = snapshot(hold)

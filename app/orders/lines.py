@@ -1,4 +1,4 @@
-"""Order lines: add, change, remove — not once the order is invoiced or final."""
+"""Order lines: add, change, remove — not in a step flagged `locks_lines` (invoiced) or a final one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +21,8 @@ from app.keep import KEEP, Keep
 from app.orders.errors import OrderLocked
 from app.orders.models import LineItem, Order
 from app.status import engine
-from app.status.models import EntityType
-
-# Statuses after which the lines are the invoice's: no more changes (besides final steps).
-INVOICED_STATUSES: Final = frozenset({"invoiced"})
-
+from app.orders.holds import active_hold
+from app.status.models import EntityType, StepType
 
 @dataclass(frozen=True, slots=True)
 class OrderLinesChanged:
@@ -78,10 +75,16 @@ async def _locked_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
         raise NotFound("Order", order_id, field="order_id")
     key = (EntityType.ORDER.value, order_id)
     found = (await engine.current_of_many(session=session, keys=[key])).get(key)
-    if found is not None:
-        _, step = found
-        if step.is_final or step.status_name in INVOICED_STATUSES:
-            raise OrderLocked(step.status_name)
+    if found is None:
+        return order
+    current, step = found
+    if step.step_type is StepType.HOLD:
+        # on hold, the lines stay as locked as they were in the status the order returns to
+        hold = await active_hold(session, order_id)
+        workflow = await engine.load_workflow(session=session, workflow_id=current.workflow_id)
+        step = workflow.steps[hold.status_before] if hold is not None else step
+    if step.is_final or step.locks_lines:
+        raise OrderLocked(step.status_name)
     return order
 
 

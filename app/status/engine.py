@@ -75,6 +75,10 @@ class Workflow:
     def hold_step(self) -> StatusWorkflowStep | None:
         return next((s for s in self.steps.values() if s.step_type is StepType.HOLD), None)
 
+    @property
+    def exit_step(self) -> StatusWorkflowStep | None:
+        return next((s for s in self.steps.values() if s.step_type is StepType.EXIT), None)
+
 
 def may_approve(actor: Actor, step: StatusWorkflowStep) -> bool:
     """Admins and system processes may take any step; others need the step's approval role."""

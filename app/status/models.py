@@ -112,6 +112,9 @@ class StatusWorkflowStep(Base):
     approval_role: Mapped[str | None] = mapped_column(String(20))
     is_milestone: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_final: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # what reaching (or being in) this step means to the domains that subscribe to it
+    creates_commissions: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    locks_lines: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     auto_transition_conditions: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     notification_settings: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 

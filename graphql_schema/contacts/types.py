@@ -29,6 +29,7 @@ from graphql_schema.rows import from_row
 
 if TYPE_CHECKING:
     from app.access.scope import Scope
+    from graphql_schema.commissions.types import PartnerCommission, PeriodInput
     from graphql_schema.orders.types import Order
 
 ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
@@ -138,6 +139,28 @@ class Contact(relay.Node):
 
         rows = await info.context.loaders.get(OrdersByContactIdLoader).load(self.uuid)
         return connection_from_list(rows, PageArgs(first, after, last, before), info.context.max_page_size, Order.from_model)
+
+    @strawberry.field(description="Commissions this contact earned, newest first (none outside the viewer's scope).")
+    async def commissions(
+        self,
+        info: Info,
+        status: Annotated[list[str] | None, strawberry.argument(description="Any of these statuses.")] = None,
+        period: Annotated[
+            Annotated[PeriodInput, strawberry.lazy("graphql_schema.commissions.types")] | None,
+            strawberry.argument(description="Earned (created) in this period."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Annotated[PartnerCommission, strawberry.lazy("graphql_schema.commissions.types")]]:
+        from graphql_schema.commissions.loaders import CommissionsByBeneficiaryLoader
+        from graphql_schema.commissions.types import PartnerCommission, commission_filter
+
+        key = (self.uuid, commission_filter(status, period))
+        rows = await info.context.loaders.get(CommissionsByBeneficiaryLoader).load(key)
+        page = PageArgs(first, after, last, before)
+        return connection_from_list(rows, page, info.context.max_page_size, PartnerCommission.from_model)
 
 
 @strawberry.type(description="A contact at a distance from another one in the hierarchy.")

@@ -18,6 +18,8 @@ from app.orders.models import LineItem as LineItemModel
 from app.orders.models import Order as OrderModel
 from app.orders.models import OrderHold as OrderHoldModel
 from app.status.models import EntityType
+from graphql_schema.commissions.loaders import CommissionsByOrderIdLoader
+from graphql_schema.commissions.types import PartnerCommission
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
 from graphql_schema.contacts.types import After, Before, Contact, First, Last, load_contact
 from graphql_schema.node import register_node
@@ -180,6 +182,11 @@ class Order(relay.Node):
     async def totals(self, info: Info) -> OrderTotals:
         rows = await info.context.loaders.get(LinesByOrderIdLoader).load(self.uuid)
         return OrderTotals.from_totals(totals.compute(rows))
+
+    @strawberry.field(description="The commissions this viewer may see, by level.")
+    async def commissions(self, info: Info) -> list[PartnerCommission]:
+        rows = await info.context.loaders.get(CommissionsByOrderIdLoader).load(self.uuid)
+        return [PartnerCommission.from_model(row) for row in rows]
 
     @strawberry.field(description="Holds, newest first.")
     async def holds(self, info: Info) -> list[OrderHold]:

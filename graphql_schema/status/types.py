@@ -44,6 +44,8 @@ class WorkflowStep:
     approval_role: str | None
     is_milestone: bool
     is_final: bool
+    creates_commissions: bool = strawberry.field(description="Reaching it creates the order's commissions.")
+    locks_lines: bool = strawberry.field(description="In it, the order's lines can no longer change.")
 
     @classmethod
     def from_model(cls, step: StatusWorkflowStep) -> Self:

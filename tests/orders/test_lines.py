@@ -11,7 +11,7 @@ from app.orders import totals
 from app.orders.models import LineItem
 from tests.conftest import gql, gql_errors
 from tests.factories import gid
-from tests.status.test_engine import change
+from tests.status.test_engine import HOLD, RESUME, change
 
 ADD = """
 mutation ($input: AddOrderLineInput!) {
@@ -146,6 +146,12 @@ async def test_lines_are_locked_once_invoiced_or_final(client, demo, catalogue, 
     ]:
         result = (await gql(client, query, variables, token=admin))[field]
         assert result["__typename"] == "OrderLocked", result
+    # on hold, the lines stay as locked as in the status the order returns to
+    held = await gql(client, HOLD, {"input": {"orderId": order, "reasonCategory": "AWAITING_PAYMENT"}}, token=admin)
+    assert held["placeOrderOnHold"]["__typename"] == "OrderHoldSuccess"
+    result = (await gql(client, UPDATE, {"input": {"id": line_id, "quantity": "2"}}, token=admin))["updateOrderLine"]
+    assert result["__typename"] == "OrderLocked", result
+    await gql(client, RESUME, {"input": {"orderId": order}}, token=admin)
     await change(client, admin, order, "completed")
     result = (await gql(client, ADD, {"input": {"orderId": order, "articleId": catalogue["WB-11"], "quantity": "1"}}, token=admin))
     assert result["addOrderLine"]["status"] == "completed"

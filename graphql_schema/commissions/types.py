@@ -1,0 +1,129 @@
+"""The PartnerCommission type, the commission filter arguments and the per-beneficiary overview."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.commissions.models import PartnerCommission as CommissionModel
+from app.commissions.service import CommissionFilter
+from app.errors import ValidationFailed
+from app.status.models import EntityType
+from graphql_schema.commissions.loaders import CommissionByIdLoader
+from graphql_schema.contacts.types import After, Before, Contact, First, Last, load_contact
+from graphql_schema.errors import bad_input
+from graphql_schema.node import register_node
+from graphql_schema.pagination import Connection, PageArgs
+from graphql_schema.rows import from_row
+from graphql_schema.status.types import (
+    CurrentStatus,
+    StatusTransition,
+    WorkflowStep,
+    allowed_transitions,
+    current_status,
+    status_history,
+)
+
+if TYPE_CHECKING:
+    from graphql_schema.orders.types import Order
+
+
+@strawberry.input(description="Days in Dutch time (Europe/Amsterdam), both ends included.")
+class PeriodInput:
+    from_: date = strawberry.field(name="from")
+    to: date
+
+
+StatusArgument = Annotated[
+    list[str] | None, strawberry.argument(description="Any of these statuses (pending, approved, paid, cancelled).")
+]
+PeriodArgument = Annotated[
+    PeriodInput | None, strawberry.argument(description="Commissions earned (created) in this period.")
+]
+
+
+def commission_filter(status: list[str] | None, period: PeriodInput | None) -> CommissionFilter:
+    try:
+        return CommissionFilter(
+            statuses=tuple(status or ()),
+            earned_from=period.from_ if period else None,
+            earned_to=period.to if period else None,
+        )
+    except ValidationFailed as exc:
+        raise bad_input(f"{exc.field}: {exc.message}") from None
+
+
+@strawberry.type(
+    description=(
+        "A partner's commission on one order: `rate` × the order's commissionable net, EUR, half-up to "
+        "the cent. Follows the order's lines while pending; frozen once approved."
+    )
+)
+class PartnerCommission(relay.Node):
+    id: relay.NodeID[str]
+    level: int = strawberry.field(description="The beneficiary's position in the order's channel chain.")
+    rate: Decimal = strawberry.field(description="A fraction: 0.0500 = 5 %.")
+    base_amount: Decimal = strawberry.field(description="The order's commissionable net amount.")
+    amount: Decimal
+    currency: str
+    created_at: datetime = strawberry.field(description="When the order reached its commission-creating step.")
+    updated_at: datetime
+
+    uuid: strawberry.Private[uuid.UUID]
+    order_id: strawberry.Private[uuid.UUID]
+    beneficiary_contact_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: CommissionModel) -> Self:
+        return from_row(cls, row, id=str(row.id), uuid=row.id, currency="EUR")
+
+    @strawberry.field
+    async def order(self, info: Info) -> Annotated[Order, strawberry.lazy("graphql_schema.orders.types")] | None:
+        from graphql_schema.orders.types import load_order
+
+        return await load_order(info, self.order_id)
+
+    @strawberry.field
+    async def beneficiary(self, info: Info) -> Contact | None:
+        return await load_contact(info, self.beneficiary_contact_id)
+
+    @strawberry.field
+    async def status(self, info: Info) -> CurrentStatus | None:
+        return await current_status(info, EntityType.PARTNER_COMMISSION, self.uuid)
+
+    @strawberry.field(description="Every status change, newest first.")
+    async def status_history(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[StatusTransition]:
+        return await status_history(info, EntityType.PARTNER_COMMISSION, self.uuid, PageArgs(first, after, last, before))
+
+    @strawberry.field(description="The statuses this viewer may move the commission to now.")
+    async def allowed_transitions(self, info: Info) -> list[WorkflowStep]:
+        return await allowed_transitions(info, EntityType.PARTNER_COMMISSION, self.uuid)
+
+
+@strawberry.type(description="One beneficiary's commissions in an overview.")
+class BeneficiaryCommissions:
+    count: int
+    total: Decimal
+    currency: str
+    beneficiary_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    async def beneficiary(self, info: Info) -> Contact | None:
+        return await load_contact(info, self.beneficiary_id)
+
+
+async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[PartnerCommission | None]:
+    rows = await info.context.loaders.get(CommissionByIdLoader).load_many(ids)
+    return [PartnerCommission.from_model(row) if row is not None else None for row in rows]
+
+
+register_node("PartnerCommission", _load_nodes)

@@ -1,0 +1,362 @@
+"""A generated hierarchy (216 organisations over 6 levels, persons, customers, 400 orders with
+lines, the completed ones with their commissions) read by every kind of viewer through every
+path, compared with the rules of DOMAIN.md computed here, independently of app/: not one row
+too many, not one too few, and the counts and totals agree.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select, text
+
+from app.accounts.models import Role
+from app.audit.service import SYSTEM
+from app.commissions import service as commissions
+from app.commissions.models import PartnerCommission
+from app.contacts.models import Contact
+from app.orders.models import LineItem, Order, OrderChannel
+from tests.conftest import gql, issue_token
+from tests.factories import gid
+
+ORGANISATIONS_PER_LEVEL = (4, 12, 30, 50, 60, 60)  # 216 organisations, 6 levels
+CUSTOMERS = 80
+ORDERS = 400
+CENT = Decimal("0.01")
+
+
+def half_up(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class World:
+    """The generated data and the rules, computed in plain Python."""
+
+    parent: dict[uuid.UUID, uuid.UUID | None] = field(default_factory=dict)
+    is_org: dict[uuid.UUID, bool] = field(default_factory=dict)
+    rate: dict[uuid.UUID, Decimal | None] = field(default_factory=dict)
+    levels: list[list[uuid.UUID]] = field(default_factory=list)
+    staff_person: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # organisation → its person
+    customers: list[uuid.UUID] = field(default_factory=list)
+    orders: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    commissions: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+
+    def children(self) -> dict[uuid.UUID, list[uuid.UUID]]:
+        result: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for contact, parent in self.parent.items():
+            if parent is not None:
+                result[parent].append(contact)
+        return result
+
+    def subtree(self, root: uuid.UUID) -> set[uuid.UUID]:
+        children, found, todo = self.children(), {root}, [root]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                found.add(child)
+                todo.append(child)
+        return found
+
+    def ancestors(self, contact: uuid.UUID) -> list[uuid.UUID]:
+        result, current = [], self.parent[contact]
+        while current is not None:
+            result.append(current)
+            current = self.parent[current]
+        return result
+
+    def effective_rate(self, contact: uuid.UUID) -> Decimal | None:
+        for candidate in [contact, *self.ancestors(contact)]:
+            if self.rate.get(candidate) is not None:
+                return self.rate[candidate]
+        return None
+
+    def involved(self, order: dict[str, Any]) -> set[uuid.UUID]:
+        return {order["account"], *([order["end"]] if order["end"] else []), *order["chain"]}
+
+
+@dataclass
+class Expected:
+    """What one viewer may see, by the rules."""
+
+    members: set[uuid.UUID] | None  # None: unrestricted
+    world: World
+    viewer_contact: uuid.UUID | None = None
+
+    def sees_order(self, order_id: uuid.UUID) -> bool:
+        return self.members is None or bool(self.world.involved(self.world.orders[order_id]) & self.members)
+
+    @property
+    def orders(self) -> set[uuid.UUID]:
+        return {o for o in self.world.orders if self.sees_order(o)}
+
+    @property
+    def contacts(self) -> set[uuid.UUID]:
+        if self.members is None:
+            return set(self.world.parent)
+        on_orders = set().union(*(self.world.involved(self.world.orders[o]) for o in self.orders))
+        assert self.viewer_contact is not None
+        return self.members | set(self.world.ancestors(self.viewer_contact)) | on_orders
+
+    def sees_commission(self, commission_id: uuid.UUID) -> bool:
+        return self.members is None or self.world.commissions[commission_id]["beneficiary"] in self.members
+
+    @property
+    def commissions(self) -> set[uuid.UUID]:
+        return {c for c in self.world.commissions if self.sees_commission(c)}
+
+
+async def generate(sessions) -> World:  # type: ignore[no-untyped-def]
+    rng = random.Random(20261122)
+    world = World()
+    contacts: list[dict[str, Any]] = []
+
+    def contact(kind: str, name: str, parent: uuid.UUID | None, rate: Decimal | None = None) -> uuid.UUID:
+        contact_id = uuid.uuid4()
+        contacts.append({"id": contact_id, "contact_type": kind, "display_name": name,
+                         "parent_organization_id": parent, "commission_rate": rate})
+        world.parent[contact_id], world.is_org[contact_id], world.rate[contact_id] = parent, kind == "organization", rate
+        return contact_id
+
+    for depth, count in enumerate(ORGANISATIONS_PER_LEVEL):
+        level = []
+        for n in range(count):
+            parent = rng.choice(world.levels[depth - 1]) if depth else None
+            # about half have their own agreement; a few an explicit 0 (no commission, no inheritance)
+            rate = rng.choice([None, None, None, Decimal("0"), *(Decimal(f"0.0{r}") for r in range(1, 9))])
+            org = contact("organization", f"Org {depth + 1}.{n:02d}", parent, rate)
+            level.append(org)
+            world.staff_person[org] = contact("person", f"Person of Org {depth + 1}.{n:02d}", org)
+        world.levels.append(level)
+    world.customers = [contact("person", f"Customer {n:02d}", None) for n in range(CUSTOMERS)]
+    brands = []
+    async with sessions() as session:
+        brands = list((await session.execute(text("SELECT id FROM business_entity ORDER BY code"))).scalars())
+
+    organisations = [org for level in world.levels for org in level]
+    orders, channels, lines = [], [], []
+    for n in range(ORDERS):
+        order_id = uuid.uuid4()
+        # a chain of 0–4: an organisation and (mostly) its own upline, sometimes an outsider
+        start = rng.choice(organisations)
+        chain = [start, *world.ancestors(start)][: rng.randint(0, 4)]
+        if chain and rng.random() < 0.2:
+            outsider = rng.choice(organisations)
+            if outsider not in chain:
+                chain.append(outsider)
+        account = chain[0] if chain and rng.random() < 0.7 else rng.choice(organisations + world.customers)
+        end = rng.choice(world.customers) if rng.random() < 0.8 else None
+        status = "completed" if rng.random() < 0.45 else rng.choice(["intake", "quoted", "scheduled"])
+        order_lines = [
+            {"order_id": order_id, "description": f"Line {k}", "quantity": Decimal(rng.randint(1, 3)),
+             "unit_price": Decimal(rng.randint(100, 200_000)) / 100, "discount_percent": Decimal(rng.choice([0, 0, 5, 12.5])),
+             "vat_rate": Decimal(rng.choice([21, 21, 9, 0])), "is_commissionable": rng.random() < 0.8}
+            for k in range(rng.randint(1, 3))
+        ]
+        world.orders[order_id] = {"account": account, "end": end, "chain": chain, "status": status, "lines": order_lines}
+        orders.append({"id": order_id, "business_entity_id": brands[n % len(brands)], "number": f"GEN-{n:05d}",
+                       "account_contact_id": account, "end_customer_contact_id": end, "status": status})
+        channels += [{"order_id": order_id, "position": p, "contact_id": c} for p, c in enumerate(chain, start=1)]
+        lines += order_lines
+
+    async with sessions() as session, session.begin():
+        for table, rows in ((Contact, contacts), (Order, orders), (OrderChannel, channels), (LineItem, lines)):
+            await session.execute(insert(table), rows)
+        # the cascade itself makes the commissions of the completed orders
+        for order_id, order in world.orders.items():
+            if order["status"] == "completed":
+                await commissions.create_for_order(session=session, order_id=order_id, actor=SYSTEM)
+    async with sessions() as session:
+        for row in await session.scalars(select(PartnerCommission)):
+            world.commissions[row.id] = {"order": row.order_id, "beneficiary": row.beneficiary_contact_id,
+                                         "level": row.level, "rate": row.rate, "amount": row.amount}
+    return world
+
+
+def expected_commissions(world: World) -> dict[tuple[uuid.UUID, int], tuple[uuid.UUID, Decimal, Decimal]]:
+    """(order, level) → (beneficiary, rate, amount), by the rules of the cascade."""
+    result = {}
+    for order_id, order in world.orders.items():
+        if order["status"] != "completed":
+            continue
+        base = sum((half_up(line["quantity"] * line["unit_price"] * (100 - line["discount_percent"]) / 100)
+                    for line in order["lines"] if line["is_commissionable"]), Decimal("0.00"))
+        for level, partner in enumerate(order["chain"], start=1):
+            rate = world.effective_rate(partner)
+            if rate:
+                result[(order_id, level)] = (partner, rate, half_up(rate * base))
+    return result
+
+
+async def page_all(client, token, query: str, path: str) -> tuple[int, list[dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    nodes: list[dict[str, Any]] = []
+    after, total = None, -1
+    while True:
+        connection = (await gql(client, query, {"after": after}, token=token))[path]
+        total = connection["totalCount"]
+        nodes += connection["nodes"]
+        if not connection["pageInfo"]["hasNextPage"]:
+            return total, nodes
+        after = connection["pageInfo"]["endCursor"]
+
+
+ORDERS_PAGE = """
+query ($after: String) { orders(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id commissions { id } } } }
+"""
+CONTACTS_PAGE = """
+query ($after: String) { contacts(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id } } }
+"""
+NODES = """
+query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }
+"""
+CONTACT_PATHS = """
+query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Contact {
+  orders(first: 100) { totalCount nodes { id } }
+  descendants(first: 100) { totalCount nodes { contact { id } } }
+  commissions(first: 100) { totalCount nodes { id } }
+} } }
+"""
+OVERVIEW = """
+{ commissionOverview { count total beneficiaries(first: 100) { totalCount nodes { count total beneficiary { id } } } } }
+"""
+
+
+def uid(global_id: str) -> uuid.UUID:
+    from strawberry import relay
+
+    return uuid.UUID(relay.GlobalID.from_id(global_id).node_id)
+
+
+def chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def check_viewer(client, token: str, expected: Expected, sample: random.Random) -> None:  # type: ignore[no-untyped-def]
+    world = expected.world
+    want_orders, want_contacts, want_commissions = expected.orders, expected.contacts, expected.commissions
+
+    # orders (every page), totalCount, order.commissions
+    total, nodes = await page_all(client, token, ORDERS_PAGE, "orders")
+    assert {uid(n["id"]) for n in nodes} == want_orders and total == len(want_orders) == len(nodes)
+    for node in nodes:
+        order_id = uid(node["id"])
+        assert {uid(c["id"]) for c in node["commissions"]} == {
+            c for c in want_commissions if world.commissions[c]["order"] == order_id}
+
+    # contacts (every page), totalCount
+    total, nodes = await page_all(client, token, CONTACTS_PAGE, "contacts")
+    assert {uid(n["id"]) for n in nodes} == want_contacts and total == len(want_contacts)
+
+    # nodes: every order, contact and commission id; the invisible ones are null
+    everything = ([gid("Order", o) for o in world.orders] + [gid("Contact", c) for c in world.parent]
+                  + [gid("PartnerCommission", c) for c in world.commissions])
+    seen: dict[str, set[uuid.UUID]] = defaultdict(set)
+    for ids in chunks(everything, 100):
+        for node in (await gql(client, NODES, {"ids": ids}, token=token))["nodes"]:
+            if node is not None:
+                seen[node["__typename"]].add(uid(node["id"]))
+    assert seen["Order"] == want_orders
+    assert seen["Contact"] == want_contacts
+    assert seen["PartnerCommission"] == want_commissions
+
+    # order(id:) and node(id:), one by one for a sample of visible and invisible ids
+    hidden_orders = sorted(set(world.orders) - want_orders)
+    picks = sample.sample(sorted(want_orders), min(8, len(want_orders))) + sample.sample(hidden_orders, min(8, len(hidden_orders)))
+    aliases = " ".join(f'o{i}: order(id: "{gid("Order", o)}") {{ id }}' for i, o in enumerate(picks))
+    hidden_commissions = sorted(set(world.commissions) - want_commissions)
+    commission_picks = (sample.sample(sorted(want_commissions), min(6, len(want_commissions)))
+                        + sample.sample(hidden_commissions, min(6, len(hidden_commissions))))
+    aliases += " " + " ".join(f'c{i}: node(id: "{gid("PartnerCommission", c)}") {{ id }}' for i, c in enumerate(commission_picks))
+    data = await gql(client, f"{{ {aliases} }}", token=token)
+    assert {o for i, o in enumerate(picks) if data[f"o{i}"] is not None} == set(picks) & want_orders
+    assert {c for i, c in enumerate(commission_picks) if data[f"c{i}"] is not None} == set(commission_picks) & want_commissions
+
+    # contact.orders, contact.descendants, contact.commissions: every visible contact of a
+    # restricted viewer, a sample of 100 for the unrestricted ones (they see all 800)
+    contacts = sorted(want_contacts)
+    if expected.members is None:
+        contacts = sample.sample(contacts, 100)
+    for ids in chunks(contacts, 25):
+        data = await gql(client, CONTACT_PATHS, {"ids": [gid("Contact", c) for c in ids]}, token=token)
+        for node in data["nodes"]:
+            contact_id = uid(node["id"])
+            orders_of = {o for o in want_orders if contact_id in world.involved(world.orders[o])}
+            assert node["orders"]["totalCount"] == len(orders_of) >= len(node["orders"]["nodes"])
+            assert {uid(n["id"]) for n in node["orders"]["nodes"]} <= orders_of
+            if len(orders_of) <= 100:
+                assert {uid(n["id"]) for n in node["orders"]["nodes"]} == orders_of
+            below = (world.subtree(contact_id) - {contact_id}) & want_contacts
+            assert node["descendants"]["totalCount"] == len(below)
+            assert {uid(n["contact"]["id"]) for n in node["descendants"]["nodes"]} <= below
+            if len(below) <= 100:
+                assert {uid(n["contact"]["id"]) for n in node["descendants"]["nodes"]} == below
+            earned = {c for c in want_commissions if world.commissions[c]["beneficiary"] == contact_id}
+            assert node["commissions"]["totalCount"] == len(earned)
+            assert {uid(n["id"]) for n in node["commissions"]["nodes"]} == earned
+
+    # commissionOverview: per beneficiary count and total (largest first), and the grand totals
+    overview = (await gql(client, OVERVIEW, token=token))["commissionOverview"]
+    per_beneficiary: dict[uuid.UUID, tuple[int, Decimal]] = {}
+    for c in want_commissions:
+        beneficiary, amount = world.commissions[c]["beneficiary"], world.commissions[c]["amount"]
+        count, total = per_beneficiary.get(beneficiary, (0, Decimal(0)))
+        per_beneficiary[beneficiary] = (count + 1, total + amount)
+    assert overview["count"] == len(want_commissions)
+    assert Decimal(overview["total"]) == sum((t for _, t in per_beneficiary.values()), Decimal(0))
+    assert overview["beneficiaries"]["totalCount"] == len(per_beneficiary)
+    page = [(uid(n["beneficiary"]["id"]), n["count"], Decimal(n["total"])) for n in overview["beneficiaries"]["nodes"]]
+    assert all(per_beneficiary[b] == (count, total) for b, count, total in page)
+    assert [t for _, _, t in page] == sorted((t for _, t in per_beneficiary.values()), reverse=True)[:100]
+
+
+@pytest.fixture
+async def world(sessions):  # type: ignore[no-untyped-def]
+    return await generate(sessions)
+
+
+async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(client, sessions, world: World) -> None:
+    assert sum(len(level) for level in world.levels) >= 200 and len(world.levels) == 6
+    assert len(world.orders) >= 400 and len(world.commissions) >= 150
+
+    # the cascade made exactly the commissions the rules call for
+    want = expected_commissions(world)
+    got = {(c["order"], c["level"]): (c["beneficiary"], c["rate"], c["amount"]) for c in world.commissions.values()}
+    assert got == want
+
+    sample = random.Random(7)
+    viewers: list[tuple[str, str, Expected]] = [
+        ("admin", await issue_token(sessions, Role.ADMIN), Expected(None, world)),
+        ("finance", await issue_token(sessions, Role.FINANCE), Expected(None, world)),
+    ]
+    # a partner person at every depth, in the busiest organisation of that depth
+    order_count: dict[uuid.UUID, int] = defaultdict(int)
+    for order in world.orders.values():
+        for contact in world.involved(order):
+            order_count[contact] += 1
+    for depth, level in enumerate(world.levels, start=1):
+        org = max(level, key=lambda o: (len(world.subtree(o)), order_count[o]))
+        person = world.staff_person[org]
+        viewers.append((f"partner person at depth {depth}", await issue_token(sessions, Role.PARTNER, contact_id=person),
+                        Expected(world.subtree(org) | {person}, world, person)))
+    # a partner account on an organisation itself, and customers with and without orders
+    org = world.levels[2][0]
+    viewers.append(("partner organisation", await issue_token(sessions, Role.PARTNER, contact_id=org),
+                    Expected(world.subtree(org), world, org)))
+    with_orders = next(c for c in world.customers if any(o["end"] == c for o in world.orders.values()))
+    without = next((c for c in world.customers if all(o["end"] != c and o["account"] != c for o in world.orders.values())), None)
+    for customer in [with_orders, *([without] if without else [])]:
+        viewers.append((f"customer {customer}", await issue_token(sessions, Role.CUSTOMER, contact_id=customer),
+                        Expected({customer}, world, customer)))
+
+    for name, token, expected in viewers:
+        try:
+            await check_viewer(client, token, expected, sample)
+        except AssertionError as exc:
+            raise AssertionError(f"viewer: {name}") from exc
