@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -78,6 +80,8 @@ class GraphQLApp(GraphQL):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        if self.app_state.settings.sql_count_header:
+            send = _counting_statements(send)
         request_id = uuid.uuid4().hex
         session = self.app_state.sessions()
         reads = ReadSession(session)
@@ -141,6 +145,30 @@ class GraphQLApp(GraphQL):
         )
 
 
+_statements: contextvars.ContextVar[list[int]] = contextvars.ContextVar("chargecars_sql_statements")
+
+
+def _count_statement(*_: Any) -> None:
+    counter = _statements.get(None)
+    if counter is not None:
+        counter[0] += 1
+
+
+def _counting_statements(send: Send) -> Send:
+    """Count this request's SQL statements (the engine listener adds to the request's counter;
+    dataloader tasks share it) and report them in an `X-SQL-Statements` header."""
+    counter = [0]
+    _statements.set(counter)
+
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", []), (b"x-sql-statements", str(counter[0]).encode())]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
 def create_app(*, url: URL | None = None, engine: AsyncEngine | None = None, settings: Settings | None = None) -> Starlette:
     """The application. Tests pass their own engine; the CLI passes the resolved URL."""
     settings = settings or get_settings()
@@ -151,6 +179,8 @@ def create_app(*, url: URL | None = None, engine: AsyncEngine | None = None, set
 
             url = resolve_database_url(settings)
         engine = create_engine(url)
+    if settings.sql_count_header:
+        event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     state = AppState(
         engine=engine,
         sessions=session_factory(engine),

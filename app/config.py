@@ -13,6 +13,11 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip().lower() not in ("0", "off", "false", "no")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None
@@ -30,7 +35,8 @@ class Settings:
     max_tokens: int
     max_batch_operations: int
     introspection: bool
-    """Mutations in progress per process; more wait without holding a database connection."""
+    sql_count_header: bool = False
+    """Answer every request with `X-SQL-Statements` (the benchmark reads it)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,7 +53,8 @@ class Settings:
             max_aliases=_int("CHARGECARS_MAX_ALIASES", 30),
             max_tokens=_int("CHARGECARS_MAX_TOKENS", 5000),
             max_batch_operations=_int("CHARGECARS_MAX_BATCH_OPERATIONS", 10),
-            introspection=os.environ.get("CHARGECARS_INTROSPECTION", "on").lower() not in ("0", "off", "false", "no"),
+            introspection=_flag("CHARGECARS_INTROSPECTION", True),
+            sql_count_header=_flag("CHARGECARS_SQL_COUNT_HEADER", False),
         )
 
 

@@ -49,7 +49,7 @@ def resolve_database_url(settings: Settings) -> URL:
     return start_embedded(settings.data_dir).set(database=settings.database_name)
 
 
-def _asyncpg_dsn(url: URL) -> dict[str, object]:
+def asyncpg_dsn(url: URL) -> dict[str, object]:
     return {
         "user": url.username,
         "password": url.password,
@@ -61,7 +61,7 @@ def _asyncpg_dsn(url: URL) -> dict[str, object]:
 
 async def ensure_database(url: URL) -> None:
     """Create the database named in `url` if the server does not have it yet."""
-    admin = _asyncpg_dsn(url.set(database="postgres"))
+    admin = asyncpg_dsn(url.set(database="postgres"))
     conn = await asyncpg.connect(**admin)
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.database)
@@ -72,7 +72,7 @@ async def ensure_database(url: URL) -> None:
 
 
 async def drop_database(url: URL) -> None:
-    admin = _asyncpg_dsn(url.set(database="postgres"))
+    admin = asyncpg_dsn(url.set(database="postgres"))
     conn = await asyncpg.connect(**admin)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
