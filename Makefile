@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test schema migrate seed-demo install clean-db
+.PHONY: run test bench profile schema migrate seed-demo install clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,6 +23,16 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+## The benchmark (docs/benchmarks.md) on a database of its own; BENCH_SCALE=0.1 for a quick one.
+## Writes docs/benchmark-results.md and bench/results.json.
+BENCH_SCALE ?= 1
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+## Profile query 1 in-process on the benchmark dataset (bench/profile-query1.txt).
+profile: $(STAMP)
+	$(BIN)/python -m bench.profile --scale $(BENCH_SCALE)
+
 ## Rewrite schema.graphql from the Strawberry schema.
 schema: $(STAMP)
 	$(BIN)/chargecars export-schema
@@ -33,6 +43,6 @@ migrate: $(STAMP)
 seed-demo: $(STAMP)
 	$(BIN)/chargecars seed-demo
 
-## Remove the embedded databases (the `make run` one and the test one).
+## Remove the embedded databases (the `make run`, test and benchmark ones).
 clean-db:
-	rm -rf .pgdata .pgdata-test
+	rm -rf .pgdata .pgdata-test .pgdata-bench

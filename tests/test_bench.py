@@ -1,0 +1,35 @@
+"""The whole benchmark at a tiny scale, so that it never rots: dataset, query mix against a real
+uvicorn server (1 and 2 workers), SQL floor, report. Figures are checked for shape, not speed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bench import run
+from tests.conftest import ROOT
+
+
+def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # on the test server (its own database, `<name>_bench`), not a third embedded server
+    monkeypatch.setenv("CHARGECARS_BENCH_DATA_DIR", os.environ.get("CHARGECARS_TEST_DATA_DIR", str(ROOT / ".pgdata-test")))
+    report, data = tmp_path / "report.md", tmp_path / "results.json"
+    results = run.main(["--scale", "0.004", "--seconds", "0", "--requests", "3", "--warmup", "1", "--page", "10",
+                        "--concurrency", "1,4", "--workers", "1,2", "--report", str(report), "--json", str(data)])
+
+    dataset = results["dataset"]
+    assert dataset["levels"] == 8 and dataset["orders"] == 200 and dataset["commissions"] > 0
+    operations = {"1 frontend order tree", "2 partner portal", "3 analyst descendants", "4a changeStatus", "4b createOrder"}
+    cells = results["cells"]
+    assert {(c["workers"], c["concurrency"]) for c in cells} == {(1, 1), (1, 4), (2, 1), (2, 4)}
+    assert {c["operation"] for c in cells} == operations
+    for cell in cells:
+        assert cell["requests"] == 3 and cell["errors"] == 0, cell
+        assert cell["sql_per_request"] > 0 and cell["response_bytes"] > 0 and cell["server_rss_mb"] > 0, cell
+        assert 0 < cell["p50_ms"] <= cell["p95_ms"] <= cell["p99_ms"], cell
+    # statements per request do not grow with the page size
+    assert all(g["first_10"] == g["first_100"] for g in results["statement_growth"]), results["statement_growth"]
+    assert results["floor"]["requests"] == 3 and results["ratio_query1_p50"] > 0
+    text = report.read_text()
+    assert "API / floor at p50" in text and text.count("\n| 2 | 4 |") == len(operations)
+    assert data.exists()
