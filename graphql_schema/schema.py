@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Iterator
@@ -15,7 +16,9 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -121,6 +124,12 @@ class ChargeCarsSchema(strawberry.Schema):
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
+def _without_suggestion(error: GraphQLError) -> GraphQLError:
+    stripped = copy.copy(error)
+    stripped.message = _SUGGESTION.sub("", error.message)
+    return stripped
+
+
 class HideSuggestions(SchemaExtension):
     """"Did you mean …?" in validation errors would map the schema for anyone guessing field
     names; only staff get the suggestions."""
@@ -131,14 +140,18 @@ class HideSuggestions(SchemaExtension):
         result = context.result
         if result is None or not result.errors or (context.context and context.context.is_staff):
             return
-        for error in result.errors:
-            error.message = _SUGGESTION.sub("", error.message)
+        # copies: validation errors are cached and shared between requests (ValidationCache)
+        result.errors = [_without_suggestion(error) for error in result.errors]
 
 
 def build_schema(settings: Settings) -> ChargeCarsSchema:
     """The schema with the limits of `settings`; each rejection is a GraphQL validation error,
     raised before anything is resolved (so before any SQL)."""
     extensions: list = [
+        # parse and validate a document once: clients send the same few operations again and
+        # again (the cache key is the document, so the limits below are still applied once)
+        lambda: ParserCache(maxsize=settings.document_cache_size),
+        lambda: ValidationCache(maxsize=settings.document_cache_size),
         RequireViewer,
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
