@@ -14,6 +14,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -29,7 +30,6 @@ from app.db import create_engine, session_factory
 from app.dbserver import asyncpg_dsn
 from app.numbering.service import current_year, format_number
 from app.orders import totals
-from app.orders.models import LineItem
 from app.status import engine
 from app.status.models import EntityType, StatusWorkflow, StepType
 
@@ -86,7 +86,7 @@ def _walk(rng: random.Random, workflow: engine.Workflow, steps: int) -> list[str
     """A status path along the workflow's allowed transitions: mostly forward, sometimes back."""
     path = [workflow.first_step.status_name]
     while len(path) < steps:
-        targets = engine.workflow_targets(workflow, path[-1])
+        targets = _targets(workflow, path[-1])
         if not targets:
             break
         normal = [t for t in targets if t.step_type is StepType.NORMAL]
@@ -189,7 +189,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
         lines += order_lines
         at = _transitions(transitions, current, "order", order_id, workflow, path, created, rng)
         if chain and any(workflow.steps[s].creates_commissions for s in path):
-            base = totals.compute([LineItem(**{k: v for k, v in line.items() if k in _PRICED}) for line in order_lines]).commissionable_net
+            base = totals.compute([SimpleNamespace(**line) for line in order_lines]).commissionable_net
             for level, partner in enumerate(chain, start=1):
                 rate = data.effective_rate(partner)
                 if not rate:
@@ -232,7 +232,24 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
     return data
 
 
-_PRICED = ("quantity", "unit_price", "discount_percent", "vat_rate", "is_commissionable")
+# the engine's own rules, memoised per workflow and status: they are asked half a million times
+_MOVEMENTS: dict[tuple[uuid.UUID, str | None, str], str] = {}
+_TARGETS: dict[tuple[uuid.UUID, str], list[Any]] = {}
+
+
+def _movement(workflow: engine.Workflow, previous: str | None, status: str) -> str:
+    key = (workflow.row.id, previous, status)
+    if key not in _MOVEMENTS:
+        from_step = workflow.steps[previous] if previous else None
+        _MOVEMENTS[key] = engine.movement_of(workflow, from_step, workflow.steps[status]).value
+    return _MOVEMENTS[key]
+
+
+def _targets(workflow: engine.Workflow, status: str) -> list[Any]:
+    key = (workflow.row.id, status)
+    if key not in _TARGETS:
+        _TARGETS[key] = engine.workflow_targets(workflow, status)
+    return _TARGETS[key]
 
 
 def _transitions(
@@ -248,7 +265,7 @@ def _transitions(
         rows.append({
             "id": last_id, "entity_type": entity_type, "entity_id": entity_id, "workflow_id": workflow.row.id,
             "from_status": previous, "to_status": status,
-            "movement": engine.movement_of(workflow, workflow.steps[previous] if previous else None, step).value,
+            "movement": _movement(workflow, previous, status),
             "business_context": "{}", "metadata": "{}", "triggered_by_system": "bench",
             "sla_deadline": deadline, "is_milestone": step.is_milestone, "created_at": at,
         })
