@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 from collections.abc import Iterator
@@ -125,9 +124,13 @@ _SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
 def _without_suggestion(error: GraphQLError) -> GraphQLError:
-    stripped = copy.copy(error)
-    stripped.message = _SUGGESTION.sub("", error.message)
-    return stripped
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+        original_error=error.original_error, extensions=error.extensions,
+    )
 
 
 class HideSuggestions(SchemaExtension):
