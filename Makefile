@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Cached bytecode: every server, worker and CLI process would otherwise compile the stack anew.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test bench profile schema migrate seed-demo install clean-db
 
