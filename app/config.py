@@ -35,8 +35,6 @@ class Settings:
     max_tokens: int
     max_batch_operations: int
     introspection: bool
-    document_cache_size: int = 256
-    """Parsed and validated operations kept per process."""
     sql_count_header: bool = False
     """Answer every request with `X-SQL-Statements` (the benchmark reads it)."""
 
@@ -56,7 +54,6 @@ class Settings:
             max_tokens=_int("CHARGECARS_MAX_TOKENS", 5000),
             max_batch_operations=_int("CHARGECARS_MAX_BATCH_OPERATIONS", 10),
             introspection=_flag("CHARGECARS_INTROSPECTION", True),
-            document_cache_size=_int("CHARGECARS_DOCUMENT_CACHE_SIZE", 256),
             sql_count_header=_flag("CHARGECARS_SQL_COUNT_HEADER", False),
         )
 

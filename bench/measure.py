@@ -1,7 +1,7 @@
 """Before/after figures for an optimisation: query 1 in-process (no HTTP server, no client
 scheduling), on the benchmark dataset; prints the minimum and the median of N requests.
 
-    python -m bench.measure --scale 0.02 --requests 30 [--document-cache-size 0]
+    python -m bench.measure --scale 0.02 --requests 30
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bench.generate import generate
 from bench.run import PAGE, bench_database_url, load_query, make_tokens
 
 
-async def measure(scale: float, requests: int, document_cache_size: int | None) -> dict[str, float]:
+async def measure(scale: float, requests: int) -> dict[str, float]:
     url = bench_database_url()
     await drop_database(url)
     await ensure_database(url)
@@ -30,8 +30,6 @@ async def measure(scale: float, requests: int, document_cache_size: int | None) 
     data = await generate(url, scale=scale)
     tokens = await make_tokens(url, data)
     settings = dataclasses.replace(Settings.from_env(), log_level="warning")
-    if document_cache_size is not None:
-        settings = dataclasses.replace(settings, document_cache_size=document_cache_size)
     app = create_app(url=url, settings=settings)
     query = {"query": load_query("1_frontend_order_tree.graphql"), "variables": {"first": PAGE}}
     headers = {"Authorization": f"Bearer {tokens['admin']}"}
@@ -51,9 +49,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=0.02)
     parser.add_argument("--requests", type=int, default=30)
-    parser.add_argument("--document-cache-size", type=int, default=None)
     args = parser.parse_args()
-    print(asyncio.run(measure(args.scale, args.requests, args.document_cache_size)))
+    print(asyncio.run(measure(args.scale, args.requests)))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,7 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -143,7 +141,7 @@ class HideSuggestions(SchemaExtension):
         result = context.result
         if result is None or not result.errors or (context.context and context.context.is_staff):
             return
-        # copies: validation errors are cached and shared between requests (ValidationCache)
+        # new errors rather than edited ones: an error object may be shared (cached documents)
         result.errors = [_without_suggestion(error) for error in result.errors]
 
 
@@ -151,10 +149,6 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
     """The schema with the limits of `settings`; each rejection is a GraphQL validation error,
     raised before anything is resolved (so before any SQL)."""
     extensions: list = [
-        # parse and validate a document once: clients send the same few operations again and
-        # again (the cache key is the document, so the limits below are still applied once)
-        lambda: ParserCache(maxsize=settings.document_cache_size),
-        lambda: ValidationCache(maxsize=settings.document_cache_size),
         RequireViewer,
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
