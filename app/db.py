@@ -58,8 +58,9 @@ def updated_at() -> Mapped[datetime]:
 
 
 def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
-    # JIT off: asyncpg's type introspection (enums, arrays; once per new connection) takes about
-    # a second with JIT compiling it, and the API's short statements gain nothing from JIT.
+    # JIT off: asyncpg's type introspection (enums, arrays; once per new connection) is slowed
+    # badly by JIT compiling it (MagicStack/asyncpg#875), and the API's short statements gain
+    # nothing from JIT.
     kwargs.setdefault("connect_args", {"server_settings": {"jit": "off"}})
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
