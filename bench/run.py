@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -19,8 +20,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,9 @@ from strawberry.relay import to_base64
 from app import migrate
 from app.accounts import service as accounts
 from app.accounts.models import Role
+from app.asgi import create_app
 from app.audit.service import Actor
+from app.config import Settings
 from app.db import create_engine, session_factory
 from app.dbserver import asyncpg_dsn, drop_database, ensure_database, start_embedded, to_asyncpg_url
 from app.status import engine as status_engine
@@ -99,7 +102,16 @@ async def make_tokens(url: URL, data: Dataset) -> dict[str, str]:
     return tokens
 
 
-async def write_state(url: URL) -> tuple[list[tuple[uuid.UUID, str, uuid.UUID]], dict[uuid.UUID, status_engine.Workflow]]:
+@dataclass
+class WriteState:
+    """What the write operations pick from: orders that can still move, their workflows, brands."""
+
+    orders: list[tuple[uuid.UUID, str, uuid.UUID]]
+    workflows: dict[uuid.UUID, status_engine.Workflow]
+    brands: list[uuid.UUID]
+
+
+async def write_state(url: URL) -> WriteState:
     db = create_engine(url)
     async with session_factory(db)() as session:
         rows = (await session.execute(text(
@@ -107,27 +119,28 @@ async def write_state(url: URL) -> tuple[list[tuple[uuid.UUID, str, uuid.UUID]],
             "JOIN status_workflow_step st ON st.workflow_id = s.workflow_id AND st.status_name = s.status "
             "WHERE s.entity_type = 'order' AND NOT st.is_final AND st.step_type = 'normal' ORDER BY s.entity_id"))).all()
         workflows = await status_engine.workflows_of_many(session=session, ids=list({r.workflow_id for r in rows}))
-        brands = (await session.execute(text("SELECT id FROM business_entity ORDER BY code"))).scalars().all()
+        brands = list((await session.execute(text("SELECT id FROM business_entity ORDER BY code"))).scalars())
     await db.dispose()
-    return [(r.entity_id, r.status, r.workflow_id) for r in rows], {"brands": brands, **workflows}  # type: ignore[dict-item]
+    return WriteState([(r.entity_id, r.status, r.workflow_id) for r in rows], workflows, brands)
 
 
-def operations(data: Dataset, tokens: dict[str, str], orders: list[tuple[uuid.UUID, str, uuid.UUID]],
-               workflows: dict[Any, Any], concurrency: int, rng: random.Random, page: int = PAGE) -> list[Operation]:
+def operations(data: Dataset, tokens: dict[str, str], state: WriteState, concurrency: int, rng: random.Random,
+               page: int = PAGE) -> list[Operation]:
     tree, portal, analyst = (load_query(n) for n in (
         "1_frontend_order_tree.graphql", "2_partner_portal.graphql", "3_analyst_descendants.graphql"))
     change, create = load_query("4a_change_status.graphql"), load_query("4b_create_order.graphql")
     # each client task moves its own orders, so that the tasks do not race for one order
     mine: dict[int, list[list[Any]]] = {i: [] for i in range(concurrency)}
-    for index, (order_id, status, workflow_id) in enumerate(orders):
+    workflows = state.workflows
+    for index, (order_id, status, workflow_id) in enumerate(state.orders):
         mine[index % concurrency].append([order_id, status, workflow_id])
     pending: dict[int, tuple[list[Any], str]] = {}
 
     def change_payload(worker: int) -> dict[str, Any]:
         entry = rng.choice(mine[worker])
-        targets = [s.status_name for s in status_engine.workflow_targets(workflows[entry[2]], entry[1])
-                   if not s.is_final] or [s.status_name for s in status_engine.workflow_targets(workflows[entry[2]], entry[1])]
-        target = rng.choice(targets)
+        targets = status_engine.workflow_targets(workflows[entry[2]], entry[1])
+        # keep orders moving rather than finishing them: a final step only when nothing else is left
+        target = rng.choice([t for t in targets if not t.is_final] or targets).status_name
         pending[worker] = (entry, target)
         return {"query": change, "variables": {"input": {
             "entityType": "ORDER", "entityId": gid("Order", entry[0]), "toStatus": target, "expectedStatus": entry[1]}}}
@@ -145,7 +158,7 @@ def operations(data: Dataset, tokens: dict[str, str], orders: list[tuple[uuid.UU
         start = rng.choice(organisations)
         chain = [start, *data.upline(start)][: rng.randint(0, 4)]
         return {"query": create, "variables": {"input": {
-            "businessEntityId": gid("BusinessEntity", rng.choice(workflows["brands"])),
+            "businessEntityId": gid("BusinessEntity", rng.choice(state.brands)),
             "accountContactId": gid("Contact", chain[0] if chain else rng.choice(data.customers)),
             "endCustomerContactId": gid("Contact", rng.choice(data.customers)),
             "channelContactIds": [gid("Contact", c) for c in chain]}}}
@@ -195,14 +208,21 @@ class Cell:
         }
 
 
+def _goes_on(done: int, deadline: float, seconds: float, max_requests: int | None) -> bool:
+    """Another request? Under the cap, and before the deadline unless the cell is capped only
+    (`seconds` 0)."""
+    if max_requests is not None and done >= max_requests:
+        return False
+    return (seconds == 0 and max_requests is not None) or time.perf_counter() < deadline
+
+
 async def drive(client: httpx.AsyncClient, op: Operation, cell: Cell, seconds: float, max_requests: int | None) -> None:
     deadline = time.perf_counter() + seconds
     issued = 0
 
     async def worker(index: int) -> None:
         nonlocal issued
-        while (max_requests is None or issued < max_requests) and (
-                time.perf_counter() < deadline or (max_requests is not None and seconds == 0)):
+        while _goes_on(issued, deadline, seconds, max_requests):
             issued += 1
             payload = op.payload(index)
             started = time.perf_counter()
@@ -272,8 +292,7 @@ async def measure_floor(url: URL, seconds: float, max_requests: int | None, page
         for _ in range(5):
             await conn.fetchval(FRONTEND_ORDER_TREE_SQL, page)
         started = time.perf_counter()
-        while (max_requests is None or cell.requests < max_requests) and (
-                time.perf_counter() - started < seconds or (seconds == 0 and cell.requests < (max_requests or 1))):
+        while _goes_on(cell.requests, started + seconds, seconds, max_requests):
             t0 = time.perf_counter()
             body = await conn.fetchval(FRONTEND_ORDER_TREE_SQL, page)
             cell.latencies_ms.append((time.perf_counter() - t0) * 1000)
@@ -286,7 +305,7 @@ async def measure_floor(url: URL, seconds: float, max_requests: int | None, page
     return cell
 
 
-async def statement_growth(base: str, ops: list[Operation], data: Dataset) -> list[dict[str, Any]]:
+async def statement_growth(base: str, ops: list[Operation]) -> list[dict[str, Any]]:
     """Queries 1–3 at page sizes 10 and 100: the statement count must not grow."""
     rows = []
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
@@ -304,15 +323,37 @@ async def statement_growth(base: str, ops: list[Operation], data: Dataset) -> li
     return rows
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def prepare(scale: float, seed: int = 1) -> tuple[URL, Dataset, dict[str, str]]:
+    """A new benchmark database: migrated, loaded, with a token per viewer."""
     url = bench_database_url()
     await drop_database(url)
     await ensure_database(url)
     await asyncio.to_thread(migrate.upgrade, url, configure_logging=False)  # Alembic runs its own loop
-    data = await generate(url, scale=args.scale, seed=args.seed)
+    data = await generate(url, scale=scale, seed=seed)
     print(f"dataset: {summary(data)}", flush=True)
-    tokens = await make_tokens(url, data)
-    orders, workflows = await write_state(url)
+    return url, data, await make_tokens(url, data)
+
+
+@contextlib.asynccontextmanager
+async def query1_in_process(url: URL, token: str) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Query 1 against the app in this process (no server, no client scheduling), warmed up."""
+    settings = dataclasses.replace(Settings.from_env(), log_level="warning")
+    app = create_app(url=url, settings=settings)
+    query = {"query": load_query("1_frontend_order_tree.graphql"), "variables": {"first": PAGE}}
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+
+        async def once() -> None:
+            (await client.post("/graphql", json=query, headers=headers)).raise_for_status()
+
+        for _ in range(5):  # connections, prepared statements
+            await once()
+        yield once
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    url, data, tokens = await prepare(args.scale, args.seed)
+    state = await write_state(url)
     rng = random.Random(args.seed)
     cells: list[Cell] = []
     growth: list[dict[str, Any]] = []
@@ -324,9 +365,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=base, timeout=300,
                                          limits=httpx.Limits(max_connections=max(concurrencies) + 4)) as client:
                 for concurrency in concurrencies:
-                    ops = operations(data, tokens, orders, workflows, concurrency, rng, args.page)
+                    ops = operations(data, tokens, state, concurrency, rng, args.page)
                     if not growth:
-                        growth = await statement_growth(base, ops, data)
+                        growth = await statement_growth(base, ops)
                     for op in ops:
                         warm = Cell(workers, concurrency, op.name)
                         await drive(client, op, warm, 0, args.warmup)

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events
@@ -274,7 +274,7 @@ async def overview(*, session: AsyncSession, filter_in: CommissionFilter, scope:
     total = func.sum(PartnerCommission.amount)
     rows = await session.execute(
         select(PartnerCommission.beneficiary_contact_id, func.count(), total)
-        .where(and_(True, *_conditions(filter_in, scope)))
+        .where(*_conditions(filter_in, scope))
         .group_by(PartnerCommission.beneficiary_contact_id)
         .order_by(total.desc(), PartnerCommission.beneficiary_contact_id)
     )

@@ -17,19 +17,11 @@ from app.commissions.service import CommissionFilter
 from app.errors import ValidationFailed
 from app.status.models import EntityType
 from graphql_schema.commissions.loaders import CommissionByIdLoader
-from graphql_schema.contacts.types import After, Before, Contact, First, Last, load_contact
+from graphql_schema.contacts.types import Contact, load_contact
 from graphql_schema.errors import bad_input
 from graphql_schema.node import register_node
-from graphql_schema.pagination import Connection, PageArgs
 from graphql_schema.rows import from_row
-from graphql_schema.status.types import (
-    CurrentStatus,
-    StatusTransition,
-    WorkflowStep,
-    allowed_transitions,
-    current_status,
-    status_history,
-)
+from graphql_schema.status.types import WithStatus
 
 if TYPE_CHECKING:
     from graphql_schema.orders.types import Order
@@ -66,7 +58,9 @@ def commission_filter(status: list[str] | None, period: PeriodInput | None) -> C
         "the cent. Follows the order's lines while pending; frozen once approved."
     )
 )
-class PartnerCommission(relay.Node):
+class PartnerCommission(relay.Node, WithStatus):
+    entity_type = EntityType.PARTNER_COMMISSION
+
     id: relay.NodeID[str]
     level: int = strawberry.field(description="The beneficiary's position in the order's channel chain.")
     rate: Decimal = strawberry.field(description="A fraction: 0.0500 = 5 %.")
@@ -93,21 +87,6 @@ class PartnerCommission(relay.Node):
     @strawberry.field
     async def beneficiary(self, info: Info) -> Contact | None:
         return await load_contact(info, self.beneficiary_contact_id)
-
-    @strawberry.field
-    async def status(self, info: Info) -> CurrentStatus | None:
-        return await current_status(info, EntityType.PARTNER_COMMISSION, self.uuid)
-
-    @strawberry.field(description="Every status change, newest first.")
-    async def status_history(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[StatusTransition]:
-        return await status_history(info, EntityType.PARTNER_COMMISSION, self.uuid, PageArgs(first, after, last, before))
-
-    @strawberry.field(description="The statuses this viewer may move the commission to now.")
-    async def allowed_transitions(self, info: Info) -> list[WorkflowStep]:
-        return await allowed_transitions(info, EntityType.PARTNER_COMMISSION, self.uuid)
-
 
 @strawberry.type(description="One beneficiary's commissions in an overview.")
 class BeneficiaryCommissions:

@@ -21,7 +21,7 @@ from app.status.models import EntityType
 from graphql_schema.commissions.loaders import CommissionsByOrderIdLoader
 from graphql_schema.commissions.types import PartnerCommission
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
-from graphql_schema.contacts.types import After, Before, Contact, First, Last, load_contact
+from graphql_schema.contacts.types import Contact, load_contact
 from graphql_schema.node import register_node
 from graphql_schema.catalog.types import Article, load_article
 from graphql_schema.orders.loaders import (
@@ -30,16 +30,8 @@ from graphql_schema.orders.loaders import (
     LinesByOrderIdLoader,
     OrderByIdLoader,
 )
-from graphql_schema.pagination import Connection, PageArgs
 from graphql_schema.rows import from_row
-from graphql_schema.status.types import (
-    CurrentStatus,
-    StatusTransition,
-    WorkflowStep,
-    allowed_transitions,
-    current_status,
-    status_history,
-)
+from graphql_schema.status.types import WithStatus
 
 HoldReasonEnum = strawberry.enum(HoldReason, name="HoldReason")
 
@@ -126,7 +118,9 @@ class OrderTotals:
 
 
 @strawberry.type(description="An order of one brand, with its contacts, status and history.")
-class Order(relay.Node):
+class Order(relay.Node, WithStatus):
+    entity_type = EntityType.ORDER
+
     id: relay.NodeID[str]
     number: str = strawberry.field(description="`CC-2026-00001`: brand, year, sequence.")
     notes: str | None
@@ -158,20 +152,6 @@ class Order(relay.Node):
     async def channel_chain(self, info: Info) -> list[ChannelEntry]:
         rows = await info.context.loaders.get(ChannelByOrderIdLoader).load(self.uuid)
         return [ChannelEntry(position=row.position, contact_id=row.contact_id) for row in rows]
-
-    @strawberry.field
-    async def status(self, info: Info) -> CurrentStatus | None:
-        return await current_status(info, EntityType.ORDER, self.uuid)
-
-    @strawberry.field(description="Every status change, newest first.")
-    async def status_history(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[StatusTransition]:
-        return await status_history(info, EntityType.ORDER, self.uuid, PageArgs(first, after, last, before))
-
-    @strawberry.field(description="The statuses this viewer may move the order to now.")
-    async def allowed_transitions(self, info: Info) -> list[WorkflowStep]:
-        return await allowed_transitions(info, EntityType.ORDER, self.uuid)
 
     @strawberry.field(description="Lines in the order they were added.")
     async def lines(self, info: Info) -> list[LineItem]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Self
+from typing import ClassVar, Self
 
 import strawberry
 from strawberry import relay
@@ -17,6 +17,7 @@ from app.status.engine import allowed_targets
 from app.status.models import EntityCurrentStatus, EntityType, Movement, StatusTransition as TransitionModel
 from app.status.models import StatusWorkflowStep, StepType
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
+from graphql_schema.contacts.types import After, Before, First, Last
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list
@@ -159,6 +160,28 @@ async def allowed_transitions(info: Info, entity_type: EntityType, entity_id: uu
     if workflow is None or not info.context.is_staff:
         return []
     return [WorkflowStep.from_model(s) for s in allowed_targets(workflow, current.status, info.context.roles)]
+
+
+@strawberry.type
+class WithStatus:
+    """The status fields of an entity the engine keeps; the subclass names its entity type."""
+
+    entity_type: ClassVar[EntityType]
+    uuid: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    async def status(self, info: Info) -> CurrentStatus | None:
+        return await current_status(info, self.entity_type, self.uuid)
+
+    @strawberry.field(description="Every status change, newest first.")
+    async def status_history(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[StatusTransition]:
+        return await status_history(info, self.entity_type, self.uuid, PageArgs(first, after, last, before))
+
+    @strawberry.field(description="The statuses this viewer may move it to now.")
+    async def allowed_transitions(self, info: Info) -> list[WorkflowStep]:
+        return await allowed_transitions(info, self.entity_type, self.uuid)
 
 
 async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Workflow | None]:
