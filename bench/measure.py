@@ -1,7 +1,8 @@
-"""Before/after figures for an optimisation: query 1 in-process (no HTTP server, no client
-scheduling), on the benchmark dataset; prints the minimum and the median of N requests.
+"""Before/after figures for an optimisation: queries 1–3 in-process (no HTTP server, no
+client scheduling) on the benchmark dataset; prints the minimum and the median of N requests
+of each.
 
-    python -m bench.measure --scale 0.02 --requests 30
+    python -m bench.measure --scale 0.2 --requests 20
 """
 
 from __future__ import annotations
@@ -12,27 +13,38 @@ import statistics
 import time
 
 from app.dbserver import drop_database
-from bench.run import prepare, query1_in_process
+from bench.run import in_process, prepare, read_operations
 
 
-async def measure(scale: float, requests: int) -> dict[str, float]:
-    url, _, tokens = await prepare(scale)
-    timings = []
-    async with query1_in_process(url, tokens["admin"]) as query1:
-        for _ in range(requests):
-            started = time.perf_counter()
-            await query1()
-            timings.append((time.perf_counter() - started) * 1000)
-    await drop_database(url)
-    return {"min_ms": round(min(timings), 1), "median_ms": round(statistics.median(timings), 1)}
+async def measure(scale: float, requests: int, queries: str) -> dict[str, dict[str, float]]:
+    url, data, tokens = await prepare(scale)
+    figures = {}
+    try:
+        async with in_process(url) as once:
+            for op in read_operations(data, tokens):
+                if op.name[0] not in queries:
+                    continue
+                for _ in range(3):  # connections, prepared statements, caches
+                    await once(op)
+                timings = []
+                for _ in range(requests):
+                    started = time.perf_counter()
+                    await once(op)
+                    timings.append((time.perf_counter() - started) * 1000)
+                figures[op.name] = {"min_ms": round(min(timings), 1), "median_ms": round(statistics.median(timings), 1)}
+                print(op.name, figures[op.name], flush=True)
+    finally:
+        await drop_database(url)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=0.02)
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--scale", type=float, default=0.2)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--queries", default="123", help="which of queries 1–3 (default all: 123)")
     args = parser.parse_args()
-    print(asyncio.run(measure(args.scale, args.requests)))
+    print(asyncio.run(measure(args.scale, args.requests, args.queries)))
 
 
 if __name__ == "__main__":

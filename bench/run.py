@@ -335,20 +335,24 @@ async def prepare(scale: float, seed: int = 1) -> tuple[URL, Dataset, dict[str, 
 
 
 @contextlib.asynccontextmanager
-async def query1_in_process(url: URL, token: str) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-    """Query 1 against the app in this process (no server, no client scheduling), warmed up."""
+async def in_process(url: URL) -> AsyncIterator[Callable[[Operation], Awaitable[None]]]:
+    """The app in this process (no server, no client scheduling): runs one request of an
+    operation; the caller warms it up."""
     settings = dataclasses.replace(Settings.from_env(), log_level="warning")
     app = create_app(url=url, settings=settings)
-    query = {"query": load_query("1_frontend_order_tree.graphql"), "variables": {"first": PAGE}}
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300) as client:
 
-        async def once() -> None:
-            (await client.post("/graphql", json=query, headers=headers)).raise_for_status()
+        async def once(op: Operation) -> None:
+            response = await client.post("/graphql", json=op.payload(0), headers={"Authorization": f"Bearer {op.token}"})
+            response.raise_for_status()
+            assert not response.json().get("errors"), response.text[:500]
 
-        for _ in range(5):  # connections, prepared statements
-            await once()
         yield once
+
+
+def read_operations(data: Dataset, tokens: dict[str, str], page: int = PAGE) -> list[Operation]:
+    """Queries 1–3 (the reads)."""
+    return operations(data, tokens, WriteState([], {}, []), 1, random.Random(0), page)[:3]
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Integer, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.scope import Scope
@@ -161,11 +161,9 @@ async def search(
     return (await session.scalars(stmt)).all()
 
 
-async def ids_involving_many(
-    *, session: AsyncSession, contact_ids: Collection[uuid.UUID], scope: Scope
-) -> dict[uuid.UUID, list[Order]]:
-    """For each contact, the visible orders where it has any role, newest first (one statement)."""
-    roles = (
+def _roles_of(contact_ids: Collection[uuid.UUID]) -> Any:
+    """(order_id, contact_id) for every role these contacts have on an order, once per pair."""
+    return (
         select(Order.id.label("order_id"), Order.account_contact_id.label("contact_id"))
         .where(any_of(Order.account_contact_id, contact_ids))
         .union(
@@ -174,14 +172,53 @@ async def ids_involving_many(
         )
         .subquery()
     )
-    stmt = select(roles.c.contact_id, Order).join(Order, Order.id == roles.c.order_id)
+
+
+def _visible_roles(contact_ids: Collection[uuid.UUID], scope: Scope, *columns: Any) -> tuple[Select[Any], Any]:
+    roles = _roles_of(contact_ids)
+    stmt = select(roles.c.contact_id, *columns).join(Order, Order.id == roles.c.order_id)
     visibility = visible_to(scope)
-    if visibility is not None:
-        stmt = stmt.where(visibility)
-    rows = await session.execute(stmt.order_by(roles.c.contact_id, Order.created_at.desc(), Order.id.desc()))
-    result: dict[uuid.UUID, list[Order]] = defaultdict(list)
-    for contact_id, order in rows:
-        result[contact_id].append(order)
+    return (stmt.where(visibility) if visibility is not None else stmt), roles
+
+
+async def count_involving_many(
+    *, session: AsyncSession, contact_ids: Collection[uuid.UUID], scope: Scope
+) -> dict[uuid.UUID, int]:
+    """For each contact, how many visible orders it has any role on (one statement)."""
+    stmt, roles = _visible_roles(contact_ids, scope, func.count())
+    rows = await session.execute(stmt.group_by(roles.c.contact_id))
+    return {contact_id: total for contact_id, total in rows}
+
+
+PageKey = tuple[uuid.UUID, int, int]  # contact, offset, limit
+
+
+async def page_involving_many(
+    *, session: AsyncSession, pages: Collection[PageKey], scope: Scope
+) -> dict[PageKey, list[Order]]:
+    """For each (contact, offset, limit), that page of the visible orders the contact has any
+    role on, newest first: numbered per contact in SQL, so only the pages travel (one statement)."""
+    pages = list(pages)
+    stmt, roles = _visible_roles({c for c, _, _ in pages}, scope, Order.id.label("order_id"))
+    position = func.row_number().over(
+        partition_by=roles.c.contact_id, order_by=(Order.created_at.desc(), Order.id.desc())
+    )
+    numbered = stmt.add_columns(position.label("position")).subquery()
+    wanted = func.unnest(
+        bindparam("contacts", [c for c, _, _ in pages], type_=ARRAY(UUID(as_uuid=True))),
+        bindparam("offsets", [o for _, o, _ in pages], type_=ARRAY(Integer)),
+        bindparam("limits", [n for _, _, n in pages], type_=ARRAY(Integer)),
+    ).table_valued("contact_id", "offset", "limit").render_derived()
+    rows = await session.execute(
+        select(wanted.c.contact_id, wanted.c.offset, wanted.c.limit, Order)
+        .join(numbered, numbered.c.contact_id == wanted.c.contact_id)
+        .join(Order, Order.id == numbered.c.order_id)
+        .where(numbered.c.position > wanted.c.offset, numbered.c.position <= wanted.c.offset + wanted.c.limit)
+        .order_by(wanted.c.contact_id, numbered.c.position)
+    )
+    result: dict[PageKey, list[Order]] = defaultdict(list)
+    for contact_id, offset, limit, order in rows:
+        result[(contact_id, offset, limit)].append(order)
     return result
 
 

@@ -24,11 +24,12 @@ from graphql_schema.contacts.loaders import (
 )
 from graphql_schema.errors import bad_input
 from graphql_schema.node import register_node
-from graphql_schema.pagination import Connection, PageArgs, connection_from_list
+from graphql_schema.pagination import Connection, PageArgs, connection_from_list, connection_from_query
 from graphql_schema.rows import from_row
 
 if TYPE_CHECKING:
     from app.access.scope import Scope
+    from app.orders.models import Order as OrderModel
     from graphql_schema.commissions.types import PartnerCommission, PeriodInput
     from graphql_schema.orders.types import Order
 
@@ -134,11 +135,19 @@ class Contact(relay.Node):
     async def orders(
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[Annotated[Order, strawberry.lazy("graphql_schema.orders.types")]]:
-        from graphql_schema.orders.loaders import OrdersByContactIdLoader
+        from graphql_schema.orders.loaders import OrderCountByContactIdLoader, OrderPageByContactLoader
         from graphql_schema.orders.types import Order
 
-        rows = await info.context.loaders.get(OrdersByContactIdLoader).load(self.uuid)
-        return connection_from_list(rows, PageArgs(first, after, last, before), info.context.max_page_size, Order.from_model)
+        loaders = info.context.loaders
+
+        async def count() -> int:
+            return await loaders.get(OrderCountByContactIdLoader).load(self.uuid)
+
+        async def fetch(offset: int, limit: int) -> list[OrderModel]:
+            return await loaders.get(OrderPageByContactLoader).load((self.uuid, offset, limit))
+
+        page = PageArgs(first, after, last, before)
+        return await connection_from_query(page, info.context.max_page_size, count, fetch, Order.from_model)
 
     @strawberry.field(description="Commissions this contact earned, newest first (none outside the viewer's scope).")
     async def commissions(

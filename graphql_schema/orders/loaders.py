@@ -36,12 +36,21 @@ class HoldsByOrderIdLoader(ContextLoader[uuid.UUID, list[OrderHold]]):
         return [found.get(key, []) for key in keys]
 
 
-class OrdersByContactIdLoader(ContextLoader[uuid.UUID, list[Order]]):
-    """The visible orders on which a contact has any role, newest first."""
+class OrderCountByContactIdLoader(ContextLoader[uuid.UUID, int]):
+    """How many visible orders a contact has any role on."""
 
-    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[Order]]:
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[int]:
         async with self.context.db() as session:
-            found = await service.ids_involving_many(session=session, contact_ids=keys, scope=self.context.scope)
+            found = await service.count_involving_many(session=session, contact_ids=keys, scope=self.context.scope)
+        return [found.get(key, 0) for key in keys]
+
+
+class OrderPageByContactLoader(ContextLoader[service.PageKey, list[Order]]):
+    """A page (contact, offset, limit) of the visible orders a contact has any role on, newest first."""
+
+    async def batch_load_fn(self, keys: Sequence[service.PageKey]) -> list[list[Order]]:
+        async with self.context.db() as session:
+            found = await service.page_involving_many(session=session, pages=keys, scope=self.context.scope)
         return [found.get(key, []) for key in keys]
 
 

@@ -144,3 +144,65 @@ async def test_order_filters(client, demo, orders) -> None:
     assert await total(overdue=True) == 0
     assert await total(overdue=False) == 6
     assert await total(createdFrom="2000-01-01T00:00:00+00:00", createdTo="2001-01-01T00:00:00+00:00") == 0
+
+
+PAGES = """query ($a: ID!, $b: ID!, $afterA: String, $beforeB: String) {
+  a1: contact(id: $a) { orders(first: 2) { ...page } }
+  a2: contact(id: $a) { orders(first: 2, after: $afterA) { ...page } }
+  a3: contact(id: $a) { orders(last: 2) { ...page } }
+  a4: contact(id: $a) { orders(first: 0) { ...page } }
+  b1: contact(id: $b) { orders(last: 1, before: $beforeB) { ...page } }
+  b2: contact(id: $b) { orders { ...page } }
+}
+fragment page on OrderConnection {
+  totalCount pageInfo { hasNextPage hasPreviousPage } edges { cursor node { id } }
+}"""
+
+
+async def test_contact_orders_pages_newest_first(client, session, demo, orders, create_order) -> None:
+    """`contact.orders` is paged in SQL per contact: several contacts and windows in one
+    request, each page equal to the slice of the contact's visible orders, newest first."""
+    contacts, tokens = demo
+    c = contacts
+    for _ in range(3):
+        result = await create_order(tokens["admin"], account=c["Laadpunt Groningen"],
+                                    channel=[c["Laadpunt Groningen"], c["Voltara Regio Noord"]])
+        assert result["__typename"] == "OrderSuccess", result
+
+    async def newest_first(contact_id: uuid.UUID) -> list[uuid.UUID]:
+        return list((await session.scalars(text(
+            "SELECT o.id FROM sales_order o WHERE o.account_contact_id = :c OR o.end_customer_contact_id = :c "
+            "OR EXISTS (SELECT 1 FROM order_channel ch WHERE ch.order_id = o.id AND ch.contact_id = :c) "
+            "ORDER BY o.created_at DESC, o.id DESC"), {"c": contact_id})).all())
+
+    a, b = c["Laadpunt Groningen"].id, c["Voltara Distribution B.V."].id
+    all_a, all_b = await newest_first(a), await newest_first(b)
+    assert len(all_a) == 5 and len(all_b) == 2
+    first = await gql(client, PAGES, {"a": gid(a), "b": gid(b)}, token=tokens["admin"])
+    variables = {"a": gid(a), "b": gid(b), "afterA": first["a1"]["orders"]["edges"][-1]["cursor"],
+                 "beforeB": first["b2"]["orders"]["edges"][1]["cursor"]}
+    data = await gql(client, PAGES, variables, token=tokens["admin"])
+
+    def page(alias: str) -> tuple[list[uuid.UUID], bool, bool, int]:
+        orders_ = data[alias]["orders"]
+        info = orders_["pageInfo"]
+        return ([raw(e["node"]["id"]) for e in orders_["edges"]], info["hasNextPage"], info["hasPreviousPage"],
+                orders_["totalCount"])
+
+    assert page("a1") == (all_a[:2], True, False, 5)
+    assert page("a2") == (all_a[2:4], True, True, 5)
+    assert page("a3") == (all_a[3:], False, True, 5)
+    assert page("a4") == ([], True, False, 5)
+    assert page("b1") == (all_b[:1], True, False, 2)
+    assert page("b2") == (all_b, False, False, 2)
+
+    # a partner sees only its visible part of a contact's orders, paged the same way
+    visible, _ = await _expected(session, c["Sanne Bakker"].id, "partner")
+    data = await gql(client, PAGES, variables, token=tokens["dealer"])
+    expected_b = [o for o in all_b if o in visible]
+    assert 0 < len(expected_b) < len(all_b), "the distributor has orders inside and outside the dealer's scope"
+    assert page("b2") == (expected_b, False, False, len(expected_b))
+
+
+def gid(contact_id: uuid.UUID) -> str:
+    return str(relay.GlobalID("Contact", str(contact_id)))
