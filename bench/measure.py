@@ -1,6 +1,6 @@
 """Before/after figures for an optimisation: queries 1–3 in-process (no HTTP server, no
-client scheduling) on the benchmark dataset; prints the minimum and the median of N requests
-of each.
+client scheduling) on the benchmark dataset, and the SQL floor of query 1; prints the minimum
+and the median of N requests of each.
 
     python -m bench.measure --scale 0.2 --requests 20
 """
@@ -13,7 +13,7 @@ import statistics
 import time
 
 from app.dbserver import drop_database
-from bench.run import in_process, prepare, read_operations
+from bench.run import PAGE, in_process, measure_floor, prepare, read_operations
 
 
 async def measure(scale: float, requests: int, queries: str) -> dict[str, dict[str, float]]:
@@ -33,6 +33,9 @@ async def measure(scale: float, requests: int, queries: str) -> dict[str, dict[s
                     timings.append((time.perf_counter() - started) * 1000)
                 figures[op.name] = {"min_ms": round(min(timings), 1), "median_ms": round(statistics.median(timings), 1)}
                 print(op.name, figures[op.name], flush=True)
+        floor = await measure_floor(url, 0, requests, PAGE)
+        figures["SQL floor (query 1)"] = {"min_ms": round(min(floor.latencies_ms), 1),
+                                          "median_ms": round(floor.percentile(50), 1)}
     finally:
         await drop_database(url)
     return figures
