@@ -226,7 +226,12 @@ async def drive(client: httpx.AsyncClient, op: Operation, cell: Cell, seconds: f
             issued += 1
             payload = op.payload(index)
             started = time.perf_counter()
-            response = await client.post("/graphql", json=payload, headers={"Authorization": f"Bearer {op.token}"})
+            try:
+                response = await client.post("/graphql", json=payload, headers={"Authorization": f"Bearer {op.token}"})
+            except httpx.TransportError:  # counted, not fatal: the cell reports its errors
+                cell.requests += 1
+                cell.errors += 1
+                continue
             elapsed = (time.perf_counter() - started) * 1000
             body = response.json()
             cell.requests += 1
@@ -268,7 +273,10 @@ async def start_server(url: URL, workers: int) -> tuple[subprocess.Popen[bytes],
            "CHARGECARS_SQL_COUNT_HEADER": "on", "CHARGECARS_LOG_LEVEL": "warning"}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "app.asgi:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+         # a worker busy with 32 concurrent trees can miss uvicorn's default 5 s health ping and be
+         # killed mid-request by its supervisor (it happened here): the bench measures the app
+         "--timeout-worker-healthcheck", "120"],
         env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base) as client:
