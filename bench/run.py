@@ -370,29 +370,33 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     cells: list[Cell] = []
     growth: list[dict[str, Any]] = []
     concurrencies = [int(c) for c in args.concurrency.split(",")]
-    for workers in [int(w) for w in args.workers.split(",")]:
-        server, base = await start_server(url, workers)
-        try:
-            process = psutil.Process(server.pid)
-            async with httpx.AsyncClient(base_url=base, timeout=300,
-                                         limits=httpx.Limits(max_connections=max(concurrencies) + 4)) as client:
-                for concurrency in concurrencies:
-                    ops = operations(data, tokens, state, concurrency, rng, args.page)
-                    if not growth:
-                        growth = await statement_growth(base, ops)
-                    for op in ops:
-                        warm = Cell(workers, concurrency, op.name)
-                        await drive(client, op, warm, 0, args.warmup)
-                        cell = Cell(workers, concurrency, op.name)
-                        await drive(client, op, cell, args.seconds, args.requests)
-                        cell.server_rss_mb = rss_mb(process)
-                        cells.append(cell)
-                        print(json.dumps(cell.row()), flush=True)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    # The floor and every read cell see the generated data as it is: the writes (whose new orders
+    # would become the newest, i.e. the first page) run after all reads.
     floor = await measure_floor(url, args.seconds, args.requests, args.page)
     print(json.dumps(floor.row()), flush=True)
+    for reads in (True, False):
+        for workers in [int(w) for w in args.workers.split(",")]:
+            server, base = await start_server(url, workers)
+            try:
+                process = psutil.Process(server.pid)
+                async with httpx.AsyncClient(base_url=base, timeout=300,
+                                             limits=httpx.Limits(max_connections=max(concurrencies) + 4)) as client:
+                    for concurrency in concurrencies:
+                        ops = operations(data, tokens, state, concurrency, rng, args.page)
+                        if not growth:
+                            growth = await statement_growth(base, ops)
+                        for op in ops[:3] if reads else ops[3:]:
+                            warm = Cell(workers, concurrency, op.name)
+                            await drive(client, op, warm, 0, args.warmup)
+                            cell = Cell(workers, concurrency, op.name)
+                            await drive(client, op, cell, args.seconds, args.requests)
+                            cell.server_rss_mb = rss_mb(process)
+                            cells.append(cell)
+                            print(json.dumps(cell.row()), flush=True)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    cells.sort(key=lambda c: (c.workers, c.concurrency, c.operation))
     results = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": await machine(url),
