@@ -233,14 +233,14 @@ async def drive(client: httpx.AsyncClient, op: Operation, cell: Cell, seconds: f
                 cell.errors += 1
                 continue
             elapsed = (time.perf_counter() - started) * 1000
-            body = response.json()
             cell.requests += 1
             cell.latencies_ms.append(elapsed)
             cell.sizes.append(len(response.content))
             cell.statements.append(int(response.headers.get("x-sql-statements", "0")))
-            if response.status_code != 200 or body.get("errors"):
+            if response.status_code != 200 or response.json().get("errors"):
                 cell.errors += 1
                 continue
+            body = response.json()
             op.after(index, body)
 
     started = time.perf_counter()

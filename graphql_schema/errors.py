@@ -29,6 +29,7 @@ class RequestErrorCode(enum.StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 def request_error(code: RequestErrorCode, message: str) -> GraphQLError:

@@ -12,6 +12,7 @@ from graphql.language import Lexer, Source, TokenKind
 
 from app.accounts.models import Role
 from app.asgi import create_app
+from app.db import create_engine
 from tests.conftest import gql, gql_errors, issue_token
 from tests.factories import make_contact
 
@@ -112,3 +113,28 @@ async def test_unparsable_bodies_are_graphql_errors(client) -> None:
     response = await client.post("/graphql", content=b"{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_a_request_that_gets_no_connection_is_answered_503(database_url, settings, admin_token) -> None:
+    """When every pooled connection stays busy for the pool timeout (overload), the answer is a
+    typed, retryable 503 instead of an unhandled 500; once a connection is free, requests pass."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.3)
+    app = create_app(engine=engine, settings=settings)
+    query = {"query": "{ viewer { roles } }"}
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+            async with engine.connect() as held:  # the only connection, busy
+                await held.exec_driver_sql("SELECT 1")
+                response = await http.post("/graphql", json=query, headers=headers)
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "5"
+            body = response.json()
+            assert body["data"] is None
+            assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+            response = await http.post("/graphql", json=query, headers=headers)
+            assert response.status_code == 200
+            assert response.json()["data"]["viewer"]["roles"] == ["ADMIN"]
+    finally:
+        await engine.dispose()
