@@ -94,18 +94,9 @@ class GraphQLApp(GraphQL):
                 if scheme.lower() == "bearer" and raw.strip():
                     principal = await authenticate(session=session, raw_token=raw.strip())
                 if principal is None:
-                    response = JSONResponse(
-                        {
-                            "data": None,
-                            "errors": [
-                                {
-                                    "message": "The bearer token is invalid, expired or revoked.",
-                                    "extensions": {"code": RequestErrorCode.UNAUTHENTICATED.value},
-                                }
-                            ],
-                        },
-                        status_code=401,
-                        headers={"WWW-Authenticate": "Bearer", "X-Request-Id": request_id},
+                    response = _request_error(
+                        401, RequestErrorCode.UNAUTHENTICATED, "The bearer token is invalid, expired or revoked.",
+                        {"WWW-Authenticate": "Bearer", "X-Request-Id": request_id},
                     )
                     await response(scope, receive, send)
                     return
@@ -130,18 +121,9 @@ class GraphQLApp(GraphQL):
             # Every pooled connection stayed busy for the whole pool timeout (overload): a
             # clear, retryable answer instead of an unhandled 500. Nothing was changed.
             log.warning("request %s: no database connection within the pool timeout", request_id)
-            response = JSONResponse(
-                {
-                    "data": None,
-                    "errors": [
-                        {
-                            "message": "The server is busy; try again shortly.",
-                            "extensions": {"code": RequestErrorCode.SERVICE_UNAVAILABLE.value},
-                        }
-                    ],
-                },
-                status_code=503,
-                headers={"Retry-After": "5", "X-Request-Id": request_id},
+            response = _request_error(
+                503, RequestErrorCode.SERVICE_UNAVAILABLE, "The server is busy; try again shortly.",
+                {"Retry-After": "5", "X-Request-Id": request_id},
             )
             await response(scope, receive, send)
         finally:
@@ -186,6 +168,15 @@ def _counting_statements(send: Send) -> Send:
         await send(message)
 
     return sending
+
+
+def _request_error(status: int, code: RequestErrorCode, message: str, headers: dict[str, str]) -> JSONResponse:
+    """A request-level error in the GraphQL response shape."""
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def create_app(*, url: URL | None = None, engine: AsyncEngine | None = None, settings: Settings | None = None) -> Starlette:
