@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 from asyncpg.pgproto.pgproto import UUID as PgUUID
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 
 from app import demo
@@ -33,7 +33,7 @@ from app.dbserver import asyncpg_dsn
 from app.numbering.service import current_year, format_number
 from app.orders import totals
 from app.status import engine
-from app.status.models import EntityType, StatusWorkflow, StepType
+from app.status.models import EntityType, StepType
 
 # organisations per level (of 2,000) from the master distributors down
 LEVEL_WEIGHTS = (12, 48, 140, 260, 400, 480, 400, 260)
@@ -168,19 +168,15 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
     async with session_factory(db)() as session:
         brands = {row.code: row for row in (await session.execute(
             text("SELECT id, code FROM business_entity ORDER BY code"))).all()}
-        workflow_rows = (await session.scalars(select(StatusWorkflow).where(StatusWorkflow.is_active))).all()
-        workflows = await engine.workflows_of_many(session=session, ids=[w.id for w in workflow_rows])
+
+        async def flow(entity_type: EntityType, brand_id: uuid.UUID) -> Flow:
+            """The workflow the engine gives this brand's entities (its own, else the default)."""
+            return Flow.of(await engine.workflow_for(
+                session=session, entity_type=entity_type.value, business_entity_id=brand_id))
+
+        order_flow = {code: await flow(EntityType.ORDER, b.id) for code, b in brands.items()}
+        commission_flow = {code: await flow(EntityType.PARTNER_COMMISSION, b.id) for code, b in brands.items()}
     await db.dispose()
-
-    def order_workflow(brand_id: uuid.UUID) -> engine.Workflow:
-        """The brand's own order workflow, else the default (as the engine chooses)."""
-        flows = [w for w in workflows.values() if w.row.entity_type == EntityType.ORDER.value]
-        return next((w for w in flows if w.row.business_entity_id == brand_id), None) or next(
-            w for w in flows if w.row.is_default)
-
-    order_flow = {code: Flow.of(order_workflow(brand.id)) for code, brand in brands.items()}
-    commission_flow = Flow.of(next(
-        w for w in workflows.values() if w.row.entity_type == EntityType.PARTNER_COMMISSION.value))
 
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
     contacts = rows["contact"]
@@ -268,7 +264,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
                 commissions.append((commission_id, order_id, brand_id, partner, level, rate, base,
                                     commission_amount(rate, base), commission_path[-1], at, at))
                 _transitions(transitions, current, EntityType.PARTNER_COMMISSION.value, commission_id,
-                             commission_flow, commission_path, at, rng)
+                             commission_flow[code], commission_path, at, rng)
 
     built = time.perf_counter()
     conn = await asyncpg.connect(**asyncpg_dsn(url))

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 
 from app.dbserver import drop_database
-from bench.run import PAGE, in_process, measure_floor, prepare, read_operations
+from bench.run import PAGE, Cell, in_process, measure_floor, prepare, read_operations
+
+
+def _min_and_median(cell: Cell) -> dict[str, float]:
+    row = cell.row()
+    return {"min_ms": row["min_ms"], "median_ms": row["p50_ms"]}
 
 
 async def measure(scale: float, requests: int, queries: str) -> dict[str, dict[str, float]]:
@@ -26,16 +30,14 @@ async def measure(scale: float, requests: int, queries: str) -> dict[str, dict[s
                     continue
                 for _ in range(3):  # connections, prepared statements, caches
                     await once(op)
-                timings = []
+                cell = Cell(workers=0, concurrency=1, operation=op.name)
                 for _ in range(requests):
                     started = time.perf_counter()
                     await once(op)
-                    timings.append((time.perf_counter() - started) * 1000)
-                figures[op.name] = {"min_ms": round(min(timings), 1), "median_ms": round(statistics.median(timings), 1)}
+                    cell.latencies_ms.append((time.perf_counter() - started) * 1000)
+                figures[op.name] = _min_and_median(cell)
                 print(op.name, figures[op.name], flush=True)
-        floor = await measure_floor(url, 0, requests, PAGE)
-        figures["SQL floor (query 1)"] = {"min_ms": round(min(floor.latencies_ms), 1),
-                                          "median_ms": round(floor.percentile(50), 1)}
+        figures["SQL floor (query 1)"] = _min_and_median(await measure_floor(url, 0, requests, PAGE))
     finally:
         await drop_database(url)
     return figures

@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERIES = Path(__file__).resolve().parent / "queries"
 BENCH_ACTOR = Actor(account_id=None, system="bench")
 PAGE = 50
+READS = 3  # operations() lists queries 1–3 first, then the writes
 
 
 def bench_database_url() -> URL:
@@ -237,10 +238,10 @@ async def drive(client: httpx.AsyncClient, op: Operation, cell: Cell, seconds: f
             cell.latencies_ms.append(elapsed)
             cell.sizes.append(len(response.content))
             cell.statements.append(int(response.headers.get("x-sql-statements", "0")))
-            if response.status_code != 200 or response.json().get("errors"):
+            body = response.json() if response.status_code == 200 else None  # a 503 need not be JSON
+            if body is None or body.get("errors"):
                 cell.errors += 1
                 continue
-            body = response.json()
             op.after(index, body)
 
     started = time.perf_counter()
@@ -317,7 +318,7 @@ async def statement_growth(base: str, ops: list[Operation]) -> list[dict[str, An
     """Queries 1–3 at page sizes 10 and 100: the statement count must not grow."""
     rows = []
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
-        for op in ops[:3]:  # a token's first use also writes its last_used_at: not counted
+        for op in ops[:READS]:  # a token's first use also writes its last_used_at: not counted
             await client.post("/graphql", json={"query": "{ viewer { roles } }"},
                               headers={"Authorization": f"Bearer {op.token}"})
             counts = {}
@@ -360,7 +361,7 @@ async def in_process(url: URL) -> AsyncIterator[Callable[[Operation], Awaitable[
 
 def read_operations(data: Dataset, tokens: dict[str, str], page: int = PAGE) -> list[Operation]:
     """Queries 1–3 (the reads)."""
-    return operations(data, tokens, WriteState([], {}, []), 1, random.Random(0), page)[:3]
+    return operations(data, tokens, WriteState([], {}, []), 1, random.Random(0), page)[:READS]
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -385,7 +386,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         ops = operations(data, tokens, state, concurrency, rng, args.page)
                         if not growth:
                             growth = await statement_growth(base, ops)
-                        for op in ops[:3] if reads else ops[3:]:
+                        for op in ops[:READS] if reads else ops[READS:]:
                             warm = Cell(workers, concurrency, op.name)
                             await drive(client, op, warm, 0, args.warmup)
                             cell = Cell(workers, concurrency, op.name)
