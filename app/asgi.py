@@ -19,14 +19,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 
-from app import migrate
+from app import migrate, request_body
 from app.access.scope import NOTHING, compute_scope
 from app.accounts.service import authenticate
 from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
+from app.request_body import BadRequest
 from graphql_schema.context import Context, ReadSession
 from graphql_schema.errors import RequestErrorCode
 from cross_web import HTTPException
@@ -47,35 +49,69 @@ class AppState:
     write_slots: asyncio.Semaphore
 
 
-def _bearer(scope: Scope) -> str | None:
-    """The raw Authorization header value, or None when the header is absent."""
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            return value.decode("latin-1")
-    return None
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` for an app downstream of a body already read: the body once, then the client's
+    next messages (a disconnect)."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _bad_request(exc: BadRequest, request_id: str) -> JSONResponse:
+    headers = {"X-Request-Id": request_id}
+    if exc.close:
+        headers["Connection"] = "close"
+    return _request_error(exc.status, RequestErrorCode.BAD_REQUEST, exc.reason, headers)
 
 
 class GraphQLApp(GraphQL):
-    """Strawberry's ASGI app, with authentication in front of it.
+    """Strawberry's ASGI app, with the request checked and authenticated in front of it.
 
-    A request that carries a token that is malformed, unknown, expired or revoked is answered
-    401 UNAUTHENTICATED and never treated as anonymous.
+    Cheap refusals come first and touch nothing: two Authorization headers, a body over the size
+    cap (refused before it is read), an unsupported media type, a body that is not UTF-8 JSON of
+    the GraphQL-over-HTTP shape (`app/request_body.py`). Then a request that carries a token
+    that is malformed, unknown, expired or revoked is answered 401 UNAUTHENTICATED and never
+    treated as anonymous.
     """
 
     def __init__(self, state: AppState) -> None:
         super().__init__(build_schema(state.settings), graphql_ide="graphiql")
         self.app_state = state
 
+    def decode_json(self, data: str | bytes) -> object:
+        return request_body.decode_json(data)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:  # type: ignore[override]
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif request_body.media_type(request.content_type) == "application/json":
+            data = self.decode_json(await request.get_body())
+        else:
+            raise BadRequest(415, "Send the operation as JSON (Content-Type: application/json).")
+        payload = request_body.check_payload(data)
+        if isinstance(payload, dict):
+            return _request_data(payload)
+        batch = [_request_data(item) for item in payload]
+        self._validate_batch_request(batch, protocol="http")
+        return batch
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
         """Request-level refusals (unparsable body, too many operations in a batch) answered
         as GraphQL errors rather than plain text."""
+        request_id = request.scope["state"][_STATE_KEY]["request_id"]
         try:
             return await super().run(request, context=context, root_value=root_value)
+        except BadRequest as exc:
+            return _bad_request(exc, request_id)
         except HTTPException as exc:
-            return JSONResponse(
-                {"data": None, "errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
-                status_code=exc.status_code,
-            )
+            return _bad_request(BadRequest(exc.status_code, exc.reason), request_id)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,10 +120,14 @@ class GraphQLApp(GraphQL):
         if self.app_state.settings.sql_count_header:
             send = _counting_statements(send)
         request_id = uuid.uuid4().hex
+        try:
+            header, receive = await self._checked(scope, receive)
+        except BadRequest as exc:
+            await _bad_request(exc, request_id)(scope, receive, send)
+            return
         session = self.app_state.sessions()
         reads = ReadSession(session)
         try:
-            header = _bearer(scope)
             principal = None
             if header is not None:
                 scheme, _, raw = header.partition(" ")
@@ -128,6 +168,21 @@ class GraphQLApp(GraphQL):
             await response(scope, receive, send)
         finally:
             await reads.close()
+
+    async def _checked(self, scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
+        """The Authorization header (None when absent) and a `receive` that replays the body,
+        read here within the size cap; BadRequest when the request is refused."""
+        headers = scope.get("headers", [])
+        authorization = [value for name, value in headers if name == b"authorization"]
+        if len(authorization) > 1:
+            raise BadRequest(400, "Send one Authorization header, not several.")
+        limit = self.app_state.settings.max_body_bytes
+        if len(scope.get("query_string", b"")) > limit:
+            raise BadRequest(414, f"The query string is longer than {limit} bytes.")
+        if scope["method"] == "POST":
+            body = await request_body.read_body(receive, dict(headers), limit)
+            receive = _replaying(body, receive)
+        return (authorization[0].decode("latin-1") if authorization else None), receive
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         values = request.scope["state"][_STATE_KEY]
@@ -176,6 +231,15 @@ def _request_error(status: int, code: RequestErrorCode, message: str, headers: d
         {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]},
         status_code=status,
         headers=headers,
+    )
+
+
+def _request_data(item: dict[str, Any]) -> GraphQLRequestData:
+    return GraphQLRequestData(
+        query=item.get("query"),
+        variables=item.get("variables"),
+        operation_name=item.get("operationName"),
+        extensions=item.get("extensions"),
     )
 
 

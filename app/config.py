@@ -35,6 +35,14 @@ class Settings:
     max_tokens: int
     max_batch_operations: int
     introspection: bool
+    max_fields: int = 1000
+    """Fields of a document once its fragments are expanded."""
+    max_fragments: int = 200
+    """Fragment definitions in a document."""
+    max_field_merges: int = 5000
+    """Pairs of same-named fields in one selection set that validation has to compare."""
+    max_body_bytes: int = 1_048_576
+    """Largest request body (and GET query string) accepted."""
     sql_count_header: bool = False
     """Answer every request with `X-SQL-Statements` (the benchmark reads it)."""
 
@@ -54,6 +62,10 @@ class Settings:
             max_tokens=_int("CHARGECARS_MAX_TOKENS", 5000),
             max_batch_operations=_int("CHARGECARS_MAX_BATCH_OPERATIONS", 10),
             introspection=_flag("CHARGECARS_INTROSPECTION", True),
+            max_fields=_int("CHARGECARS_MAX_FIELDS", 1000),
+            max_fragments=_int("CHARGECARS_MAX_FRAGMENTS", 200),
+            max_field_merges=_int("CHARGECARS_MAX_FIELD_MERGES", 5000),
+            max_body_bytes=_int("CHARGECARS_MAX_BODY_BYTES", 1_048_576),
             sql_count_header=_flag("CHARGECARS_SQL_COUNT_HEADER", False),
         )
 

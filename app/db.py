@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from collections.abc import Iterable
 from typing import Any
@@ -41,6 +42,13 @@ def constraint_name(exc: DBAPIError) -> str | None:
     """The constraint PostgreSQL named in an integrity error (asyncpg keeps it on the cause)."""
     cause = getattr(exc.orig, "__cause__", None)
     return getattr(cause, "constraint_name", None)
+
+
+def numeric_limit(column: Any) -> Decimal:
+    """The largest value a `NUMERIC(p, s)` column (a mapped attribute) stores: a field's range
+    is checked against it before any SQL, so no insert overflows."""
+    precision, scale = column.type.precision, column.type.scale
+    return Decimal(10) ** (precision - scale) - Decimal(10) ** -scale
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, Node
 from strawberry.utils.str_converters import to_camel_case
 
 from app.accounts.errors import TokenAlreadyRevoked
@@ -29,18 +29,22 @@ class RequestErrorCode(enum.StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    BAD_REQUEST = "BAD_REQUEST"
+    """The HTTP request itself is malformed (body, headers): nothing was parsed."""
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    """The document breaks a rule of the schema or a limit: nothing ran."""
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    """Masked ("Unexpected error."); the log has the cause under the request id."""
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
-def request_error(code: RequestErrorCode, message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code.value})
+def request_error(code: RequestErrorCode, message: str, nodes: Node | None = None) -> GraphQLError:
+    return GraphQLError(message, nodes, extensions={"code": code.value})
 
 
-def bad_input(message: str) -> GraphQLError:
-    return request_error(RequestErrorCode.BAD_USER_INPUT, message)
-
-
-EXPOSED_CODES = frozenset(code.value for code in RequestErrorCode)
+def bad_input(message: str, nodes: Node | None = None) -> GraphQLError:
+    return request_error(RequestErrorCode.BAD_USER_INPUT, message, nodes)
 
 
 @strawberry.enum(description="What went wrong, for clients to switch on.")

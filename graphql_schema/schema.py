@@ -5,23 +5,20 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
 
 import strawberry
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from graphql.utilities import get_operation_ast
 from strawberry import relay
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import DisableIntrospection, MaskErrors, MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
+from strawberry.utils.str_converters import to_camel_case
 
 from app.config import Settings
+from app.errors import ValidationFailed
 from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
 from graphql_schema.business_entities.queries import BusinessEntityQueries
@@ -35,6 +32,8 @@ from graphql_schema.orders.queries import OrderQueries
 from graphql_schema.status.mutations import StatusMutations
 from graphql_schema.status.queries import StatusQueries
 from graphql_schema.errors import RequestErrorCode, bad_input, request_error
+from graphql_schema.inputs import DECIMAL, check_inputs
+from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
 
 log = logging.getLogger("chargecars.graphql")
@@ -98,8 +97,30 @@ class RequireViewer(SchemaExtension):
         yield
 
 
+class CheckRequest(SchemaExtension):
+    """The document's limits (`graphql_schema/limits.py`), then its values and variables
+    (`graphql_schema/inputs.py`): both linear in the request, both before graphql-core's own
+    validation, which they keep cheap."""
+
+    def __init__(self, limits: DocumentLimits, max_list: int) -> None:
+        self.limits = limits
+        self.max_list = max_list
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            errors = check_document(document, self.limits) or check_inputs(
+                document, context.variables, max_list=self.max_list
+            )
+            if errors:
+                # set before graphql-core validates: Strawberry then skips its validation
+                context.pre_execution_errors = errors
+        yield
+
+
 def _is_unexpected(error: GraphQLError) -> bool:
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+    return error.original_error is not None and not isinstance(error.original_error, GraphQLError | ValidationFailed)
 
 
 class ChargeCarsSchema(strawberry.Schema):
@@ -121,40 +142,88 @@ class ChargeCarsSchema(strawberry.Schema):
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
-def _without_suggestion(error: GraphQLError) -> GraphQLError:
-    message = _SUGGESTION.sub("", error.message)
-    if message == error.message:
-        return error
+def _with(error: GraphQLError, message: str, code: str | None, extra: dict[str, Any] | None = None) -> GraphQLError:
+    """A new error (an error object may be shared, e.g. by cached documents) with `message` and,
+    unless it has one, `code`."""
+    extensions = dict(error.extensions or {})
+    if code is not None:
+        extensions.setdefault("code", code)
+    extensions.update(extra or {})
     return GraphQLError(
         message, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
-        original_error=error.original_error, extensions=error.extensions,
+        original_error=error.original_error, extensions=extensions,
     )
 
 
-class HideSuggestions(SchemaExtension):
-    """"Did you mean …?" in validation errors would map the schema for anyone guessing field
-    names; only staff get the suggestions."""
+class PublicErrors(SchemaExtension):
+    """What a client sees of an error: every one carries `extensions.code`, by the phase it
+    arose in (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT for variables and
+    for a query's refused input); "Did you mean …?" in validation errors would map the schema for
+    anyone guessing field names, so only staff keep the suggestions."""
+
+    def __init__(self) -> None:
+        self.phase_code: str | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        self.phase_code = RequestErrorCode.GRAPHQL_PARSE_FAILED.value
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self.phase_code = RequestErrorCode.GRAPHQL_VALIDATION_FAILED.value
+
+    def on_execute(self) -> Iterator[None]:
+        # errors without a path from here on are the variables' (coercion before any field)
+        self.phase_code = RequestErrorCode.BAD_USER_INPUT.value
+        yield
 
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context
         result = context.result
-        if result is None or not result.errors or (context.context and context.context.is_staff):
+        if result is None or not result.errors:
             return
-        # new errors rather than edited ones: an error object may be shared (cached documents)
-        result.errors = [_without_suggestion(error) for error in result.errors]
+        staff = bool(context.context and context.context.is_staff)
+        result.errors = [self._public(error, staff) for error in result.errors]
+
+    def _public(self, error: GraphQLError, staff: bool) -> GraphQLError:
+        message = error.message if staff else _SUGGESTION.sub("", error.message)
+        original = error.original_error
+        if isinstance(original, ValidationFailed):
+            # a query's input refused by the domain (a mutation returns it as ValidationError)
+            field = to_camel_case(original.field) if original.field else None
+            text = f"{field}: {original.message}" if field else original.message
+            return _with(error, text, RequestErrorCode.BAD_USER_INPUT.value, {"field": field} if field else None)
+        code = None if error.path else self.phase_code
+        if message == error.message and (code is None or "code" in (error.extensions or {})):
+            return error
+        return _with(error, message, code)
+
+
+class MaskUnexpected(MaskErrors):
+    """Anything unexpected is "Unexpected error." with INTERNAL_SERVER_ERROR; the log keeps it."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        return _with(masked, masked.message, RequestErrorCode.INTERNAL_SERVER_ERROR.value)
 
 
 def build_schema(settings: Settings) -> ChargeCarsSchema:
-    """The schema with the limits of `settings`; each rejection is a GraphQL validation error,
-    raised before anything is resolved (so before any SQL)."""
+    """The schema with the limits of `settings`; each rejection is an error raised before
+    anything is resolved (so before any SQL)."""
+    limits = DocumentLimits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_fields=settings.max_fields,
+        max_fragments=settings.max_fragments,
+        max_field_merges=settings.max_field_merges,
+    )
     extensions: list = [
         RequireViewer,
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: CheckRequest(limits, max_list=settings.max_page_size),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        HideSuggestions,
-        lambda: MaskErrors(should_mask_error=_is_unexpected),
+        PublicErrors,
+        lambda: MaskUnexpected(should_mask_error=_is_unexpected),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
@@ -163,5 +232,5 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
+        scalar_overrides={Decimal: DECIMAL},
     )
-

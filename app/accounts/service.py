@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import text
 from app.accounts.errors import TokenAlreadyRevoked
 from app.accounts.models import ApiToken, Role, UserAccount
 from app.audit.service import Actor, record, snapshot
@@ -95,12 +96,14 @@ async def tokens_of_many(
 async def create_account(*, session: AsyncSession, account_in: AccountCreate, actor: Actor) -> UserAccount:
     try:
         # An account e-mail identifies a login: unique regardless of case.
-        email = validate_email(account_in.email.strip(), check_deliverability=False).normalized.lower()
+        email = text.line(account_in.email, field="email", max_length=text.column_length(UserAccount.email)) or ""
+        email = validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValidationFailed(f"Not a valid e-mail address: {exc}", field="email") from None
-    display_name = account_in.display_name.strip()
-    if not display_name or len(display_name) > 200:
-        raise ValidationFailed("A display name of 1 to 200 characters is needed.", field="display_name")
+    length = text.column_length(UserAccount.display_name)
+    display_name = text.line(account_in.display_name, field="display_name", max_length=length)
+    if display_name is None:
+        raise ValidationFailed(f"A display name of 1 to {length} characters is needed.", field="display_name")
     roles = sorted({Role(r).value for r in account_in.roles})
     if not roles:
         raise ValidationFailed("At least one role is needed.", field="roles")
@@ -139,15 +142,14 @@ async def issue_token(
         expires_at = expires_at.replace(tzinfo=UTC)  # a time without a zone is taken as UTC
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("The expiry must lie in the future.", field="expires_at")
-    if label is not None and len(label.strip()) > 100:
-        raise ValidationFailed("At most 100 characters.", field="label")
+    label = text.line(label, field="label", max_length=text.column_length(ApiToken.label))
     if await session.get(UserAccount, account_id) is None:
         raise NotFound("UserAccount", account_id, field="user_account_id")
     raw = new_token()
     token = ApiToken(
         user_account_id=account_id,
         token_hash=hash_token(raw),
-        label=(label or "").strip() or None,
+        label=label,
         expires_at=expires_at,
     )
     session.add(token)

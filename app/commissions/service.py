@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import events
+from app import events, text
 from app.access.scope import Scope
 from app.audit.service import Actor, record
 from app.commissions.models import PartnerCommission
@@ -54,6 +54,8 @@ class CommissionFilter:
     earned_to: date | None = None
 
     def __post_init__(self) -> None:
+        statuses = text.lines(self.statuses, field="status", max_length=text.STATUS_NAME_LENGTH)
+        object.__setattr__(self, "statuses", statuses)
         if self.earned_from and self.earned_to and self.earned_from > self.earned_to:
             raise ValidationFailed("The period ends before it starts.", field="period")
 

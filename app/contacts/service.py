@@ -28,6 +28,7 @@ from app.contacts.errors import CycleDetected, InvalidParent
 from app.contacts.models import Contact, ContactType
 from app.db import any_of, constraint_name
 from app.errors import NotFound, ValidationFailed
+from app import text
 from app.keep import KEEP, Keep
 
 HIERARCHY_LOCK_KEY: Final = 7_340_001  # equals the key in the contact_hierarchy_guard trigger
@@ -44,11 +45,18 @@ class HierarchyEntry:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactFilter:
+    """What `contacts` filters on; the texts are cleaned (or refused) when the filter is made."""
+
     contact_type: ContactType | None = None
     subtype: str | None = None
     parent_id: uuid.UUID | None = None
     top_level_only: bool = False
     search: str | None = None
+
+    def __post_init__(self) -> None:
+        subtype = text.line(self.subtype, field="subtype", max_length=_max_length("contact_subtype"))
+        object.__setattr__(self, "subtype", subtype)
+        object.__setattr__(self, "search", text.line(self.search, field="search", max_length=text.SEARCH_LENGTH))
 
 
 class ContactOrderField(enum.StrEnum):
@@ -234,13 +242,13 @@ def _filtered(
     if filter_in.contact_type is not None:
         conditions.append(Contact.contact_type == filter_in.contact_type)
     if filter_in.subtype:
-        conditions.append(func.lower(Contact.contact_subtype) == filter_in.subtype.strip().lower())
+        conditions.append(func.lower(Contact.contact_subtype) == filter_in.subtype.lower())
     if filter_in.parent_id is not None:
         conditions.append(Contact.parent_organization_id == filter_in.parent_id)
     if filter_in.top_level_only:
         conditions.append(Contact.parent_organization_id.is_(None))
-    if filter_in.search and filter_in.search.strip():
-        pattern = f"%{_escape_like(filter_in.search.strip())}%"
+    if filter_in.search:
+        pattern = f"%{_escape_like(filter_in.search)}%"
         conditions.append(
             or_(Contact.display_name.ilike(pattern, escape="\\"), Contact.email.ilike(pattern, escape="\\"))
         )
@@ -275,18 +283,14 @@ _TEXT_FIELDS = ("display_name", "first_name", "last_name", "email", "phone", "co
 
 
 def _max_length(field: str) -> int:
-    return Contact.__table__.c[field].type.length  # type: ignore[attr-defined,no-any-return]
+    return text.column_length(getattr(Contact, field))
 
 
 def _validated(contact_type: ContactType, values: dict[str, Any]) -> dict[str, Any]:
     """The record as it will be stored, or ValidationFailed naming the first bad field."""
     clean = dict(values)
     for name in _TEXT_FIELDS:
-        value = clean.get(name)
-        value = value.strip() if isinstance(value, str) else value
-        clean[name] = value or None
-        if clean[name] is not None and len(clean[name]) > _max_length(name):
-            raise ValidationFailed(f"At most {_max_length(name)} characters.", field=name)
+        clean[name] = text.line(clean.get(name), field=name, max_length=_max_length(name))
 
     if clean["email"] is not None:
         try:

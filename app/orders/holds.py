@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor, record, snapshot
 from app.db import any_of
+from app import text
 from app.errors import NotFound, ValidationFailed
 from app.orders.errors import OrderAlreadyOnHold, OrderNotOnHold
 from app.orders.models import HoldReason, Order, OrderHold
@@ -45,8 +46,7 @@ async def place_on_hold(
         value = getattr(hold_in, name)
         if value is not None and value < today:
             raise ValidationFailed("The date lies in the past.", field=name)
-    if hold_in.details is not None and len(hold_in.details) > 5000:
-        raise ValidationFailed("At most 5000 characters.", field="details")
+    details = text.text(hold_in.details, field="details", max_length=text.LONG_TEXT_LENGTH)
 
     order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
@@ -60,14 +60,14 @@ async def place_on_hold(
         entity_id=order_id,
         to_status=None,
         actor=actor,
-        reason=f"{hold_in.reason_category.value}: {hold_in.details}" if hold_in.details else hold_in.reason_category.value,
+        reason=f"{hold_in.reason_category.value}: {details}" if details else hold_in.reason_category.value,
         business_context={"hold": hold_in.reason_category.value},
         purpose=Purpose.HOLD,
     )
     hold = OrderHold(
         order_id=order_id,
         reason_category=hold_in.reason_category,
-        details=hold_in.details,
+        details=details,
         estimated_resume_date=hold_in.estimated_resume_date,
         escalation_date=hold_in.escalation_date,
         notify_customer=hold_in.notify_customer,

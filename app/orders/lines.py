@@ -7,15 +7,15 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import events
+from app import events, text
 from app.audit.service import Actor, record, snapshot
 from app.catalog.models import VAT_RATES, Article
-from app.db import any_of
+from app.db import any_of, numeric_limit
 from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders.errors import OrderLocked
@@ -43,25 +43,31 @@ class LineIn:
     is_commissionable: bool | Keep = KEEP
 
 
+MAX_QUANTITY: Final = numeric_limit(LineItem.quantity)
+MAX_UNIT_PRICE: Final = numeric_limit(LineItem.unit_price)
+
+
 def _places(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def _validated(values: dict[str, Any]) -> dict[str, Any]:
-    description = (values["description"] or "").strip()
-    if not description or len(description) > 300:
-        raise ValidationFailed("A description of 1 to 300 characters is needed.", field="description")
+    description = text.line(values["description"], field="description", max_length=text.LINE_DESCRIPTION_LENGTH)
+    if description is None:
+        raise ValidationFailed(
+            f"A description of 1 to {text.LINE_DESCRIPTION_LENGTH} characters is needed.", field="description"
+        )
     quantity, price, discount, rate = (
         values["quantity"], values["unit_price"], values["discount_percent"], values["vat_rate"]
     )
-    if quantity is None or not quantity.is_finite() or quantity <= 0 or _places(quantity) > 3:
-        raise ValidationFailed("The quantity is positive, with at most 3 decimals.", field="quantity")
-    if price is None or not price.is_finite() or price < 0 or _places(price) > 2:
-        raise ValidationFailed("The unit price is at least 0, in cents.", field="unit_price")
+    if quantity is None or not quantity.is_finite() or not 0 < quantity <= MAX_QUANTITY or _places(quantity) > 3:
+        raise ValidationFailed(f"The quantity is above 0 and at most {MAX_QUANTITY}, with at most 3 decimals.", field="quantity")
+    if price is None or not price.is_finite() or not 0 <= price <= MAX_UNIT_PRICE or _places(price) > 2:
+        raise ValidationFailed(f"The unit price is from 0 to {MAX_UNIT_PRICE}, in cents.", field="unit_price")
     if not discount.is_finite() or not 0 <= discount <= 100 or _places(discount) > 2:
         raise ValidationFailed("The discount is a percentage from 0 to 100.", field="discount_percent")
-    if rate is None or rate not in VAT_RATES:
+    if rate is None or not rate.is_finite() or rate not in VAT_RATES:
         raise ValidationFailed("The VAT rate is 21, 9 or 0 %.", field="vat_rate")
     if quantity * price >= Decimal("1e10"):
         raise ValidationFailed("The line amount is too large.", field="quantity")

@@ -20,6 +20,7 @@ from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact, ContactType
 from app.db import any_of
+from app import text
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.orders.models import Order, OrderChannel
@@ -27,7 +28,6 @@ from app.status import engine
 from app.status.models import EntityCurrentStatus, EntityType
 
 MAX_CHANNEL_LENGTH: Final = 20
-MAX_NOTES_LENGTH: Final = 5000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +47,10 @@ class OrderFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     overdue: bool | None = None
+
+    def __post_init__(self) -> None:
+        statuses = text.lines(self.statuses, field="status", max_length=text.STATUS_NAME_LENGTH)
+        object.__setattr__(self, "statuses", statuses)
 
 
 class OrderOrderField(enum.StrEnum):
@@ -106,7 +110,10 @@ async def get_many_with_channel(
 
 
 async def get_id_by_number(*, session: AsyncSession, number: str) -> uuid.UUID | None:
-    return await session.scalar(select(Order.id).where(Order.number == number.strip().upper()))
+    cleaned = text.line(number, field="number", max_length=text.DOCUMENT_NUMBER_LENGTH)
+    if cleaned is None:
+        return None
+    return await session.scalar(select(Order.id).where(Order.number == cleaned.upper()))
 
 
 async def channels_of_many(
@@ -279,9 +286,7 @@ def _check_creator(scope: Scope, actor: Actor, order_in: OrderCreate) -> None:
 
 
 async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, scope: Scope) -> Order:
-    notes = (order_in.notes or "").strip() or None
-    if notes is not None and len(notes) > MAX_NOTES_LENGTH:
-        raise ValidationFailed(f"At most {MAX_NOTES_LENGTH} characters.", field="notes")
+    notes = text.text(order_in.notes, field="notes", max_length=text.LONG_TEXT_LENGTH)
     if await session.get(BusinessEntity, order_in.business_entity_id) is None:
         raise ValidationFailed("Unknown business entity.", field="business_entity_id")
     _check_creator(scope, actor, order_in)

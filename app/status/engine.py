@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import events
+from app import events, text
 from app.accounts.models import Role
 from app.audit.service import Actor, record
 from app.errors import NotFound
@@ -180,6 +180,7 @@ async def change_status(
     """Move an entity to `to_status`. With Purpose.HOLD the workflow's hold step is the target
     (`to_status` is ignored); Purpose.RESUME leaves the hold step for `to_status`."""
     adapter = adapter_for(entity_type)
+    reason = text.text(reason, field="reason", max_length=text.REASON_LENGTH)
     entity = await session.get(adapter.model, entity_id, with_for_update=True, populate_existing=True)
     if entity is None:
         raise NotFound(adapter.graphql_type, entity_id, field="entity_id")

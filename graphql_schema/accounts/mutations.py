@@ -9,19 +9,23 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app import text
 from app.accounts import service
+from app.accounts.models import ApiToken as ApiTokenModel
 from app.accounts.models import Role
+from app.accounts.models import UserAccount as UserAccountModel
 from app.accounts.service import AccountCreate
 from graphql_schema.accounts.types import ApiToken, RoleEnum, UserAccount
 from graphql_schema.errors import NotFoundError, TokenRevokedError, ValidationError, run_mutation
+from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id
 from graphql_schema.permissions import IsAdmin
 
 
 @strawberry.input
 class CreateUserAccountInput:
-    email: str
-    display_name: str
+    email: str = line_field(text.column_length(UserAccountModel.email))
+    display_name: str = line_field(text.column_length(UserAccountModel.display_name))
     roles: list[RoleEnum]  # type: ignore[valid-type]
     contact_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Required for partner and customer accounts: it decides their scope."
@@ -31,7 +35,7 @@ class CreateUserAccountInput:
 @strawberry.input
 class IssueApiTokenInput:
     user_account_id: relay.GlobalID
-    label: str | None = None
+    label: str | None = line_field(text.column_length(ApiTokenModel.label), default=None)
     expires_at: datetime | None = strawberry.field(default=None, description="Never expires when null.")
 
 

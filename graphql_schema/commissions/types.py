@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app import text
 from app.commissions.models import PartnerCommission as CommissionModel
 from app.commissions.service import CommissionFilter
 from app.errors import ValidationFailed
@@ -34,7 +35,9 @@ class PeriodInput:
 
 
 StatusArgument = Annotated[
-    list[str] | None, strawberry.argument(description="Any of these statuses (pending, approved, paid, cancelled).")
+    list[str] | None, strawberry.argument(
+        description=f"Any of these statuses (pending, approved, paid, cancelled; each at most {text.STATUS_NAME_LENGTH} characters)."
+    )
 ]
 PeriodArgument = Annotated[
     PeriodInput | None, strawberry.argument(description="Commissions earned (created) in this period.")

@@ -9,7 +9,9 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app import text
 from app.contacts import service
+from app.contacts.models import Contact as ContactModel
 from app.contacts.service import KEEP, ContactChanges, ContactCreate
 from graphql_schema.contacts.types import Contact, ContactTypeEnum
 from graphql_schema.errors import (
@@ -19,21 +21,26 @@ from graphql_schema.errors import (
     ValidationError,
     run_mutation,
 )
+from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id
 from graphql_schema.permissions import IsStaffEditor
+
+
+def _length(field: str) -> int:
+    return text.column_length(getattr(ContactModel, field))
 
 
 @strawberry.input
 class CreateContactInput:
     contact_type: ContactTypeEnum  # type: ignore[valid-type]
-    display_name: str | None = strawberry.field(
-        default=None, description="Required for organisations; derived from the names for persons."
+    display_name: str | None = line_field(
+        _length("display_name"), "Required for organisations; derived from the names for persons.", default=None
     )
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    contact_subtype: str | None = None
+    first_name: str | None = line_field(_length("first_name"), default=None)
+    last_name: str | None = line_field(_length("last_name"), default=None)
+    email: str | None = line_field(_length("email"), default=None)
+    phone: str | None = line_field(_length("phone"), default=None)
+    contact_subtype: str | None = line_field(_length("contact_subtype"), "Partner, Dealer, Customer, …", default=None)
     parent_id: relay.GlobalID | None = strawberry.field(
         default=None, description="An organisation: the dealer, distributor or employer above."
     )
@@ -44,12 +51,12 @@ class CreateContactInput:
 @strawberry.input(description="Fields left out stay as they are; null clears a field.")
 class UpdateContactInput:
     id: relay.GlobalID
-    display_name: str | None = strawberry.UNSET
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    contact_subtype: str | None = strawberry.UNSET
+    display_name: str | None = line_field(_length("display_name"), default=strawberry.UNSET)
+    first_name: str | None = line_field(_length("first_name"), default=strawberry.UNSET)
+    last_name: str | None = line_field(_length("last_name"), default=strawberry.UNSET)
+    email: str | None = line_field(_length("email"), default=strawberry.UNSET)
+    phone: str | None = line_field(_length("phone"), default=strawberry.UNSET)
+    contact_subtype: str | None = line_field(_length("contact_subtype"), default=strawberry.UNSET)
     parent_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="Re-parent under this organisation; null makes it top-level."
     )

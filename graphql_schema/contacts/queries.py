@@ -8,11 +8,14 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app import text
 from app.contacts import service
+from app.contacts.models import Contact as ContactModel
 from app.contacts.service import ContactFilter, ContactOrder, ContactOrderField
 from app.errors import ValidationFailed
 from graphql_schema.contacts.types import After, Before, Contact, ContactTypeEnum, First, Last, load_contact
 from graphql_schema.errors import bad_input
+from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id, parse_uuid
 from graphql_schema.pagination import Connection, PageArgs, connection_from_query
 
@@ -28,10 +31,12 @@ class SortDirection(enum.Enum):
 @strawberry.input
 class ContactFilterInput:
     contact_type: ContactTypeEnum | None = None  # type: ignore[valid-type]
-    subtype: str | None = strawberry.field(default=None, description="Exact subtype, case-insensitive.")
+    subtype: str | None = line_field(
+        text.column_length(ContactModel.contact_subtype), "Exact subtype, case-insensitive.", default=None
+    )
     parent_id: relay.GlobalID | None = strawberry.field(default=None, description="Direct children of.")
     top_level_only: bool = strawberry.field(default=False, description="Only contacts without a parent.")
-    search: str | None = strawberry.field(default=None, description="Part of the name or e-mail address.")
+    search: str | None = line_field(text.SEARCH_LENGTH, "Part of the name or e-mail address.", default=None)
 
 
 @strawberry.input
@@ -43,19 +48,19 @@ class ContactOrderBy:
 def _to_filter(filter_in: ContactFilterInput | None) -> ContactFilter:
     if filter_in is None:
         return ContactFilter()
-    parent_id = None
-    if filter_in.parent_id is not None:
-        try:
-            parent_id = decode_id(filter_in.parent_id, expected="Contact", field="parentId")
-        except ValidationFailed as exc:
-            raise bad_input(f"filter.parentId: {exc.message}") from None
-    return ContactFilter(
-        contact_type=filter_in.contact_type,
-        subtype=filter_in.subtype,
-        parent_id=parent_id,
-        top_level_only=filter_in.top_level_only,
-        search=filter_in.search,
-    )
+    try:
+        parent_id = (
+            decode_id(filter_in.parent_id, expected="Contact", field="parentId") if filter_in.parent_id else None
+        )
+        return ContactFilter(
+            contact_type=filter_in.contact_type,
+            subtype=filter_in.subtype,
+            parent_id=parent_id,
+            top_level_only=filter_in.top_level_only,
+            search=filter_in.search,
+        )
+    except ValidationFailed as exc:
+        raise bad_input(f"filter.{exc.field}: {exc.message}") from None
 
 
 @strawberry.type

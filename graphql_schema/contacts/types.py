@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app import text
 from app.contacts.models import Contact as ContactModel
 from app.contacts.models import ContactType
 from app.contacts.service import HierarchyEntry
@@ -153,7 +154,10 @@ class Contact(relay.Node):
     async def commissions(
         self,
         info: Info,
-        status: Annotated[list[str] | None, strawberry.argument(description="Any of these statuses.")] = None,
+        status: Annotated[
+            list[str] | None,
+            strawberry.argument(description=f"Any of these statuses (each at most {text.STATUS_NAME_LENGTH} characters)."),
+        ] = None,
         period: Annotated[
             Annotated[PeriodInput, strawberry.lazy("graphql_schema.commissions.types")] | None,
             strawberry.argument(description="Earned (created) in this period."),

@@ -10,36 +10,44 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app import text
 from app.errors import NotFound
 from app.keep import KEEP
 from app.orders import lines
 from app.orders.lines import LineIn
 from graphql_schema.errors import NotFoundError, OrderLocked, UserError, ValidationError, run_mutation
+from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id, parse_uuid
 from graphql_schema.orders.types import Order, load_order
 from graphql_schema.permissions import IsStaffEditor
 
 
+_QUANTITY = f"Above 0, at most {lines.MAX_QUANTITY}, at most 3 decimals."
+_UNIT_PRICE = f"EUR, from 0 to {lines.MAX_UNIT_PRICE}, in cents."
+_DISCOUNT = "A percentage from 0 to 100, at most 2 decimals."
+_VAT_RATE = "21, 9 or 0."
+
+
 @strawberry.input(description="Price, description and VAT rate default to the article's.")
 class AddOrderLineInput:
     order_id: relay.GlobalID
-    quantity: Decimal
+    quantity: Decimal = strawberry.field(description=_QUANTITY)
     article_id: relay.GlobalID | None = None
-    description: str | None = None
-    unit_price: Decimal | None = None
-    discount_percent: Decimal | None = None
-    vat_rate: Decimal | None = None
+    description: str | None = line_field(text.LINE_DESCRIPTION_LENGTH, default=None)
+    unit_price: Decimal | None = strawberry.field(default=None, description=_UNIT_PRICE)
+    discount_percent: Decimal | None = strawberry.field(default=None, description=_DISCOUNT)
+    vat_rate: Decimal | None = strawberry.field(default=None, description=_VAT_RATE)
     is_commissionable: bool | None = None
 
 
 @strawberry.input(description="Fields left out stay as they are.")
 class UpdateOrderLineInput:
     id: strawberry.ID
-    quantity: Decimal | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    unit_price: Decimal | None = strawberry.UNSET
-    discount_percent: Decimal | None = strawberry.UNSET
-    vat_rate: Decimal | None = strawberry.UNSET
+    quantity: Decimal | None = strawberry.field(default=strawberry.UNSET, description=_QUANTITY)
+    description: str | None = line_field(text.LINE_DESCRIPTION_LENGTH, default=strawberry.UNSET)
+    unit_price: Decimal | None = strawberry.field(default=strawberry.UNSET, description=_UNIT_PRICE)
+    discount_percent: Decimal | None = strawberry.field(default=strawberry.UNSET, description=_DISCOUNT)
+    vat_rate: Decimal | None = strawberry.field(default=strawberry.UNSET, description=_VAT_RATE)
     is_commissionable: bool | None = strawberry.UNSET
 
 

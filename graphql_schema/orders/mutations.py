@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app import text
 from app.orders import holds, service
 from app.orders.holds import HoldIn
 from app.orders.service import OrderCreate
@@ -24,6 +25,7 @@ from graphql_schema.errors import (
     ValidationError,
     run_mutation,
 )
+from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id
 from graphql_schema.orders.types import HoldReasonEnum, Order, OrderHold, load_order
 from graphql_schema.permissions import CanChangeStatus, CanCreateOrders
@@ -37,14 +39,14 @@ class CreateOrderInput:
     channel_contact_ids: list[relay.GlobalID] = strawberry.field(
         default_factory=list, description="The channel chain in order: position 1 first."
     )
-    notes: str | None = None
+    notes: str | None = text_field(text.LONG_TEXT_LENGTH, default=None)
 
 
 @strawberry.input
 class PlaceOrderOnHoldInput:
     order_id: relay.GlobalID
     reason_category: HoldReasonEnum  # type: ignore[valid-type]
-    details: str | None = None
+    details: str | None = text_field(text.LONG_TEXT_LENGTH, default=None)
     estimated_resume_date: date | None = None
     escalation_date: date | None = None
     notify_customer: bool = False
@@ -54,7 +56,7 @@ class PlaceOrderOnHoldInput:
 @strawberry.input
 class ResumeOrderInput:
     order_id: relay.GlobalID
-    reason: str | None = None
+    reason: str | None = text_field(text.REASON_LENGTH, default=None)
 
 
 @strawberry.type

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app import text
 from app.errors import ValidationFailed
 from app.orders import service
 from app.orders.service import OrderFilter, OrderOrder, OrderOrderField
@@ -23,7 +25,9 @@ OrderOrderFieldEnum = strawberry.enum(OrderOrderField, name="OrderOrderField")
 
 @strawberry.input
 class OrderFilterInput:
-    status: list[str] | None = strawberry.field(default=None, description="Any of these statuses.")
+    status: list[str] | None = strawberry.field(
+        default=None, description=f"Any of these statuses (each at most {text.STATUS_NAME_LENGTH} characters)."
+    )
     business_entity_id: relay.GlobalID | None = None
     contact_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Orders where this contact is account, end customer or in the chain."
@@ -49,16 +53,16 @@ def _to_filter(filter_in: OrderFilterInput | None) -> OrderFilter:
             else None
         )
         contact = decode_id(filter_in.contact_id, expected="Contact", field="contactId") if filter_in.contact_id else None
+        return OrderFilter(
+            statuses=tuple(filter_in.status or ()),
+            business_entity_id=brand,
+            contact_id=contact,
+            created_from=filter_in.created_from,
+            created_to=filter_in.created_to,
+            overdue=filter_in.overdue,
+        )
     except ValidationFailed as exc:
         raise bad_input(f"filter.{exc.field}: {exc.message}") from None
-    return OrderFilter(
-        statuses=tuple(filter_in.status or ()),
-        business_entity_id=brand,
-        contact_id=contact,
-        created_from=filter_in.created_from,
-        created_to=filter_in.created_to,
-        overdue=filter_in.overdue,
-    )
 
 
 async def orders_connection(
@@ -103,7 +107,11 @@ class OrderQueries:
         return await load_order(info, parse_uuid(id.node_id) if id.type_name == "Order" else None)
 
     @strawberry.field(description="One order by its number (`CC-2026-00001`).")
-    async def order_by_number(self, info: Info, number: str) -> Order | None:
+    async def order_by_number(
+        self,
+        info: Info,
+        number: Annotated[str, strawberry.argument(description=f"At most {text.DOCUMENT_NUMBER_LENGTH} characters.")],
+    ) -> Order | None:
         async with info.context.db() as session:
             order_id = await service.get_id_by_number(session=session, number=number)
         return await load_order(info, order_id)

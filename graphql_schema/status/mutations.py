@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from app import text
 from app.errors import ValidationFailed
 from app.status import engine
 from app.status.models import EntityType
@@ -23,6 +24,7 @@ from graphql_schema.errors import (
     ValidationError,
     run_mutation,
 )
+from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id, resolve_nodes
 from graphql_schema.permissions import CanChangeStatus
 from graphql_schema.status.types import EntityTypeEnum, StatusTransition
@@ -33,8 +35,8 @@ class ChangeStatusInput:
     entity_type: EntityTypeEnum  # type: ignore[valid-type]
     entity_id: relay.GlobalID
     to_status: str
-    reason: str | None = None
-    business_context: JSON | None = None
+    reason: str | None = text_field(text.REASON_LENGTH, default=None)
+    business_context: JSON | None = strawberry.field(default=None, description="A JSON object kept with the transition.")
     expected_status: str | None = strawberry.field(
         default=None, description="Refuse with StatusConflict unless the status is still this one."
     )
