@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Cached bytecode: every server, worker and CLI process would otherwise compile the stack anew.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test bench profile schema migrate seed-demo install clean-db
+.PHONY: run test fuzz bench profile schema migrate seed-demo install clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: $(STAMP)
 ## The whole test suite against a real PostgreSQL.
 test: $(STAMP)
 	$(BIN)/pytest
+
+## Generated operations against a real server (docs/design.md, "Limits"): 1,300 per persona
+## and mode, 5,200 in all; FUZZ_EXAMPLES for more or fewer.
+FUZZ_EXAMPLES ?= 1300
+fuzz: $(STAMP)
+	CHARGECARS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py -s -p no:cacheprovider
 
 ## The benchmark (docs/benchmarks.md) on a database of its own; BENCH_SCALE=0.1 for a quick one.
 ## Writes docs/benchmark-results.md and bench/results.json.

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from app.errors import ValidationFailed
@@ -64,32 +64,38 @@ def _check_length(value: str, field: str, max_length: int) -> None:
         raise ValidationFailed(f"At most {max_length} characters.", field=field)
 
 
-def line(value: str | None, *, field: str, max_length: int) -> str | None:
-    """`value` as one clean line, or None when nothing is left; ValidationFailed otherwise."""
+def _clean(
+    value: str | None, field: str, max_length: int, normalise: Callable[[str], str], refused: Callable[[str], bool]
+) -> str | None:
     if value is None:
         return None
     _check_length(value, field, MAX_STRING_LENGTH)
-    cleaned = _WHITESPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
-    for char in cleaned:
-        if not char.isprintable() and unicodedata.category(char) in _LINE_REFUSED:
-            raise _refuse(char, field)
+    cleaned = normalise(unicodedata.normalize("NFC", value)).strip()
+    bad = next((char for char in cleaned if refused(char)), None)
+    if bad is not None:
+        raise _refuse(bad, field)
     _check_length(cleaned, field, max_length)
     return cleaned or None
+
+
+def _refused_in_line(char: str) -> bool:
+    return not char.isprintable() and unicodedata.category(char) in _LINE_REFUSED
+
+
+def _refused_in_text(char: str) -> bool:
+    return char in _BIDI or (
+        char not in _TEXT_KEPT and not char.isprintable() and unicodedata.category(char) in ("Cc", "Cs")
+    )
+
+
+def line(value: str | None, *, field: str, max_length: int) -> str | None:
+    """`value` as one clean line, or None when nothing is left; ValidationFailed otherwise."""
+    return _clean(value, field, max_length, lambda s: _WHITESPACE.sub(" ", s), _refused_in_line)
 
 
 def text(value: str | None, *, field: str, max_length: int) -> str | None:
     """`value` as free text (line breaks kept), or None when only white space is left."""
-    if value is None:
-        return None
-    _check_length(value, field, MAX_STRING_LENGTH)
-    cleaned = _NEWLINES.sub("\n", unicodedata.normalize("NFC", value)).strip()
-    for char in cleaned:
-        if char in _BIDI or (
-            char not in _TEXT_KEPT and not char.isprintable() and unicodedata.category(char) in ("Cc", "Cs")
-        ):
-            raise _refuse(char, field)
-    _check_length(cleaned, field, max_length)
-    return cleaned or None
+    return _clean(value, field, max_length, lambda s: _NEWLINES.sub("\n", s), _refused_in_text)
 
 
 def lines(values: Iterable[str], *, field: str, max_length: int) -> tuple[str, ...]:

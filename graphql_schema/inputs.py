@@ -16,9 +16,11 @@ sane magnitude; each field's own range is checked by its domain before any SQL.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import decimal
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from graphql import (
@@ -36,12 +38,18 @@ from graphql import (
 )
 from graphql.language import Visitor, visit
 import strawberry
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from app.text import MAX_STRING_LENGTH
 from graphql_schema.errors import bad_input
 
 MAX_NUMBER_LITERAL: Final = 40
+
+
+class InputRefused(ValueError):
+    """A scalar refused a value: the client's mistake (BAD_USER_INPUT), not the server's."""
+
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -145,13 +153,13 @@ def parse_decimal(value: object) -> decimal.Decimal:
     10^15 and with at most 12 decimal places. Grouping (`1_000`), other digits (`١٢`), NaN and
     Infinity are refused."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("A decimal is a string such as \"12.50\".")
+        raise InputRefused("A decimal is a string such as \"12.50\".")
     text = value if isinstance(value, str) else repr(value)
     if len(text) > MAX_NUMBER_LITERAL or not _DECIMAL.fullmatch(text):
-        raise ValueError("A decimal is written with ASCII digits, an optional sign, point and exponent (\"12.50\", \"1e3\").")
+        raise InputRefused("A decimal is written with ASCII digits, an optional sign, point and exponent (\"12.50\", \"1e3\").")
     number = decimal.Decimal(text)
     if number and (number.adjusted() >= _LARGEST_EXPONENT or number.as_tuple().exponent < _SMALLEST_EXPONENT):  # type: ignore[operator]
-        raise ValueError(f"A decimal lies below 10^{_LARGEST_EXPONENT} with at most {-_SMALLEST_EXPONENT} decimal places.")
+        raise InputRefused(f"A decimal lies below 10^{_LARGEST_EXPONENT} with at most {-_SMALLEST_EXPONENT} decimal places.")
     return number
 
 
@@ -166,6 +174,45 @@ DECIMAL = ScalarDefinition(
     parse_value=parse_decimal,
     parse_literal=None,
     origin=decimal.Decimal,
+)
+
+
+# --- dates and times ---------------------------------------------------------------------------
+
+EARLIEST_YEAR: Final = 1900
+LATEST_YEAR: Final = 2999
+"""Dates and times outside these years are refused: none is meant, and at the edges of
+Python's range (years 1 and 9999) a change of time zone overflows."""
+
+
+def _within_years(parse: Callable[[object], Any], kind: str) -> Callable[[object], Any]:
+    def parse_within(value: object) -> Any:
+        parsed = parse(value)
+        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+            raise InputRefused(f"A {kind} lies in the years {EARLIEST_YEAR} to {LATEST_YEAR}.")
+        return parsed
+
+    return parse_within
+
+
+def _aware(moment: datetime.datetime) -> datetime.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
+
+
+DATE = dataclasses.replace(
+    DateDefinition,
+    description=f"A calendar date, ISO 8601 (`2026-11-23`), in the years {EARLIEST_YEAR} to {LATEST_YEAR}.",
+    parse_value=_within_years(DateDefinition.parse_value, "date"),  # type: ignore[arg-type]
+)
+DATETIME = dataclasses.replace(
+    DateTimeDefinition,
+    description=(
+        f"A date with time, ISO 8601 (`2026-11-23T14:30:00+01:00`; without an offset it is UTC), in the years "
+        f"{EARLIEST_YEAR} to {LATEST_YEAR}."
+    ),
+    parse_value=_within_years(
+        lambda value: _aware(DateTimeDefinition.parse_value(value)), "date and time"  # type: ignore[misc]
+    ),
 )
 
 

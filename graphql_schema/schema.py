@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ import strawberry
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from graphql.utilities import get_operation_ast
 from strawberry import relay
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import DisableIntrospection, MaskErrors, MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
@@ -31,8 +33,8 @@ from graphql_schema.orders.mutations import OrderMutations
 from graphql_schema.orders.queries import OrderQueries
 from graphql_schema.status.mutations import StatusMutations
 from graphql_schema.status.queries import StatusQueries
-from graphql_schema.errors import RequestErrorCode, bad_input, request_error
-from graphql_schema.inputs import DECIMAL, check_inputs
+from graphql_schema.errors import RequestErrorCode, request_error
+from graphql_schema.inputs import DATE, DATETIME, DECIMAL, InputRefused, check_inputs
 from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
 
@@ -45,10 +47,8 @@ class NodeQueries:
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         return (await resolve_nodes(info, [id]))[0]
 
-    @strawberry.field(description="Objects by global id, in the order asked (at most 100).")
+    @strawberry.field(description="Objects by global id, in the order asked (at most 100, like every list argument).")
     async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
-        if len(ids) > info.context.max_page_size:
-            raise bad_input(f"`ids` takes at most {info.context.max_page_size} ids.")
         return await resolve_nodes(info, ids)
 
 
@@ -119,8 +119,12 @@ class CheckRequest(SchemaExtension):
         yield
 
 
+_USER_MISTAKES = (ValidationFailed, InputRefused)
+"""Raised on bad input: shown to the client as BAD_USER_INPUT, never masked."""
+
+
 def _is_unexpected(error: GraphQLError) -> bool:
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError | ValidationFailed)
+    return error.original_error is not None and not isinstance(error.original_error, (GraphQLError, *_USER_MISTAKES))
 
 
 class ChargeCarsSchema(strawberry.Schema):
@@ -194,7 +198,9 @@ class PublicErrors(SchemaExtension):
             field = to_camel_case(original.field) if original.field else None
             text = f"{field}: {original.message}" if field else original.message
             return _with(error, text, RequestErrorCode.BAD_USER_INPUT.value, {"field": field} if field else None)
-        code = None if error.path else self.phase_code
+        refused = isinstance(original, InputRefused | StrawberryInputCoercionError)  # a scalar refused a value
+        code = RequestErrorCode.BAD_USER_INPUT.value if refused else None
+        code = code or (None if error.path else self.phase_code)
         if message == error.message and (code is None or "code" in (error.extensions or {})):
             return error
         return _with(error, message, code)
@@ -232,5 +238,5 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
-        scalar_overrides={Decimal: DECIMAL},
+        scalar_overrides={Decimal: DECIMAL, date: DATE, datetime: DATETIME},
     )

@@ -16,7 +16,8 @@ from app.db import create_engine
 from tests.conftest import gql, gql_errors, issue_token
 from tests.factories import make_contact
 
-LIMITS = {"max_query_depth": 6, "max_aliases": 5, "max_tokens": 60, "max_batch_operations": 3}
+LIMITS = {"max_query_depth": 6, "max_aliases": 5, "max_tokens": 60, "max_batch_operations": 3,
+          "max_fields": 12, "max_fragments": 3, "max_field_merges": 6}
 
 
 @pytest.fixture
@@ -59,10 +60,47 @@ async def test_aliases(limited, admin_token) -> None:
     assert "aliases" in errors[0]["message"].lower()
 
 
+def fragments(count: int) -> str:
+    """`count` fragments, each selecting one more field of the business entities."""
+    names = ["id", "code", "name", "__typename", "id", "code"]
+    spreads = " ".join(f"...F{i}" for i in range(count))
+    definitions = " ".join(f"fragment F{i} on BusinessEntity {{ {names[i]} }}" for i in range(count))
+    return f"{{ businessEntities {{ {spreads} }} }} {definitions}"
+
+
+async def test_fragment_definitions(limited, admin_token) -> None:
+    allowed = LIMITS["max_fragments"]
+    await gql(limited, fragments(allowed), token=admin_token)
+    [error] = await gql_errors(limited, fragments(allowed + 1), token=admin_token)
+    assert error["message"] == f"The document defines {allowed + 1} fragments; at most {allowed} are allowed."
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_fields_after_fragment_expansion(limited, admin_token) -> None:
+    """F is written once and spread twice: its three fields count twice (12 fields in all)."""
+    allowed = LIMITS["max_fields"]
+    query = (
+        "{ businessEntities { ...F } contacts { nodes { businessEntity { ...F } } } viewer { roles } } "
+        "fragment F on BusinessEntity { id code name }"
+    )
+    await gql(limited, query, token=admin_token)
+    [error] = await gql_errors(limited, query.replace("viewer {", "__typename viewer {"), token=admin_token)
+    assert error["message"] == f"The document selects more than {allowed} fields once its fragments are expanded."
+
+
+async def test_same_named_fields_to_merge(limited, admin_token) -> None:
+    """n copies of one field in a selection set are n·(n-1)/2 pairs for validation to compare."""
+    allowed = LIMITS["max_field_merges"]  # 6 = 4 copies
+    await gql(limited, "{ businessEntities { id id id id } }", token=admin_token)
+    [error] = await gql_errors(limited, "{ businessEntities { id id id id id } }", token=admin_token)
+    assert f"more than {allowed} pairs of same-named fields" in error["message"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
 async def test_tokens(limited, admin_token) -> None:
     allowed = LIMITS["max_tokens"]
     base = "{ businessEntities { code } }"
-    pad = lambda n: "{ businessEntities { code " + "name " * n + "} }"  # noqa: E731
+    pad = lambda n: '{ orders(filter: {status: [' + '"x" ' * n + ']}) { totalCount } }'  # noqa: E731
     just_under = next(pad(n) for n in range(100) if tokens_in(pad(n)) == allowed)
     just_over = next(pad(n) for n in range(100) if tokens_in(pad(n)) == allowed + 1)
     assert tokens_in(base) < allowed
