@@ -24,7 +24,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
 from app import migrate, request_body
-from app.access.scope import NOTHING, compute_scope
+from app.access.policy import NOBODY, viewer_for
 from app.accounts.service import authenticate
 from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
@@ -140,10 +140,9 @@ class GraphQLApp(GraphQL):
                     )
                     await response(scope, receive, send)
                     return
-            viewer_scope = NOTHING
+            viewer = NOBODY
             if principal is not None:
-                viewer_scope = await compute_scope(
-                    session=session,
+                viewer = viewer_for(
                     roles=principal.roles,
                     contact_id=principal.contact_id,
                     contact_type=principal.contact_type,
@@ -154,7 +153,7 @@ class GraphQLApp(GraphQL):
                 "request_id": request_id,
                 "reads": reads,
                 "principal": principal,
-                "scope": viewer_scope,
+                "viewer": viewer,
             }
             await super().__call__(scope, receive, send)
         except PoolTimeout:
@@ -196,7 +195,7 @@ class GraphQLApp(GraphQL):
             write_slots=self.app_state.write_slots,
             reads=values["reads"],
             principal=values["principal"],
-            scope=values["scope"],
+            viewer=values["viewer"],
             max_page_size=self.app_state.settings.max_page_size,
         )
 

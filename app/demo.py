@@ -18,7 +18,7 @@ from app.business_entities.models import BusinessEntity
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
-from app.access.scope import UNRESTRICTED
+from app.access.policy import STAFF
 from app.catalog.models import Article
 from app.commissions import service as commissions
 from app.orders import lines
@@ -209,7 +209,7 @@ async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_n
         order = await orders.create(
             session=session,
             actor=DEMO_ACTOR,
-            scope=UNRESTRICTED,
+            viewer=STAFF,
             order_in=OrderCreate(
                 business_entity_id=brands[brand],
                 account_contact_id=by_name[account],
@@ -226,7 +226,7 @@ async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_n
             )
         await _walk(session, EntityType.ORDER, order.id, statuses)
         by_level = {c.level: c.id for c in (await commissions.of_orders_many(
-            session=session, order_ids=[order.id], scope=UNRESTRICTED)).get(order.id, [])}
+            session=session, order_ids=[order.id], viewer=STAFF)).get(order.id, [])}
         for level, commission_statuses in DEMO_COMMISSIONS.get(index, {}).items():
             await _walk(session, EntityType.PARTNER_COMMISSION, by_level[level], commission_statuses)
 

@@ -1,4 +1,5 @@
-"""The per-request context: viewer, scope, the read session and the dataloaders.
+"""The per-request context: the principal and its viewer (for the visibility policy), the read
+session and the dataloaders.
 
 Reads share one session per request. Sibling resolvers and loader batches run concurrently and
 an AsyncSession must not be used concurrently, so every use goes through `db()`, which holds a
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.access.scope import Scope
+from app.access.policy import Viewer
 from app.accounts.models import STAFF_ROLES, Role
 from app.accounts.service import Principal
 from app.audit.service import Actor
@@ -90,7 +91,7 @@ class Context:
         write_slots: asyncio.Semaphore,
         reads: ReadSession,
         principal: Principal | None,
-        scope: Scope,
+        viewer: Viewer,
         max_page_size: int,
     ) -> None:
         self.request = request
@@ -99,7 +100,7 @@ class Context:
         self.sessions = sessions
         self.write_slots = write_slots
         self.principal = principal
-        self.scope = scope
+        self.viewer = viewer
         self.max_page_size = max_page_size
         self.loaders = Loaders(self)
         self._reads = reads

@@ -1,1 +1,1 @@
-"""Who may see what: the viewer and its scope (DOMAIN.md, "Who may see what")."""
+"""Who may see what: the viewer and the one visibility policy (docs/design.md, "Visibility")."""

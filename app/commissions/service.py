@@ -26,7 +26,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
-from app.access.scope import Scope
+from app.access import policy
+from app.access.policy import Viewer
 from app.audit.service import Actor, record
 from app.commissions.models import PartnerCommission
 from app.contacts.service import effective_commission_rates
@@ -218,11 +219,8 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=BUSINESS_TIMEZONE)
 
 
-def _conditions(filter_in: CommissionFilter, scope: Scope) -> list[Any]:
-    conditions = []
-    if not scope.unrestricted:
-        # DOMAIN.md: a commission is visible iff its beneficiary is in the viewer's scope
-        conditions.append(any_of(PartnerCommission.beneficiary_contact_id, scope.member_ids))
+def _conditions(filter_in: CommissionFilter, viewer: Viewer) -> list[Any]:
+    conditions = [policy.visible(viewer, PartnerCommission)]
     if filter_in.statuses:
         conditions.append(any_of(PartnerCommission.status, filter_in.statuses))
     if filter_in.earned_from is not None:
@@ -232,22 +230,23 @@ def _conditions(filter_in: CommissionFilter, scope: Scope) -> list[Any]:
     return conditions
 
 
-def is_visible(scope: Scope, commission: PartnerCommission) -> bool:
-    return scope.unrestricted or commission.beneficiary_contact_id in scope.member_ids
-
-
-async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PartnerCommission]:
-    rows = await session.scalars(select(PartnerCommission).where(any_of(PartnerCommission.id, ids)))
+async def get_many(
+    *, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer
+) -> dict[uuid.UUID, PartnerCommission]:
+    """The commissions with these ids that `viewer` may see."""
+    rows = await session.scalars(
+        select(PartnerCommission).where(any_of(PartnerCommission.id, ids), policy.visible(viewer, PartnerCommission))
+    )
     return {row.id: row for row in rows}
 
 
 async def of_orders_many(
-    *, session: AsyncSession, order_ids: Collection[uuid.UUID], scope: Scope
+    *, session: AsyncSession, order_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[PartnerCommission]]:
     """The visible commissions of each order, by level."""
     rows = await session.scalars(
         select(PartnerCommission)
-        .where(any_of(PartnerCommission.order_id, order_ids), *_conditions(CommissionFilter(), scope))
+        .where(any_of(PartnerCommission.order_id, order_ids), *_conditions(CommissionFilter(), viewer))
         .order_by(PartnerCommission.order_id, PartnerCommission.level)
     )
     result: dict[uuid.UUID, list[PartnerCommission]] = defaultdict(list)
@@ -257,12 +256,12 @@ async def of_orders_many(
 
 
 async def of_beneficiaries_many(
-    *, session: AsyncSession, contact_ids: Collection[uuid.UUID], filter_in: CommissionFilter, scope: Scope
+    *, session: AsyncSession, contact_ids: Collection[uuid.UUID], filter_in: CommissionFilter, viewer: Viewer
 ) -> dict[uuid.UUID, list[PartnerCommission]]:
     """The visible commissions earned by each contact, newest first."""
     rows = await session.scalars(
         select(PartnerCommission)
-        .where(any_of(PartnerCommission.beneficiary_contact_id, contact_ids), *_conditions(filter_in, scope))
+        .where(any_of(PartnerCommission.beneficiary_contact_id, contact_ids), *_conditions(filter_in, viewer))
         .order_by(PartnerCommission.beneficiary_contact_id, PartnerCommission.created_at.desc(), PartnerCommission.id)
     )
     result: dict[uuid.UUID, list[PartnerCommission]] = defaultdict(list)
@@ -271,12 +270,12 @@ async def of_beneficiaries_many(
     return result
 
 
-async def overview(*, session: AsyncSession, filter_in: CommissionFilter, scope: Scope) -> Sequence[BeneficiaryTotal]:
+async def overview(*, session: AsyncSession, filter_in: CommissionFilter, viewer: Viewer) -> Sequence[BeneficiaryTotal]:
     """Count and total per beneficiary, the largest total first: one grouped statement."""
     total = func.sum(PartnerCommission.amount)
     rows = await session.execute(
         select(PartnerCommission.beneficiary_contact_id, func.count(), total)
-        .where(*_conditions(filter_in, scope))
+        .where(*_conditions(filter_in, viewer))
         .group_by(PartnerCommission.beneficiary_contact_id)
         .order_by(total.desc(), PartnerCommission.beneficiary_contact_id)
     )

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,3 +68,21 @@ class Contact(Base):
         ),
         Index("ix_contact_type_subtype", "contact_type", "contact_subtype"),
     )
+
+
+class ContactClosure(Base):
+    """Every (ancestor, descendant) pair of the hierarchy with the levels between them, a contact
+    being its own ancestor at depth 0. Written only by triggers (migration 0005), read by the
+    visibility policy: "is X in the subtree of R" is one primary-key lookup."""
+
+    __tablename__ = "contact_closure"
+
+    ancestor_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True
+    )
+    descendant_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True
+    )
+    depth: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_contact_closure_descendant", "descendant_id", "depth"),)

@@ -25,7 +25,9 @@ from sqlalchemy.orm import aliased
 
 from app.audit.service import Actor, record, snapshot
 from app.contacts.errors import CycleDetected, InvalidParent
-from app.contacts.models import Contact, ContactType
+from app.access import policy
+from app.access.policy import Access, Viewer
+from app.contacts.models import Contact, ContactClosure, ContactType
 from app.db import any_of, constraint_name
 from app.errors import NotFound, ValidationFailed
 from app import text
@@ -41,6 +43,7 @@ _RECURSION_GUARD: Final = 10_000
 class HierarchyEntry:
     level: int
     contact: Contact
+    access: Access
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,52 +115,55 @@ async def get_or_raise(*, session: AsyncSession, contact_id: uuid.UUID) -> Conta
     return contact
 
 
-async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
-    rows = await session.scalars(select(Contact).where(any_of(Contact.id, ids)).order_by(Contact.id))
-    return {row.id: row for row in rows}
+Seen = tuple[Contact, Access]
+"""A contact as a viewer sees it: the row and how much of it (`app.access.policy.Access`)."""
+
+
+async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> list[tuple[Any, ...]]:
+    """The rows of `stmt` (its last column a Contact) with the viewer's access appended; the
+    contacts the viewer may not see are left out."""
+    rows = await session.execute(stmt.add_columns(policy.contact_access(viewer).label("access")))
+    return [(*row[:-1], Access(row[-1])) for row in rows if row[-1]]
+
+
+async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Seen]:
+    """The contacts with these ids that `viewer` may see."""
+    rows = await _seen(session, select(Contact).where(any_of(Contact.id, ids)), viewer)
+    return {contact.id: (contact, access) for contact, access in rows}
 
 
 async def children_of_many(
-    *, session: AsyncSession, parent_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[Contact]]:
-    rows = await session.scalars(
+    *, session: AsyncSession, parent_ids: Collection[uuid.UUID], viewer: Viewer
+) -> dict[uuid.UUID, list[Seen]]:
+    rows = await _seen(
+        session,
         select(Contact)
         .where(any_of(Contact.parent_organization_id, parent_ids))
-        .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id)
+        .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id),
+        viewer,
     )
-    by_parent: dict[uuid.UUID, list[Contact]] = defaultdict(list)
-    for row in rows:
-        by_parent[row.parent_organization_id].append(row)  # type: ignore[index]
+    by_parent: dict[uuid.UUID, list[Seen]] = defaultdict(list)
+    for contact, access in rows:
+        by_parent[contact.parent_organization_id].append((contact, access))  # type: ignore[index]
     return by_parent
 
 
 async def ancestors_of_many(
-    *, session: AsyncSession, ids: Collection[uuid.UUID]
+    *, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[HierarchyEntry]]:
-    """For each id its ancestors, nearest first (level 1 = parent), in one recursive query."""
-    up = (
-        select(
-            Contact.id.label("start_id"),
-            Contact.parent_organization_id.label("id"),
-            literal(1).label("level"),
-        )
-        .where(any_of(Contact.id, ids), Contact.parent_organization_id.is_not(None))
-        .cte("up", recursive=True)
-    )
-    step = aliased(Contact)
-    up = up.union_all(
-        select(up.c.start_id, step.parent_organization_id, up.c.level + 1)
-        .join(step, step.id == up.c.id)
-        .where(step.parent_organization_id.is_not(None), up.c.level < _RECURSION_GUARD)
-    )
-    rows = await session.execute(
-        select(up.c.start_id, up.c.level, Contact)
-        .join(Contact, Contact.id == up.c.id)
-        .order_by(up.c.start_id, up.c.level)
+    """For each id its visible ancestors, nearest first (level 1 = parent): one lookup in the
+    closure table for the whole batch."""
+    rows = await _seen(
+        session,
+        select(ContactClosure.descendant_id, ContactClosure.depth, Contact)
+        .join(Contact, Contact.id == ContactClosure.ancestor_id)
+        .where(any_of(ContactClosure.descendant_id, ids), ContactClosure.depth > 0)
+        .order_by(ContactClosure.descendant_id, ContactClosure.depth),
+        viewer,
     )
     result: dict[uuid.UUID, list[HierarchyEntry]] = defaultdict(list)
-    for start_id, level, contact in rows:
-        result[start_id].append(HierarchyEntry(level, contact))
+    for start_id, level, contact, access in rows:
+        result[start_id].append(HierarchyEntry(level, contact, access))
     return result
 
 
@@ -192,53 +198,41 @@ async def effective_commission_rates(
 
 
 async def descendants_of_many(
-    *, session: AsyncSession, ids: Collection[uuid.UUID], max_depth: int | None
+    *, session: AsyncSession, ids: Collection[uuid.UUID], max_depth: int | None, viewer: Viewer
 ) -> dict[uuid.UUID, list[HierarchyEntry]]:
-    """For each id everything below it (level 1 = children) down to `max_depth` levels, ordered
-    by level then name, in one recursive query for the whole batch."""
-    down = (
-        select(
-            Contact.parent_organization_id.label("root_id"),
-            Contact.id.label("id"),
-            literal(1).label("level"),
-        )
-        .where(any_of(Contact.parent_organization_id, ids))
-        .cte("down", recursive=True)
-    )
-    step = aliased(Contact)
-    limit = min(max_depth, _RECURSION_GUARD) if max_depth is not None else _RECURSION_GUARD
-    down = down.union_all(
-        select(down.c.root_id, step.id, down.c.level + 1)
-        .join(step, step.parent_organization_id == down.c.id)
-        .where(down.c.level < limit)
-    )
-    rows = await session.execute(
-        select(down.c.root_id, down.c.level, Contact)
-        .join(Contact, Contact.id == down.c.id)
-        .order_by(down.c.root_id, down.c.level, Contact.display_name, Contact.id)
+    """For each id the visible contacts below it (level 1 = children) down to `max_depth`
+    levels, ordered by level then name: one lookup in the closure table for the whole batch."""
+    levels = ContactClosure.depth > 0 if max_depth is None else ContactClosure.depth.between(1, max_depth)
+    rows = await _seen(
+        session,
+        select(ContactClosure.ancestor_id, ContactClosure.depth, Contact)
+        .join(Contact, Contact.id == ContactClosure.descendant_id)
+        .where(any_of(ContactClosure.ancestor_id, ids), levels)
+        .order_by(ContactClosure.ancestor_id, ContactClosure.depth, Contact.display_name, Contact.id),
+        viewer,
     )
     result: dict[uuid.UUID, list[HierarchyEntry]] = defaultdict(list)
-    for root_id, level, contact in rows:
-        result[root_id].append(HierarchyEntry(level, contact))
+    for root_id, level, contact, access in rows:
+        result[root_id].append(HierarchyEntry(level, contact, access))
     return result
 
 
 async def ancestor_ids(*, session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
     """The chain above one contact, nearest first (ids only)."""
-    chain = await ancestors_of_many(session=session, ids=[contact_id])
-    return [entry.contact.id for entry in chain.get(contact_id, [])]
+    rows = await session.scalars(
+        select(ContactClosure.ancestor_id)
+        .where(ContactClosure.descendant_id == contact_id, ContactClosure.depth > 0)
+        .order_by(ContactClosure.depth)
+    )
+    return list(rows)
 
 
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(
-    stmt: Select[Any], filter_in: ContactFilter, restrict_to: Collection[uuid.UUID] | None
-) -> Select[Any]:
-    conditions = []
-    if restrict_to is not None:
-        conditions.append(any_of(Contact.id, restrict_to))
+def _filtered(stmt: Select[Any], filter_in: ContactFilter, viewer: Viewer) -> Select[Any]:
+    conditions = [policy.visible(viewer, Contact)]
     if filter_in.contact_type is not None:
         conditions.append(Contact.contact_type == filter_in.contact_type)
     if filter_in.subtype:
@@ -250,15 +244,16 @@ def _filtered(
     if filter_in.search:
         pattern = f"%{_escape_like(filter_in.search)}%"
         conditions.append(
-            or_(Contact.display_name.ilike(pattern, escape="\\"), Contact.email.ilike(pattern, escape="\\"))
+            or_(
+                Contact.display_name.ilike(pattern, escape="\\"),
+                and_(Contact.email.ilike(pattern, escape="\\"), policy.field_visible(viewer, "email")),
+            )
         )
-    return stmt.where(and_(*conditions)) if conditions else stmt
+    return stmt.where(and_(*conditions))
 
 
-async def count(
-    *, session: AsyncSession, filter_in: ContactFilter, restrict_to: Collection[uuid.UUID] | None
-) -> int:
-    stmt = _filtered(select(func.count()).select_from(Contact), filter_in, restrict_to)
+async def count(*, session: AsyncSession, filter_in: ContactFilter, viewer: Viewer) -> int:
+    stmt = _filtered(select(func.count()).select_from(Contact), filter_in, viewer)
     return (await session.scalar(stmt)) or 0
 
 
@@ -267,14 +262,14 @@ async def search(
     session: AsyncSession,
     filter_in: ContactFilter,
     order: ContactOrder,
-    restrict_to: Collection[uuid.UUID] | None,
+    viewer: Viewer,
     offset: int,
     limit: int,
-) -> Sequence[Contact]:
+) -> list[Seen]:
     column = getattr(Contact, order.field.value)
     keys = [column.desc(), Contact.id.desc()] if order.descending else [column.asc(), Contact.id.asc()]
-    stmt = _filtered(select(Contact), filter_in, restrict_to).order_by(*keys).offset(offset).limit(limit)
-    return (await session.scalars(stmt)).all()
+    stmt = _filtered(select(Contact), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
+    return await _seen(session, stmt, viewer)  # type: ignore[return-value]
 
 
 # --- writes ------------------------------------------------------------------------------------

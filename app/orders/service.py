@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Integer, Select, and_, bindparam, exists, func, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.scope import Scope
+from app.access import policy
+from app.access.policy import Viewer
 from app.accounts.models import STAFF_ROLES, Role
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
@@ -77,36 +78,13 @@ def involves(contact_ids: Collection[uuid.UUID]) -> Any:
     )
 
 
-def visible_to(scope: Scope) -> Any | None:
-    """The order rule of DOMAIN.md as a SQL condition; None for unrestricted viewers."""
-    return None if scope.unrestricted else involves(scope.member_ids)
-
-
-def is_visible(scope: Scope, order: Order, channel_ids: Collection[uuid.UUID]) -> bool:
-    if scope.unrestricted:
-        return True
-    members = scope.member_ids
-    return (
-        order.account_contact_id in members
-        or order.end_customer_contact_id in members
-        or any(contact_id in members for contact_id in channel_ids)
-    )
-
-
 # --- reads -------------------------------------------------------------------------------------
 
 
-async def get_many_with_channel(
-    *, session: AsyncSession, ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, tuple[Order, list[uuid.UUID]]]:
-    """Orders with their channel contact ids (position order), in one statement."""
-    chain = (
-        select(func.array_agg(aggregate_order_by(OrderChannel.contact_id, OrderChannel.position)))
-        .where(OrderChannel.order_id == Order.id)
-        .scalar_subquery()
-    )
-    rows = await session.execute(select(Order, chain).where(any_of(Order.id, ids)).order_by(Order.id))
-    return {order.id: (order, list(channel or [])) for order, channel in rows}
+async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Order]:
+    """The orders with these ids that `viewer` may see, in one statement."""
+    rows = await session.scalars(select(Order).where(any_of(Order.id, ids), policy.visible(viewer, Order)))
+    return {order.id: order for order in rows}
 
 
 async def get_id_by_number(*, session: AsyncSession, number: str) -> uuid.UUID | None:
@@ -130,11 +108,8 @@ async def channels_of_many(
     return result
 
 
-def _filtered(stmt: Select[Any], filter_in: OrderFilter, scope: Scope) -> Select[Any]:
-    conditions = []
-    visibility = visible_to(scope)
-    if visibility is not None:
-        conditions.append(visibility)
+def _filtered(stmt: Select[Any], filter_in: OrderFilter, viewer: Viewer) -> Select[Any]:
+    conditions = [policy.visible(viewer, Order)]
     if filter_in.statuses:
         conditions.append(Order.status.in_(list(filter_in.statuses)))
     if filter_in.business_entity_id is not None:
@@ -152,19 +127,19 @@ def _filtered(stmt: Select[Any], filter_in: OrderFilter, scope: Scope) -> Select
             EntityCurrentStatus.sla_deadline < func.now(),
         )
         conditions.append(overdue if filter_in.overdue else ~overdue)
-    return stmt.where(and_(*conditions)) if conditions else stmt
+    return stmt.where(and_(*conditions))
 
 
-async def count(*, session: AsyncSession, filter_in: OrderFilter, scope: Scope) -> int:
-    return (await session.scalar(_filtered(select(func.count()).select_from(Order), filter_in, scope))) or 0
+async def count(*, session: AsyncSession, filter_in: OrderFilter, viewer: Viewer) -> int:
+    return (await session.scalar(_filtered(select(func.count()).select_from(Order), filter_in, viewer))) or 0
 
 
 async def search(
-    *, session: AsyncSession, filter_in: OrderFilter, order: OrderOrder, scope: Scope, offset: int, limit: int
+    *, session: AsyncSession, filter_in: OrderFilter, order: OrderOrder, viewer: Viewer, offset: int, limit: int
 ) -> Sequence[Order]:
     column = getattr(Order, order.field.value)
     keys = [column.desc(), Order.id.desc()] if order.descending else [column.asc(), Order.id.asc()]
-    stmt = _filtered(select(Order), filter_in, scope).order_by(*keys).offset(offset).limit(limit)
+    stmt = _filtered(select(Order), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
     return (await session.scalars(stmt)).all()
 
 
@@ -181,18 +156,17 @@ def _roles_of(contact_ids: Collection[uuid.UUID]) -> Any:
     )
 
 
-def _visible_roles(contact_ids: Collection[uuid.UUID], scope: Scope, *columns: Any) -> tuple[Select[Any], Any]:
+def _visible_roles(contact_ids: Collection[uuid.UUID], viewer: Viewer, *columns: Any) -> tuple[Select[Any], Any]:
     roles = _roles_of(contact_ids)
     stmt = select(roles.c.contact_id, *columns).join(Order, Order.id == roles.c.order_id)
-    visibility = visible_to(scope)
-    return (stmt.where(visibility) if visibility is not None else stmt), roles
+    return stmt.where(policy.visible(viewer, Order)), roles
 
 
 async def count_involving_many(
-    *, session: AsyncSession, contact_ids: Collection[uuid.UUID], scope: Scope
+    *, session: AsyncSession, contact_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, int]:
     """For each contact, how many visible orders it has any role on (one statement)."""
-    stmt, roles = _visible_roles(contact_ids, scope, func.count())
+    stmt, roles = _visible_roles(contact_ids, viewer, func.count())
     rows = await session.execute(stmt.group_by(roles.c.contact_id))
     return {contact_id: total for contact_id, total in rows}
 
@@ -201,12 +175,12 @@ PageKey = tuple[uuid.UUID, int, int]  # contact, offset, limit
 
 
 async def page_involving_many(
-    *, session: AsyncSession, pages: Collection[PageKey], scope: Scope
+    *, session: AsyncSession, pages: Collection[PageKey], viewer: Viewer
 ) -> dict[PageKey, list[Order]]:
     """For each (contact, offset, limit), that page of the visible orders the contact has any
     role on, newest first: numbered per contact in SQL, so only the pages travel (one statement)."""
     pages = list(pages)
-    stmt, roles = _visible_roles({c for c, _, _ in pages}, scope, Order.id.label("order_id"))
+    stmt, roles = _visible_roles({c for c, _, _ in pages}, viewer, Order.id.label("order_id"))
     position = func.row_number().over(
         partition_by=roles.c.contact_id, order_by=(Order.created_at.desc(), Order.id.desc())
     )
@@ -238,7 +212,7 @@ def _is_partner_like(contact: Contact) -> bool:
 
 
 async def _validated_contacts(
-    session: AsyncSession, order_in: OrderCreate, scope: Scope
+    session: AsyncSession, order_in: OrderCreate, viewer: Viewer
 ) -> dict[uuid.UUID, Contact]:
     channel = list(order_in.channel_contact_ids)
     if len(channel) > MAX_CHANNEL_LENGTH:
@@ -248,11 +222,9 @@ async def _validated_contacts(
     wanted = {order_in.account_contact_id, *channel}
     if order_in.end_customer_contact_id is not None:
         wanted.add(order_in.end_customer_contact_id)
-    found = {
-        c.id: c
-        for c in await session.scalars(select(Contact).where(any_of(Contact.id, wanted)))
-        if scope.can_see_contact(c.id)  # what a viewer may not see does not exist for it
-    }
+    # what a viewer may not see does not exist for it
+    rows = await session.scalars(select(Contact).where(any_of(Contact.id, wanted), policy.visible(viewer, Contact)))
+    found = {c.id: c for c in rows}
 
     account = found.get(order_in.account_contact_id)
     if account is None:
@@ -275,22 +247,22 @@ async def _validated_contacts(
     return found
 
 
-def _check_creator(scope: Scope, actor: Actor, order_in: OrderCreate) -> None:
+def _check_creator(viewer: Viewer, actor: Actor, order_in: OrderCreate) -> None:
     """Staff and system processes create any order; a partner only orders whose channel chain
     holds its organisation (its scope root); customers none."""
     if actor.system is not None or actor.roles & STAFF_ROLES:
         return
-    if Role.PARTNER in actor.roles and scope.root_id in order_in.channel_contact_ids:
+    if Role.PARTNER in actor.roles and viewer.root_id in order_in.channel_contact_ids:
         return
     raise PermissionDenied("Partners create orders on which their organisation is in the channel chain.")
 
 
-async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, scope: Scope) -> Order:
+async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, viewer: Viewer) -> Order:
     notes = text.text(order_in.notes, field="notes", max_length=text.LONG_TEXT_LENGTH)
     if await session.get(BusinessEntity, order_in.business_entity_id) is None:
         raise ValidationFailed("Unknown business entity.", field="business_entity_id")
-    _check_creator(scope, actor, order_in)
-    await _validated_contacts(session, order_in, scope)
+    _check_creator(viewer, actor, order_in)
+    await _validated_contacts(session, order_in, viewer)
     workflow = await engine.workflow_for(
         session=session, entity_type=EntityType.ORDER.value, business_entity_id=order_in.business_entity_id
     )

@@ -22,7 +22,7 @@ class AccountQueries:
             roles=sorted(principal.roles),
             account_id=principal.account_id,
             contact_id=principal.contact_id,
-            scope_root_id=ctx.scope.root_id,
+            scope_root_id=ctx.viewer.root_id,
         )
 
     @strawberry.field(permission_classes=[IsAdmin], description="Every user account, by e-mail (admins).")

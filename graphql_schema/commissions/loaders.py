@@ -1,4 +1,4 @@
-"""Commission loaders. Each applies the viewer's scope (the commission rule of DOMAIN.md)."""
+"""Commission loaders, read through the visibility policy (`app/access/policy.py`)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,14 @@ from graphql_schema.loaders import ContextLoader
 class CommissionByIdLoader(ContextLoader[uuid.UUID, PartnerCommission | None]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[PartnerCommission | None]:
         async with self.context.db() as session:
-            found = await service.get_many(session=session, ids=keys)
-        scope = self.context.scope
-        return [row if (row := found.get(key)) is not None and service.is_visible(scope, row) else None for key in keys]
+            found = await service.get_many(session=session, ids=keys, viewer=self.context.viewer)
+        return [found.get(key) for key in keys]
 
 
 class CommissionsByOrderIdLoader(ContextLoader[uuid.UUID, list[PartnerCommission]]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[PartnerCommission]]:
         async with self.context.db() as session:
-            found = await service.of_orders_many(session=session, order_ids=keys, scope=self.context.scope)
+            found = await service.of_orders_many(session=session, order_ids=keys, viewer=self.context.viewer)
         return [found.get(key, []) for key in keys]
 
 
@@ -41,7 +40,7 @@ class CommissionsByBeneficiaryLoader(ContextLoader[BeneficiaryKey, list[PartnerC
         async with self.context.db() as session:
             for filter_in, contact_ids in by_filter.items():
                 rows = await service.of_beneficiaries_many(
-                    session=session, contact_ids=contact_ids, filter_in=filter_in, scope=self.context.scope
+                    session=session, contact_ids=contact_ids, filter_in=filter_in, viewer=self.context.viewer
                 )
                 found.update(((contact_id, filter_in), rows.get(contact_id, [])) for contact_id in contact_ids)
         return [found[key] for key in keys]

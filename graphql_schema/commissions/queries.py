@@ -43,7 +43,7 @@ class CommissionQueries:
     ) -> CommissionOverview:
         filter_in = commission_filter(status, period)
         async with info.context.db() as session:
-            rows = await service.overview(session=session, filter_in=filter_in, scope=info.context.scope)
+            rows = await service.overview(session=session, filter_in=filter_in, viewer=info.context.viewer)
         entries = [
             BeneficiaryCommissions(count=r.count, total=r.total, currency="EUR", beneficiary_id=r.beneficiary_id)
             for r in rows

@@ -1,4 +1,5 @@
-"""Contact loaders. Each applies the viewer's scope, so no resolver can forget it."""
+"""Contact loaders. Each reads through the visibility policy (`app/access/policy.py`), so no
+resolver can forget it: a contact comes with the viewer's access to it, or not at all."""
 
 from __future__ import annotations
 
@@ -6,55 +7,45 @@ import uuid
 from collections.abc import Sequence
 
 from app.contacts import service
-from app.contacts.models import Contact
-from app.contacts.service import HierarchyEntry
+from app.contacts.service import HierarchyEntry, Seen
 from graphql_schema.loaders import ContextLoader
 
 
-class ContactByIdLoader(ContextLoader[uuid.UUID, Contact | None]):
-    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[Contact | None]:
+class ContactByIdLoader(ContextLoader[uuid.UUID, Seen | None]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[Seen | None]:
         async with self.context.db() as session:
-            found = await service.get_many(session=session, ids=keys)
-        scope = self.context.scope
-        return [
-            contact if contact is not None and scope.can_see_contact(contact.id) else None
-            for contact in map(found.get, keys)
-        ]
+            found = await service.get_many(session=session, ids=keys, viewer=self.context.viewer)
+        return [found.get(key) for key in keys]
 
 
-class ChildrenByParentIdLoader(ContextLoader[uuid.UUID, list[Contact]]):
-    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[Contact]]:
+class ChildrenByParentIdLoader(ContextLoader[uuid.UUID, list[Seen]]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[Seen]]:
         async with self.context.db() as session:
-            by_parent = await service.children_of_many(session=session, parent_ids=keys)
-        scope = self.context.scope
-        return [[c for c in by_parent.get(key, []) if scope.can_see_contact(c.id)] for key in keys]
+            by_parent = await service.children_of_many(session=session, parent_ids=keys, viewer=self.context.viewer)
+        return [by_parent.get(key, []) for key in keys]
 
 
 class AncestorsByContactIdLoader(ContextLoader[uuid.UUID, list[HierarchyEntry]]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[HierarchyEntry]]:
         async with self.context.db() as session:
-            chains = await service.ancestors_of_many(session=session, ids=keys)
-        scope = self.context.scope
-        return [[e for e in chains.get(key, []) if scope.can_see_contact(e.contact.id)] for key in keys]
+            chains = await service.ancestors_of_many(session=session, ids=keys, viewer=self.context.viewer)
+        return [chains.get(key, []) for key in keys]
 
 
 class DescendantsByContactIdLoader(ContextLoader[tuple[uuid.UUID, int | None], list[HierarchyEntry]]):
-    """Keyed by (contact id, max depth); the whole batch is one recursive query that goes as
-    deep as the deepest request in it."""
+    """Keyed by (contact id, max depth); the whole batch is one lookup that goes as deep as the
+    deepest request in it."""
 
     async def batch_load_fn(self, keys: Sequence[tuple[uuid.UUID, int | None]]) -> list[list[HierarchyEntry]]:
         depths = [depth for _, depth in keys]
         deepest = None if None in depths else max(depths)  # type: ignore[type-var]
         async with self.context.db() as session:
             trees = await service.descendants_of_many(
-                session=session, ids={contact_id for contact_id, _ in keys}, max_depth=deepest
+                session=session,
+                ids={contact_id for contact_id, _ in keys},
+                max_depth=deepest,
+                viewer=self.context.viewer,
             )
-        scope = self.context.scope
         return [
-            [
-                e
-                for e in trees.get(contact_id, [])
-                if (depth is None or e.level <= depth) and scope.can_see_contact(e.contact.id)
-            ]
-            for contact_id, depth in keys
+            [e for e in trees.get(contact_id, []) if depth is None or e.level <= depth] for contact_id, depth in keys
         ]

@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app import text
+from app.access.policy import Access
 from app.contacts import service
 from app.contacts.models import Contact as ContactModel
 from app.contacts.service import KEEP, ContactChanges, ContactCreate
@@ -109,7 +110,7 @@ class ContactMutations:
                     ),
                 ),
             )
-            return ContactSuccess(contact=Contact.from_model(contact, info.context.scope))
+            return ContactSuccess(contact=Contact.from_seen((contact, Access.FULL), info.context.viewer))
 
         return await run_mutation(info, action)
 
@@ -136,6 +137,6 @@ class ContactMutations:
             contact = await service.update(
                 session=session, contact_id=contact_id, changes=changes, actor=info.context.actor
             )
-            return ContactSuccess(contact=Contact.from_model(contact, info.context.scope))
+            return ContactSuccess(contact=Contact.from_seen((contact, Access.FULL), info.context.viewer))
 
         return await run_mutation(info, action)

@@ -82,11 +82,11 @@ class ContactQueries:
             field=order_by.field if order_by else ContactOrderField.DISPLAY_NAME,
             descending=bool(order_by and order_by.direction is SortDirection.DESC),
         )
-        restrict_to = ctx.scope.visible_contact_ids
+        viewer = ctx.viewer
 
         async def count() -> int:
             async with ctx.db() as session:
-                return await service.count(session=session, filter_in=filter_in, restrict_to=restrict_to)
+                return await service.count(session=session, filter_in=filter_in, viewer=viewer)
 
         async def fetch(offset: int, limit: int):  # type: ignore[no-untyped-def]
             async with ctx.db() as session:
@@ -94,7 +94,7 @@ class ContactQueries:
                     session=session,
                     filter_in=filter_in,
                     order=order,
-                    restrict_to=restrict_to,
+                    viewer=viewer,
                     offset=offset,
                     limit=limit,
                 )
@@ -104,7 +104,7 @@ class ContactQueries:
             ctx.max_page_size,
             count,
             fetch,
-            lambda model: Contact.from_model(model, ctx.scope),
+            lambda seen: Contact.from_seen(seen, viewer),
         )
 
     @strawberry.field(description="One contact, or null when it does not exist for the viewer.")

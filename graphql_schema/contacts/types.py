@@ -13,9 +13,9 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app import text
-from app.contacts.models import Contact as ContactModel
 from app.contacts.models import ContactType
-from app.contacts.service import HierarchyEntry
+from app.access import policy
+from app.contacts.service import HierarchyEntry, Seen
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
 from graphql_schema.contacts.loaders import (
     AncestorsByContactIdLoader,
@@ -29,16 +29,12 @@ from graphql_schema.pagination import Connection, PageArgs, connection_from_list
 from graphql_schema.rows import from_row
 
 if TYPE_CHECKING:
-    from app.access.scope import Scope
+    from app.access.policy import Viewer
     from app.orders.models import Order as OrderModel
     from graphql_schema.commissions.types import PartnerCommission, PeriodInput
     from graphql_schema.orders.types import Order
 
 ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
-# What a viewer does not see of a contact it knows by name only (an ancestor outside its scope).
-_NAME_ONLY = dict.fromkeys(
-    ("first_name", "last_name", "email", "phone", "commission_rate", "business_entity_id"), None
-)
 
 First = Annotated[int | None, strawberry.argument(description="Page size from the start (at most 100).")]
 After = Annotated[str | None, strawberry.argument(description="Cursor to start after.")]
@@ -49,7 +45,9 @@ Before = Annotated[str | None, strawberry.argument(description="Cursor to end be
 @strawberry.type(
     description=(
         "A person or an organisation. Organisations form the channel hierarchy through `parent`. "
-        "A partner sees the ancestors of its own contact by name only: their details are null."
+        "Outside a partner's or customer's own part of the hierarchy some fields read as null: its "
+        "ancestors show their name only, a contact it knows from one of its orders what working the "
+        "order needs, and the commission rate is shown to staff and to a partner inside its own part."
     )
 )
 class Contact(relay.Node):
@@ -70,8 +68,10 @@ class Contact(relay.Node):
     business_entity_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_model(cls, model: ContactModel, scope: Scope) -> Self:
-        hidden = {} if scope.sees_in_full(model.id) else _NAME_ONLY
+    def from_seen(cls, seen: Seen, viewer: Viewer) -> Self:
+        """The contact as `viewer` sees it: the fields the policy hides read as null."""
+        model, access = seen
+        hidden = dict.fromkeys(policy.hidden_fields(viewer, access))
         return from_row(cls, model, id=str(model.id), uuid=model.id, parent_id=model.parent_organization_id, **hidden)
 
     @strawberry.field(description="The organisation directly above this contact.")
@@ -81,7 +81,7 @@ class Contact(relay.Node):
     @strawberry.field(description="The chain above this contact, nearest first (level 1 = parent).")
     async def ancestors(self, info: Info) -> list[ContactAtLevel]:
         entries = await info.context.loaders.get(AncestorsByContactIdLoader).load(self.uuid)
-        return [ContactAtLevel.from_entry(entry, info.context.scope) for entry in entries]
+        return [ContactAtLevel.from_entry(entry, info.context.viewer) for entry in entries]
 
     @strawberry.field(description="Number of levels above this contact (0 at the top).")
     async def depth(self, info: Info) -> int:
@@ -102,7 +102,7 @@ class Contact(relay.Node):
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[Contact]:
         rows = await info.context.loaders.get(ChildrenByParentIdLoader).load(self.uuid)
-        persons = [row for row in rows if row.contact_type is ContactType.PERSON]
+        persons = [row for row in rows if row[0].contact_type is ContactType.PERSON]
         return _page_of_contacts(info, persons, PageArgs(first, after, last, before))
 
     @strawberry.field(
@@ -120,12 +120,12 @@ class Contact(relay.Node):
         if max_depth is not None and max_depth < 1:
             raise bad_input("`maxDepth` must be at least 1.")
         entries = await info.context.loaders.get(DescendantsByContactIdLoader).load((self.uuid, max_depth))
-        scope = info.context.scope
+        viewer = info.context.viewer
         return connection_from_list(
             entries,
             PageArgs(first, after, last, before),
             info.context.max_page_size,
-            lambda entry: ContactAtLevel.from_entry(entry, scope),
+            lambda entry: ContactAtLevel.from_entry(entry, viewer),
         )
 
     @strawberry.field
@@ -182,27 +182,27 @@ class ContactAtLevel:
     contact: Contact
 
     @classmethod
-    def from_entry(cls, entry: HierarchyEntry, scope: Scope) -> Self:
-        return cls(level=entry.level, contact=Contact.from_model(entry.contact, scope))
+    def from_entry(cls, entry: HierarchyEntry, viewer: Viewer) -> Self:
+        return cls(level=entry.level, contact=Contact.from_seen((entry.contact, entry.access), viewer))
 
 
-def _page_of_contacts(info: Info, rows: Sequence[ContactModel], page: PageArgs) -> Connection[Contact]:
-    scope = info.context.scope
-    return connection_from_list(rows, page, info.context.max_page_size, lambda m: Contact.from_model(m, scope))
+def _page_of_contacts(info: Info, rows: Sequence[Seen], page: PageArgs) -> Connection[Contact]:
+    viewer = info.context.viewer
+    return connection_from_list(rows, page, info.context.max_page_size, lambda seen: Contact.from_seen(seen, viewer))
 
 
 async def load_contact(info: Info, contact_id: uuid.UUID | None) -> Contact | None:
-    """A contact through the loader: None when it does not exist or is outside the scope."""
+    """A contact through the loader: None when it does not exist for the viewer."""
     if contact_id is None:
         return None
-    model = await info.context.loaders.get(ContactByIdLoader).load(contact_id)
-    return Contact.from_model(model, info.context.scope) if model is not None else None
+    seen = await info.context.loaders.get(ContactByIdLoader).load(contact_id)
+    return Contact.from_seen(seen, info.context.viewer) if seen is not None else None
 
 
 async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Contact | None]:
-    models = await info.context.loaders.get(ContactByIdLoader).load_many(ids)
-    scope = info.context.scope
-    return [Contact.from_model(m, scope) if m is not None else None for m in models]
+    found = await info.context.loaders.get(ContactByIdLoader).load_many(ids)
+    viewer = info.context.viewer
+    return [Contact.from_seen(seen, viewer) if seen is not None else None for seen in found]
 
 
 register_node("Contact", _load_nodes)

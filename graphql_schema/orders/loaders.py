@@ -1,4 +1,5 @@
-"""Order loaders. Each applies the viewer's scope (the order rule of DOMAIN.md)."""
+"""Order loaders. Orders are read through the visibility policy (`app/access/policy.py`);
+what hangs off an order is reached only from a visible one."""
 
 from __future__ import annotations
 
@@ -13,13 +14,8 @@ from graphql_schema.loaders import ContextLoader
 class OrderByIdLoader(ContextLoader[uuid.UUID, Order | None]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[Order | None]:
         async with self.context.db() as session:
-            found = await service.get_many_with_channel(session=session, ids=keys)
-        scope = self.context.scope
-        result: list[Order | None] = []
-        for key in keys:
-            entry = found.get(key)
-            result.append(entry[0] if entry and service.is_visible(scope, entry[0], entry[1]) else None)
-        return result
+            found = await service.get_many(session=session, ids=keys, viewer=self.context.viewer)
+        return [found.get(key) for key in keys]
 
 
 class ChannelByOrderIdLoader(ContextLoader[uuid.UUID, list[OrderChannel]]):
@@ -41,7 +37,7 @@ class OrderCountByContactIdLoader(ContextLoader[uuid.UUID, int]):
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[int]:
         async with self.context.db() as session:
-            found = await service.count_involving_many(session=session, contact_ids=keys, scope=self.context.scope)
+            found = await service.count_involving_many(session=session, contact_ids=keys, viewer=self.context.viewer)
         return [found.get(key, 0) for key in keys]
 
 
@@ -50,7 +46,7 @@ class OrderPageByContactLoader(ContextLoader[service.PageKey, list[Order]]):
 
     async def batch_load_fn(self, keys: Sequence[service.PageKey]) -> list[list[Order]]:
         async with self.context.db() as session:
-            found = await service.page_involving_many(session=session, pages=keys, scope=self.context.scope)
+            found = await service.page_involving_many(session=session, pages=keys, viewer=self.context.viewer)
         return [found.get(key, []) for key in keys]
 
 

@@ -111,7 +111,7 @@ class OrderMutations:
                 notes=input.notes,
             )
             order = await service.create(
-                session=session, order_in=order_in, actor=info.context.actor, scope=info.context.scope
+                session=session, order_in=order_in, actor=info.context.actor, viewer=info.context.viewer
             )
             return order.id, None
 

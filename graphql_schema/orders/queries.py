@@ -72,12 +72,12 @@ async def orders_connection(
 
     async def count() -> int:
         async with ctx.db() as session:
-            return await service.count(session=session, filter_in=filter_in, scope=ctx.scope)
+            return await service.count(session=session, filter_in=filter_in, viewer=ctx.viewer)
 
     async def fetch(offset: int, limit: int):  # type: ignore[no-untyped-def]
         async with ctx.db() as session:
             return await service.search(
-                session=session, filter_in=filter_in, order=order, scope=ctx.scope, offset=offset, limit=limit
+                session=session, filter_in=filter_in, order=order, viewer=ctx.viewer, offset=offset, limit=limit
             )
 
     return await connection_from_query(page, ctx.max_page_size, count, fetch, Order.from_model)

@@ -87,6 +87,7 @@ class Expected:
     members: set[uuid.UUID] | None  # None: unrestricted
     world: World
     viewer_contact: uuid.UUID | None = None
+    customer: bool = False
 
     def sees_order(self, order_id: uuid.UUID) -> bool:
         return self.members is None or bool(self.world.involved(self.world.orders[order_id]) & self.members)
@@ -103,6 +104,21 @@ class Expected:
         assert self.viewer_contact is not None
         return self.members | set(self.world.ancestors(self.viewer_contact)) | on_orders
 
+    def shown(self, contact: uuid.UUID, customer: bool) -> dict[str, bool]:
+        """Which of a visible contact's details this viewer sees: everything in its scope (but
+        a customer no commission rate), names only for its ancestors (whatever order they are
+        on), and for a contact it knows only from an order a partner the details it needs to
+        work the order, a customer nothing more than the name; no one outside staff sees the
+        commission rate of a contact outside its scope."""
+        if self.members is None:
+            return {"details": True, "rate": True}
+        assert self.viewer_contact is not None
+        if contact in self.members:
+            return {"details": True, "rate": not customer}
+        if contact in self.world.ancestors(self.viewer_contact):
+            return {"details": False, "rate": False}
+        return {"details": not customer, "rate": False}
+
     def sees_commission(self, commission_id: uuid.UUID) -> bool:
         return self.members is None or self.world.commissions[commission_id]["beneficiary"] in self.members
 
@@ -118,8 +134,10 @@ async def generate(sessions) -> World:  # type: ignore[no-untyped-def]
 
     def contact(kind: str, name: str, parent: uuid.UUID | None, rate: Decimal | None = None) -> uuid.UUID:
         contact_id = uuid.uuid4()
+        # every contact has an e-mail address, so that whether a viewer may read it shows
         contacts.append({"id": contact_id, "contact_type": kind, "display_name": name,
-                         "parent_organization_id": parent, "commission_rate": rate})
+                         "parent_organization_id": parent, "commission_rate": rate,
+                         "email": f"{contact_id.hex[:12]}@generated.example"})
         world.parent[contact_id], world.is_org[contact_id], world.rate[contact_id] = parent, kind == "organization", rate
         return contact_id
 
@@ -211,7 +229,7 @@ query ($after: String) { orders(first: 100, after: $after) {
 """
 CONTACTS_PAGE = """
 query ($after: String) { contacts(first: 100, after: $after) {
-  totalCount pageInfo { hasNextPage endCursor } nodes { id } } }
+  totalCount pageInfo { hasNextPage endCursor } nodes { id displayName email commissionRate } } }
 """
 NODES = """
 query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }
@@ -253,6 +271,15 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     # contacts (every page), totalCount
     total, nodes = await page_all(client, token, CONTACTS_PAGE, "contacts")
     assert {uid(n["id"]) for n in nodes} == want_contacts and total == len(want_contacts)
+    # and of each contact exactly the fields the rules allow
+    for node in nodes:
+        contact_id = uid(node["id"])
+        shown = expected.shown(contact_id, expected.customer)
+        assert node["displayName"]
+        assert (node["email"] is not None) == shown["details"], (node, shown)
+        rate = world.rate[contact_id]
+        got = Decimal(node["commissionRate"]) if node["commissionRate"] is not None else None
+        assert got == (rate if rate is not None and shown["rate"] else None), (node, shown)
 
     # nodes: every order, contact and commission id; the invisible ones are null
     everything = ([gid("Order", o) for o in world.orders] + [gid("Contact", c) for c in world.parent]
@@ -351,7 +378,7 @@ async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(clie
     without = next((c for c in world.customers if all(o["end"] != c and o["account"] != c for o in world.orders.values())), None)
     for customer in [with_orders, *([without] if without else [])]:
         viewers.append((f"customer {customer}", await issue_token(sessions, Role.CUSTOMER, contact_id=customer),
-                        Expected({customer}, world, customer)))
+                        Expected({customer}, world, customer, customer=True)))
 
     for name, token, expected in viewers:
         try:

@@ -1,0 +1,220 @@
+"""The visibility policy: the one place that decides what a viewer may see, rows and fields.
+
+Nothing is computed per request beyond the viewer's identity (`Viewer`: its contact and the
+root of its scope). Every rule is a SQL condition on the entity's own table, so lists, counts,
+`node`, nested fields and loaders all filter in the statement that reads the rows, and a
+contact's field mask comes from the same statement (`contact_access`). The rules
+(docs/design.md, "Visibility"):
+
+- staff roles see everything;
+- the **scope** of a partner or customer is the subtree of its scope root (a partner person's
+  organisation; otherwise its own contact) — one lookup in `contact_closure`;
+- an **order** is visible when its account, its end customer or a contact of its channel chain
+  is in scope; its channel entries, lines, holds and status history follow the order;
+- a **commission** is visible when its beneficiary is in scope; its history follows it;
+- a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
+  whatever order it is also on), or a party to a visible order (what working the order needs).
+
+A new entity type gets its rule by one entry in `_RULES` (often `follows(...)` its parent).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select, true
+from sqlalchemy.orm import aliased
+
+from app.accounts.models import STAFF_ROLES, Role
+from app.commissions.models import PartnerCommission
+from app.contacts.models import Contact, ContactClosure, ContactType
+from app.orders.models import LineItem, Order, OrderChannel, OrderHold
+from app.status.models import EntityCurrentStatus, StatusTransition
+from app.status.registry import registered
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking, as far as visibility goes."""
+
+    unrestricted: bool
+    contact_id: uuid.UUID | None = None
+    """The viewer's own contact."""
+    root_id: uuid.UUID | None = None
+    """The root of its scope: a partner person's organisation, otherwise its own contact."""
+    partner: bool = False
+    """Partners work orders: they see the contact details of an order's parties and the
+    commission rates inside their own scope; customers see neither."""
+
+
+STAFF = Viewer(unrestricted=True)
+NOBODY = Viewer(unrestricted=False)
+
+
+def viewer_for(
+    *, roles: frozenset[str], contact_id: uuid.UUID | None, contact_type: ContactType | None, parent_id: uuid.UUID | None
+) -> Viewer:
+    if roles & STAFF_ROLES:
+        return STAFF
+    if contact_id is None or contact_type is None:
+        return NOBODY
+    partner = Role.PARTNER in roles
+    root_id = parent_id if partner and contact_type is ContactType.PERSON and parent_id is not None else contact_id
+    return Viewer(unrestricted=False, contact_id=contact_id, root_id=root_id, partner=partner)
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+def in_scope(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
+    """`contact_id` (a column or value) lies in the viewer's scope: the subtree of its root."""
+    if viewer.unrestricted:
+        return true()
+    if viewer.root_id is None:
+        return false()
+    # fresh aliases in every subquery: the statement around it may read the same tables
+    link = aliased(ContactClosure)
+    return exists().where(link.ancestor_id == viewer.root_id, link.descendant_id == contact_id)
+
+
+def _order_visible(viewer: Viewer, order: Any = Order) -> ColumnElement[bool]:
+    if viewer.root_id is None:
+        return false()
+    link = aliased(ContactClosure)
+    members = select(link.descendant_id).where(link.ancestor_id == viewer.root_id)
+    chain = aliased(OrderChannel)
+    return or_(
+        order.account_contact_id.in_(members),
+        order.end_customer_contact_id.in_(members),
+        exists().where(chain.order_id == order.id, chain.contact_id.in_(members)),
+    )
+
+
+def _is_viewer_ancestor(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
+    if viewer.contact_id is None:
+        return false()
+    link = aliased(ContactClosure)
+    return exists().where(link.ancestor_id == contact_id, link.descendant_id == viewer.contact_id, link.depth > 0)
+
+
+def _on_visible_order(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
+    """Asked per contact row, so only for the contacts a statement actually reads."""
+    as_account, as_end_customer, chained = aliased(Order), aliased(Order), aliased(Order)
+    entry = aliased(OrderChannel)
+    return or_(
+        exists().where(as_account.account_contact_id == contact_id, _order_visible(viewer, as_account)),
+        exists().where(as_end_customer.end_customer_contact_id == contact_id, _order_visible(viewer, as_end_customer)),
+        exists().where(entry.contact_id == contact_id, chained.id == entry.order_id, _order_visible(viewer, chained)),
+    )
+
+
+def _contact_visible(viewer: Viewer, contact: Any = Contact) -> ColumnElement[bool]:
+    return or_(
+        in_scope(viewer, contact.id), _is_viewer_ancestor(viewer, contact.id), _on_visible_order(viewer, contact.id)
+    )
+
+
+def follows(parent: type[Any], key: Any) -> Callable[[Viewer], ColumnElement[bool]]:
+    """The rule of a child entity: visible when the parent row `key` points to is visible."""
+
+    def rule(viewer: Viewer) -> ColumnElement[bool]:
+        row = aliased(parent)
+        return exists().where(row.id == key, visible(viewer, parent, row))
+
+    return rule
+
+
+def _status_visible(entity: Any) -> Callable[[Viewer], ColumnElement[bool]]:
+    """Status rows of every registered entity type follow their entity."""
+
+    def rule(viewer: Viewer) -> ColumnElement[bool]:
+        return or_(
+            *(
+                and_(entity.entity_type == adapter.entity_type.value, follows(adapter.model, entity.entity_id)(viewer))
+                for adapter in registered()
+            )
+        )
+
+    return rule
+
+
+_RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
+    Contact: _contact_visible,
+    Order: _order_visible,
+    OrderChannel: follows(Order, OrderChannel.order_id),
+    LineItem: follows(Order, LineItem.order_id),
+    OrderHold: follows(Order, OrderHold.order_id),
+    PartnerCommission: lambda viewer, row=PartnerCommission: in_scope(viewer, row.beneficiary_contact_id),
+    StatusTransition: _status_visible(StatusTransition),
+    EntityCurrentStatus: _status_visible(EntityCurrentStatus),
+}
+
+
+def visible(viewer: Viewer, model: type[Any], row: Any = None) -> ColumnElement[bool]:
+    """The condition under which `viewer` sees a row of `model` (or of `row`, an alias of it)."""
+    if viewer.unrestricted:
+        return true()
+    rule = _RULES[model]
+    return rule(viewer, row) if row is not None else rule(viewer)
+
+
+# --- fields of contacts ------------------------------------------------------------------------
+
+
+class Access(enum.IntEnum):
+    """How much of a visible contact a viewer sees (0: nothing, it does not exist for it)."""
+
+    NONE = 0
+    NAME = 1
+    """An ancestor of the viewer outside its scope: the name and the place in the hierarchy."""
+    PARTY = 2
+    """A party to a visible order, outside the scope: what working the order needs."""
+    FULL = 3
+
+
+def contact_access(viewer: Viewer, contact: Any = Contact) -> ColumnElement[int]:
+    """The viewer's `Access` to each contact row, computed in the statement that reads it.
+    Being an ancestor wins over being on an order: naming its upline on an order it creates
+    does not unlock the upline's details for a partner."""
+    if viewer.unrestricted:
+        return literal(int(Access.FULL))
+    return case(
+        (in_scope(viewer, contact.id), int(Access.FULL)),
+        (_is_viewer_ancestor(viewer, contact.id), int(Access.NAME)),
+        (_on_visible_order(viewer, contact.id), int(Access.PARTY)),
+        else_=int(Access.NONE),
+    )
+
+
+_DETAILS = ("first_name", "last_name", "email", "phone")
+_COMMERCIAL = ("commission_rate", "business_entity_id")
+
+
+def hidden_fields(viewer: Viewer, access: Access) -> tuple[str, ...]:
+    """The contact fields `viewer` does not see at `access` (they read as null).
+
+    Full: everything, except the commission rate for customers (it is a partner's commercial
+    term). Party: name, type and subtype; a partner also sees the names, e-mail address and
+    phone it needs to work the order; never the commission rate or the brand. Name: the name,
+    type and subtype only."""
+    if viewer.unrestricted:
+        return ()
+    if access is Access.FULL:
+        return () if viewer.partner else ("commission_rate",)
+    if access is Access.PARTY and viewer.partner:
+        return _COMMERCIAL
+    return _DETAILS + _COMMERCIAL
+
+
+def field_visible(viewer: Viewer, field: str, contact: Any = Contact) -> ColumnElement[bool]:
+    """Whether `viewer` sees `field` of each contact row: a filter or search on a field must not
+    match where the field reads as null (searching an upline's hidden e-mail address would
+    reveal it)."""
+    if viewer.unrestricted:
+        return true()
+    levels = [int(level) for level in (Access.NAME, Access.PARTY, Access.FULL) if field not in hidden_fields(viewer, level)]
+    return contact_access(viewer, contact).in_(levels)
