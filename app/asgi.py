@@ -149,6 +149,8 @@ class GraphQLApp(GraphQL):
                     parent_id=principal.contact_parent_id,
                 )
             await session.commit()
+            # the token lookup ran as the owner; from here on the database sees the viewer
+            session.info["viewer"] = viewer
             scope.setdefault("state", {})[_STATE_KEY] = {
                 "request_id": request_id,
                 "reads": reads,

@@ -9,12 +9,12 @@ from decimal import Decimal
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, any_, bindparam, func
+from sqlalchemy import ColumnElement, Connection, DateTime, MetaData, any_, bindparam, event, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -76,5 +76,36 @@ def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
     return create_async_engine(url, **kwargs)  # type: ignore[arg-type]
 
 
+API_ROLE = "chargecars_api"
+"""The role API transactions run as (migration 0006): it owns nothing, so row-level security
+applies to it."""
+
+_AS_VIEWER = text(
+    "SELECT set_config('role', :role, true), set_config('chargecars.unrestricted', :unrestricted, true), "
+    "set_config('chargecars.viewer_root', :root, true), set_config('chargecars.viewer_contact', :contact, true)"
+)
+
+
+class ViewerSession(Session):
+    """A session whose transactions run as the API role for the viewer in `info["viewer"]`
+    (anything with `unrestricted`, `root_id` and `contact_id`: see `app.access.policy.Viewer`),
+    so the database's row-level security (the second wall, docs/design.md) applies. A session
+    without a viewer runs as the connecting role, the owner: migrations, the CLI, the demo
+    loader and system processes."""
+
+
+@event.listens_for(ViewerSession, "after_begin")
+def _as_viewer(session: Session, transaction: Any, connection: Connection) -> None:
+    viewer = session.info.get("viewer")
+    if viewer is None:
+        return
+    connection.execute(_AS_VIEWER, {
+        "role": API_ROLE,
+        "unrestricted": "on" if viewer.unrestricted else "off",
+        "root": str(viewer.root_id or ""),
+        "contact": str(viewer.contact_id or ""),
+    })
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, sync_session_class=ViewerSession)

@@ -14,8 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text, true
 
+from app import db
+from app.access import policy
 from app.accounts.models import Role
 from app.audit.service import SYSTEM
 from app.commissions import service as commissions
@@ -348,7 +350,23 @@ async def world(sessions):  # type: ignore[no-untyped-def]
     return await generate(sessions)
 
 
-async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(client, sessions, world: World) -> None:
+def _walls(monkeypatch: pytest.MonkeyPatch, walls: str) -> None:
+    """Knock one of the two walls down: each must hold alone."""
+    if walls == "database only":
+        # the application's row conditions all pass; only row-level security filters
+        monkeypatch.setattr(policy, "visible", lambda viewer, model, row=None: true())
+        access = policy.contact_access
+        monkeypatch.setattr(policy, "contact_access", lambda viewer, contact=Contact: func.greatest(
+            access(viewer, contact), int(policy.Access.NAME)))
+    elif walls == "application only":
+        monkeypatch.setattr(db, "API_ROLE", "none")  # transactions stay the owner's: no row-level security
+
+
+@pytest.mark.parametrize("walls", ["both", "database only", "application only"])
+async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(
+    client, sessions, world: World, monkeypatch, walls
+) -> None:  # type: ignore[no-untyped-def]
+    _walls(monkeypatch, walls)
     assert sum(len(level) for level in world.levels) >= 200 and len(world.levels) == 6
     assert len(world.orders) >= 400 and len(world.commissions) >= 150
 
