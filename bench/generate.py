@@ -288,8 +288,10 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
                 await conn.copy_records_to_table(table, records=rows[table], columns=columns)
             for index in indexes:
                 await conn.execute(index["indexdef"])
-            # the hierarchy's closure table is kept by triggers, which the load may have skipped
+            # the hierarchy's closure and the orders' parties are kept by triggers, which the load
+            # may have skipped
             await conn.execute("SELECT contact_closure_rebuild()")
+            await conn.execute("SELECT order_party_rebuild()")
             for code, last in numbers.items():
                 await conn.execute(
                     "UPDATE number_sequence SET last_value = $1 WHERE business_entity_id = $2 "

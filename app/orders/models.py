@@ -79,6 +79,23 @@ class OrderChannel(Base):
     )
 
 
+class OrderParty(Base):
+    """Every contact with a role on an order (account, end customer, channel chain), once per
+    order. Written only by triggers (migration 0007), read by the visibility policy: "which
+    orders involve a contact of this subtree" is one indexed semi-join instead of three tests."""
+
+    __tablename__ = "order_party"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_order_party_contact", "contact_id", "order_id"),)
+
+
 class HoldReason(enum.StrEnum):
     CUSTOMER_REQUEST = "customer_request"
     AWAITING_PARTS = "awaiting_parts"

@@ -160,3 +160,23 @@ async def test_the_closure_table_follows_every_move(client, sessions, engine) ->
                 "WHERE c.parent_organization_id IS NOT NULL) SELECT a, d, n FROM up"))).all())
         assert stored == computed
     assert moves >= 10
+
+
+async def test_order_parties_follow_every_order(client, sessions, engine) -> None:  # type: ignore[no-untyped-def]
+    """`order_party` (kept by triggers) equals the orders' roles computed from their own rows,
+    after the demo's orders and one more with a chain."""
+    from tests.factories import load_demo
+
+    contacts, tokens = await load_demo(sessions, with_orders=True)
+    variables = {"input": {"businessEntityId": gid("BusinessEntity", await brand_id(sessions, "CC")),
+                           "accountContactId": gid("Contact", contacts["Agent Jansen Verkoop"].id),
+                           "endCustomerContactId": gid("Contact", contacts["Eva de Vries"].id),
+                           "channelContactIds": [gid("Contact", contacts[n].id) for n in
+                                                 ("Agent Jansen Verkoop", "Snellader Service Haren")]}}
+    assert (await gql(client, CREATE_ORDER, variables, token=tokens["admin"]))["createOrder"]["__typename"] == "OrderSuccess"
+    async with engine.connect() as conn:
+        stored = set((await conn.execute(text("SELECT order_id, contact_id FROM order_party"))).all())
+        computed = set((await conn.execute(text(
+            "SELECT id, account_contact_id FROM sales_order UNION SELECT id, end_customer_contact_id FROM sales_order "
+            "WHERE end_customer_contact_id IS NOT NULL UNION SELECT order_id, contact_id FROM order_channel"))).all())
+    assert stored == computed and len(stored) > 10
