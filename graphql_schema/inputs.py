@@ -32,9 +32,7 @@ from graphql import (
     ListValueNode,
     Node,
     ObjectFieldNode,
-    ObjectValueNode,
     StringValueNode,
-    ValueNode,
 )
 from graphql.language import Visitor, visit
 import strawberry
