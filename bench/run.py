@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERIES = Path(__file__).resolve().parent / "queries"
 BENCH_ACTOR = Actor(account_id=None, system="bench")
 PAGE = 50
-READS = 3  # operations() lists queries 1–3 first, then the writes
+READS = 5  # operations() lists the reads first (queries 1–3, the scoped twin of 1, the customer's), then the writes
 
 
 def bench_database_url() -> URL:
@@ -88,10 +88,16 @@ async def make_tokens(url: URL, data: Dataset) -> dict[str, str]:
     db = create_engine(url)
     tokens = {}
     async with session_factory(db)() as session, session.begin():
+        # the customer with the most orders (as account or end customer): the customer portal's viewer
+        customer = (await session.execute(text(
+            "SELECT p.contact_id FROM order_party p JOIN contact c ON c.id = p.contact_id "
+            "WHERE c.contact_type = 'person' AND c.parent_organization_id IS NULL "
+            "GROUP BY p.contact_id ORDER BY count(*) DESC, p.contact_id LIMIT 1"))).scalar_one()
         viewers = {
             "admin": ((Role.ADMIN,), None),
             "partner": ((Role.PARTNER,), data.staff[data.top_partner][0]),
             "analyst": ((Role.STAFF,), None),
+            "customer": ((Role.CUSTOMER,), customer),
         }
         for key, (roles, contact) in viewers.items():
             account = await accounts.create_account(session=session, actor=BENCH_ACTOR, account_in=accounts.AccountCreate(
@@ -127,8 +133,9 @@ async def write_state(url: URL) -> WriteState:
 
 def operations(data: Dataset, tokens: dict[str, str], state: WriteState, concurrency: int, rng: random.Random,
                page: int = PAGE) -> list[Operation]:
-    tree, portal, analyst = (load_query(n) for n in (
-        "1_frontend_order_tree.graphql", "2_partner_portal.graphql", "3_analyst_descendants.graphql"))
+    tree, portal, analyst, customer = (load_query(n) for n in (
+        "1_frontend_order_tree.graphql", "2_partner_portal.graphql", "3_analyst_descendants.graphql",
+        "5_customer_portal.graphql"))
     change, create = load_query("4a_change_status.graphql"), load_query("4b_create_order.graphql")
     # each client task moves its own orders, so that the tasks do not race for one order
     mine: dict[int, list[list[Any]]] = {i: [] for i in range(concurrency)}
@@ -167,9 +174,13 @@ def operations(data: Dataset, tokens: dict[str, str], state: WriteState, concurr
     top = gid("Contact", data.top_partner)
     return [
         Operation("1 frontend order tree", tokens["admin"], lambda w: {"query": tree, "variables": {"first": page}}),
+        # the same request under the partner's visibility: the pair shows what scoping costs
+        Operation("1s frontend order tree, partner-scoped", tokens["partner"],
+                  lambda w: {"query": tree, "variables": {"first": page}}),
         Operation("2 partner portal", tokens["partner"], lambda w: {"query": portal, "variables": {"first": page}}),
         Operation("3 analyst descendants", tokens["analyst"],
                   lambda w: {"query": analyst, "variables": {"partner": top, "first": page}}),
+        Operation("5 customer portal", tokens["customer"], lambda w: {"query": customer, "variables": {"first": page}}),
         Operation("4a changeStatus", tokens["admin"], change_payload, change_after),
         Operation("4b createOrder", tokens["admin"], create_payload),
     ]
@@ -190,6 +201,9 @@ class Cell:
     statements: list[int] = field(default_factory=list, repr=False)
     sizes: list[int] = field(default_factory=list, repr=False)
     server_rss_mb: float = 0.0
+    server_cpu_ms: float = 0.0
+    """Server CPU time (user + system, all its processes) per request: on a VM that counts
+    stolen time as running, an upper bound."""
 
     def percentile(self, p: float) -> float:
         values = sorted(self.latencies_ms)
@@ -206,6 +220,7 @@ class Cell:
             "sql_per_request": round(statistics.mean(self.statements), 1) if self.statements else 0,
             "response_bytes": round(statistics.mean(self.sizes)) if self.sizes else 0,
             "server_rss_mb": round(self.server_rss_mb, 1),
+            "server_cpu_ms": round(self.server_cpu_ms, 1),
         }
 
 
@@ -257,6 +272,15 @@ def free_port() -> int:
 
 def _tree(process: psutil.Process) -> list[psutil.Process]:
     return [process, *process.children(recursive=True)]
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    total = 0.0
+    for p in _tree(process):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = p.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def rss_mb(process: psutil.Process) -> float:
@@ -390,7 +414,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             warm = Cell(workers, concurrency, op.name)
                             await drive(client, op, warm, 0, args.warmup)
                             cell = Cell(workers, concurrency, op.name)
+                            cpu_before = cpu_seconds(process)
                             await drive(client, op, cell, args.seconds, args.requests)
+                            cell.server_cpu_ms = (cpu_seconds(process) - cpu_before) * 1000 / max(cell.requests, 1)
                             cell.server_rss_mb = rss_mb(process)
                             cells.append(cell)
                             print(json.dumps(cell.row()), flush=True)
@@ -476,17 +502,25 @@ def report(results: dict[str, Any]) -> str:
     if "ratio_query1_p50" in results:
         lines += ["", f"API / floor: **{results['ratio_query1_p50']}×** at p50, **{results['ratio_query1_min']}×** "
                   "at the minimum (ratios: comparable across machines; the minimum is the one stalls cannot inflate)."]
+    single = {c["operation"].split(" ")[0]: c for c in results["cells"] if c["workers"] == 1 and c["concurrency"] == 1}
+    pairs = [("1s", "1", "the order tree partner-scoped / unscoped (same page, same shape)"),
+             ("2", "1", "query 2 (partner portal) / query 1"), ("5", "1", "query 5 (customer portal) / query 1")]
+    ratios = [(label, single[a]["min_ms"] / single[b]["min_ms"]) for a, b, label in pairs
+              if a in single and b in single and single[b]["min_ms"]]
+    if ratios:
+        lines += ["", "## Visibility's cost (1 worker, concurrency 1, minima)", "",
+                  *(f"- {label}: **{ratio:.2f}×**" for label, ratio in ratios)]
     lines += [
         "",
         "## Load (absolute figures: this machine only)",
         "",
-        "| workers | concurrency | operation | requests | errors | req/s | min ms | p50 ms | p95 ms | p99 ms | SQL/request | bytes | server RSS MB |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| workers | concurrency | operation | requests | errors | req/s | min ms | p50 ms | p95 ms | p99 ms | SQL/request | bytes | server RSS MB | server CPU ms/request |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in results["cells"]:
         lines.append(f"| {c['workers']} | {c['concurrency']} | {c['operation']} | {c['requests']} | {c['errors']} | "
                      f"{c['req_per_s']} | {c['min_ms']} | {c['p50_ms']} | {c['p95_ms']} | {c['p99_ms']} | {c['sql_per_request']} | "
-                     f"{c['response_bytes']} | {c['server_rss_mb']} |")
+                     f"{c['response_bytes']} | {c['server_rss_mb']} | {c['server_cpu_ms']} |")
     return "\n".join(lines) + "\n"
 
 

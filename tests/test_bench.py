@@ -20,17 +20,20 @@ def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, mon
 
     dataset = results["dataset"]
     assert dataset["levels"] == 8 and dataset["orders"] == 200 and dataset["commissions"] > 0
-    operations = {"1 frontend order tree", "2 partner portal", "3 analyst descendants", "4a changeStatus", "4b createOrder"}
+    operations = {"1 frontend order tree", "1s frontend order tree, partner-scoped", "2 partner portal",
+                  "3 analyst descendants", "5 customer portal", "4a changeStatus", "4b createOrder"}
     cells = results["cells"]
     assert {(c["workers"], c["concurrency"]) for c in cells} == {(1, 1), (1, 4), (2, 1), (2, 4)}
     assert {c["operation"] for c in cells} == operations
     for cell in cells:
         assert cell["requests"] == 2 and cell["errors"] == 0, cell
         assert cell["sql_per_request"] > 0 and cell["response_bytes"] > 0 and cell["server_rss_mb"] > 0, cell
+        assert cell["server_cpu_ms"] > 0, cell
         assert 0 < cell["min_ms"] <= cell["p50_ms"] <= cell["p95_ms"] <= cell["p99_ms"], cell
     # statements per request do not grow with the page size
     assert all(g["first_10"] == g["first_100"] for g in results["statement_growth"]), results["statement_growth"]
     assert results["floor"]["requests"] == 2 and results["ratio_query1_p50"] > 0 and results["ratio_query1_min"] > 0
     text = report.read_text()
     assert "API / floor" in text and text.count("\n| 2 | 4 |") == len(operations)
+    assert "the order tree partner-scoped / unscoped" in text and "query 5 (customer portal) / query 1" in text
     assert data.exists()
