@@ -68,8 +68,10 @@ def updated_at() -> Mapped[datetime]:
 def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
     # JIT off: asyncpg's type introspection (enums, arrays; once per new connection) is slowed
     # badly by JIT compiling it (MagicStack/asyncpg#875), and the API's short statements gain
-    # nothing from JIT.
-    kwargs.setdefault("connect_args", {"server_settings": {"jit": "off"}})
+    # nothing from JIT. Custom plans always: asyncpg prepares every statement, and PostgreSQL's
+    # generic plan for one under row-level security (the viewer unknown to it) was 10-40× slower
+    # once a long-running server had switched to it (docs/benchmarks.md); planning costs ~1 ms.
+    kwargs.setdefault("connect_args", {"server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}})
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", False)

@@ -67,6 +67,12 @@ SEES_CONTACT_OUTSIDE = """CREATE OR REPLACE FUNCTION chargecars_sees_contact_out
                    JOIN order_party theirs ON theirs.order_id = mine.order_id
                    JOIN contact_closure cc ON cc.descendant_id = theirs.contact_id
                    WHERE mine.contact_id = p_contact AND cc.ancestor_id = chargecars_viewer_root()) $$"""
+# API connections plan every statement for its parameters (`plan_cache_mode = force_custom_plan`,
+# app/db.py): a generic plan of a statement under row-level security guessed badly and took
+# 10-40× longer once a long-running server had cached it. The per-row functions keep cached
+# plans for their own small keyed lookups, which generic plans serve well.
+PER_ROW = ("chargecars_sees_order(uuid)", "chargecars_sees_commission(uuid)", "chargecars_sees_contact_outside(uuid)",
+           "chargecars_sees_entity(text, uuid)")
 SCOPE = "SELECT descendant_id FROM contact_closure WHERE ancestor_id = chargecars_viewer_root()"
 ORDER_READ = f"chargecars_unrestricted() OR id IN (SELECT order_id FROM order_party WHERE contact_id IN ({SCOPE}))"
 
@@ -99,9 +105,13 @@ def upgrade() -> None:
     op.execute(f"ALTER POLICY sales_order_read ON sales_order USING ({ORDER_READ})")
     op.execute("ALTER POLICY order_channel_read ON order_channel USING (chargecars_sees_order(order_id))")
     op.execute("DROP FUNCTION chargecars_chain_orders()")
+    for function in PER_ROW:
+        op.execute(f"ALTER FUNCTION {function} SET plan_cache_mode = auto")
 
 
 def downgrade() -> None:
+    for function in PER_ROW:
+        op.execute(f"ALTER FUNCTION {function} RESET plan_cache_mode")
     from importlib.util import module_from_spec, spec_from_file_location
     from pathlib import Path
 
