@@ -18,7 +18,7 @@ from app.commissions.service import CommissionFilter
 from app.errors import ValidationFailed
 from app.status.models import EntityType
 from graphql_schema.commissions.loaders import CommissionByIdLoader
-from graphql_schema.contacts.types import Contact, load_contact
+from graphql_schema.contacts.types import Contact, contact_of, load_contact
 from graphql_schema.errors import bad_input
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
@@ -88,8 +88,8 @@ class PartnerCommission(relay.Node, WithStatus):
         return await load_order(info, self.order_id)
 
     @strawberry.field
-    async def beneficiary(self, info: Info) -> Contact | None:
-        return await load_contact(info, self.beneficiary_contact_id)
+    def beneficiary(self, info: Info) -> Contact | None:
+        return contact_of(info, self.beneficiary_contact_id)  # type: ignore[return-value]
 
 @strawberry.type(description="One beneficiary's commissions in an overview.")
 class BeneficiaryCommissions:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -24,6 +25,7 @@ from graphql_schema.contacts.loaders import (
     DescendantsByContactIdLoader,
 )
 from graphql_schema.errors import bad_input
+from graphql_schema.loaders import now_or_later
 from graphql_schema.node import register_node
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list, connection_from_query
 from graphql_schema.rows import from_row
@@ -75,20 +77,23 @@ class Contact(relay.Node):
         return from_row(cls, model, id=str(model.id), uuid=model.id, parent_id=model.parent_organization_id, **hidden)
 
     @strawberry.field(description="The organisation directly above this contact.")
-    async def parent(self, info: Info) -> Contact | None:
-        return await load_contact(info, self.parent_id)
+    def parent(self, info: Info) -> Contact | None:
+        return contact_of(info, self.parent_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The chain above this contact, nearest first (level 1 = parent).")
-    async def ancestors(self, info: Info) -> list[ContactAtLevel]:
-        entries = await info.context.loaders.get(AncestorsByContactIdLoader).load(self.uuid)
-        return [ContactAtLevel.from_entry(entry, info.context.viewer) for entry in entries]
+    def ancestors(self, info: Info) -> list[ContactAtLevel]:
+        viewer = info.context.viewer
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(AncestorsByContactIdLoader), self.uuid,
+            lambda entries: [ContactAtLevel.from_entry(entry, viewer) for entry in entries],
+        )
 
     @strawberry.field(description="Number of levels above this contact (0 at the top).")
-    async def depth(self, info: Info) -> int:
+    def depth(self, info: Info) -> int:
         if self.parent_id is None:
             return 0
         # Everything above a visible contact is visible to its viewer, so this is the true depth.
-        return len(await info.context.loaders.get(AncestorsByContactIdLoader).load(self.uuid))
+        return now_or_later(info.context.loaders.get(AncestorsByContactIdLoader), self.uuid, len)  # type: ignore[return-value]
 
     @strawberry.field(description="Contacts directly below: organisations and persons, by name.")
     async def children(
@@ -193,10 +198,22 @@ def _page_of_contacts(info: Info, rows: Sequence[Seen], page: PageArgs) -> Conne
 
 async def load_contact(info: Info, contact_id: uuid.UUID | None) -> Contact | None:
     """A contact through the loader: None when it does not exist for the viewer."""
+    return await _as_awaitable(contact_of(info, contact_id))
+
+
+def contact_of(info: Info, contact_id: uuid.UUID | None) -> Contact | None | Awaitable[Contact | None]:
+    """A contact for a resolver to return: at once when its page prefetched it, else loaded."""
     if contact_id is None:
         return None
-    seen = await info.context.loaders.get(ContactByIdLoader).load(contact_id)
-    return Contact.from_seen(seen, info.context.viewer) if seen is not None else None
+    viewer = info.context.viewer
+    return now_or_later(
+        info.context.loaders.get(ContactByIdLoader), contact_id,
+        lambda seen: Contact.from_seen(seen, viewer) if seen is not None else None,
+    )
+
+
+async def _as_awaitable(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
 
 
 async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Contact | None]:

@@ -17,6 +17,7 @@ from graphql_schema.contacts.queries import SortDirection
 from graphql_schema.contacts.types import After, Before, First, Last
 from graphql_schema.errors import bad_input
 from graphql_schema.node import decode_id, parse_uuid
+from graphql_schema.orders.prefetch import node_fields, prefetch_orders
 from graphql_schema.orders.types import Order, load_order
 from graphql_schema.pagination import Connection, PageArgs, connection_from_query
 
@@ -76,9 +77,11 @@ async def orders_connection(
 
     async def fetch(offset: int, limit: int):  # type: ignore[no-untyped-def]
         async with ctx.db() as session:
-            return await service.search(
+            rows = await service.search(
                 session=session, filter_in=filter_in, order=order, viewer=ctx.viewer, offset=offset, limit=limit
             )
+        await prefetch_orders(info, list(rows), node_fields(info))
+        return rows
 
     return await connection_from_query(page, ctx.max_page_size, count, fetch, Order.from_model)
 

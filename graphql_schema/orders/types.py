@@ -20,8 +20,8 @@ from app.orders.models import OrderHold as OrderHoldModel
 from app.status.models import EntityType
 from graphql_schema.commissions.loaders import CommissionsByOrderIdLoader
 from graphql_schema.commissions.types import PartnerCommission
-from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
-from graphql_schema.contacts.types import Contact, load_contact
+from graphql_schema.business_entities.types import BusinessEntity, business_entity_of
+from graphql_schema.contacts.types import Contact, contact_of
 from graphql_schema.node import register_node
 from graphql_schema.catalog.types import Article, load_article
 from graphql_schema.orders.loaders import (
@@ -30,6 +30,7 @@ from graphql_schema.orders.loaders import (
     LinesByOrderIdLoader,
     OrderByIdLoader,
 )
+from graphql_schema.loaders import now_or_later
 from graphql_schema.rows import from_row
 from graphql_schema.status.types import WithStatus
 
@@ -42,8 +43,8 @@ class ChannelEntry:
     contact_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
-    async def contact(self, info: Info) -> Contact | None:
-        return await load_contact(info, self.contact_id)
+    def contact(self, info: Info) -> Contact | None:
+        return contact_of(info, self.contact_id)  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -136,42 +137,53 @@ class Order(relay.Node, WithStatus):
     def from_model(cls, model: OrderModel) -> Self:
         return from_row(cls, model, id=str(model.id), uuid=model.id)
 
+    # The fields below resolve at once from what the page prefetched (graphql_schema/orders/
+    # prefetch.py), and load through their loader when reached one order at a time.
+
     @strawberry.field
-    async def business_entity(self, info: Info) -> BusinessEntity | None:
-        return await load_business_entity(info, self.business_entity_id)
+    def business_entity(self, info: Info) -> BusinessEntity | None:
+        return business_entity_of(info, self.business_entity_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Who the order is for commercially: pricing and access.")
-    async def account_contact(self, info: Info) -> Contact | None:
-        return await load_contact(info, self.account_contact_id)
+    def account_contact(self, info: Info) -> Contact | None:
+        return contact_of(info, self.account_contact_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The person or household where the charger is installed.")
-    async def end_customer(self, info: Info) -> Contact | None:
-        return await load_contact(info, self.end_customer_contact_id)
+    def end_customer(self, info: Info) -> Contact | None:
+        return contact_of(info, self.end_customer_contact_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The partners the order came through, in position order.")
-    async def channel_chain(self, info: Info) -> list[ChannelEntry]:
-        rows = await info.context.loaders.get(ChannelByOrderIdLoader).load(self.uuid)
-        return [ChannelEntry(position=row.position, contact_id=row.contact_id) for row in rows]
+    def channel_chain(self, info: Info) -> list[ChannelEntry]:
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(ChannelByOrderIdLoader), self.uuid,
+            lambda rows: [ChannelEntry(position=row.position, contact_id=row.contact_id) for row in rows],
+        )
 
     @strawberry.field(description="Lines in the order they were added.")
-    async def lines(self, info: Info) -> list[LineItem]:
-        rows = await info.context.loaders.get(LinesByOrderIdLoader).load(self.uuid)
-        return [LineItem.from_model(row) for row in rows]
+    def lines(self, info: Info) -> list[LineItem]:
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(LinesByOrderIdLoader), self.uuid, lambda rows: [LineItem.from_model(r) for r in rows]
+        )
 
     @strawberry.field
-    async def totals(self, info: Info) -> OrderTotals:
-        rows = await info.context.loaders.get(LinesByOrderIdLoader).load(self.uuid)
-        return OrderTotals.from_totals(totals.compute(rows))
+    def totals(self, info: Info) -> OrderTotals:
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(LinesByOrderIdLoader), self.uuid,
+            lambda rows: OrderTotals.from_totals(totals.compute(rows)),
+        )
 
     @strawberry.field(description="The commissions this viewer may see, by level.")
-    async def commissions(self, info: Info) -> list[PartnerCommission]:
-        rows = await info.context.loaders.get(CommissionsByOrderIdLoader).load(self.uuid)
-        return [PartnerCommission.from_model(row) for row in rows]
+    def commissions(self, info: Info) -> list[PartnerCommission]:
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(CommissionsByOrderIdLoader), self.uuid,
+            lambda rows: [PartnerCommission.from_model(r) for r in rows],
+        )
 
     @strawberry.field(description="Holds, newest first.")
-    async def holds(self, info: Info) -> list[OrderHold]:
-        rows = await info.context.loaders.get(HoldsByOrderIdLoader).load(self.uuid)
-        return [OrderHold.from_model(row) for row in rows]
+    def holds(self, info: Info) -> list[OrderHold]:
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(HoldsByOrderIdLoader), self.uuid, lambda rows: [OrderHold.from_model(r) for r in rows]
+        )
 
 
 async def load_order(info: Info, order_id: uuid.UUID | None) -> Order | None:

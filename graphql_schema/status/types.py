@@ -18,6 +18,7 @@ from app.status.models import EntityCurrentStatus, EntityType, Movement, StatusT
 from app.status.models import StatusWorkflowStep, StepType
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
 from graphql_schema.contacts.types import After, Before, First, Last
+from graphql_schema.loaders import now_or_later
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list
@@ -127,27 +128,16 @@ class StatusTransition:
         return from_row(cls, row, id=strawberry.ID(str(row.id)))
 
     @strawberry.field(description="Who made the change, by name (null for system changes).")
-    async def triggered_by(self, info: Info) -> str | None:
+    def triggered_by(self, info: Info) -> str | None:
         if self.triggered_by_account_id is None:
             return None
         from graphql_schema.accounts.loaders import AccountNameLoader
 
-        return await info.context.loaders.get(AccountNameLoader).load(self.triggered_by_account_id)
+        loader = info.context.loaders.get(AccountNameLoader)
+        return now_or_later(loader, self.triggered_by_account_id, lambda name: name)  # type: ignore[no-any-return]
 
 
 # --- what entities with a status share --------------------------------------------------------
-
-
-async def current_status(info: Info, entity_type: EntityType, entity_id: uuid.UUID) -> CurrentStatus | None:
-    found = await info.context.loaders.get(CurrentStatusLoader).load((entity_type.value, entity_id))
-    return CurrentStatus.from_models(*found) if found else None
-
-
-async def status_history(
-    info: Info, entity_type: EntityType, entity_id: uuid.UUID, page: PageArgs
-) -> Connection[StatusTransition]:
-    rows = await info.context.loaders.get(TransitionsByEntityLoader).load((entity_type.value, entity_id))
-    return connection_from_list(rows, page, info.context.max_page_size, StatusTransition.from_model)
 
 
 async def allowed_transitions(info: Info, entity_type: EntityType, entity_id: uuid.UUID) -> list[WorkflowStep]:
@@ -170,14 +160,21 @@ class WithStatus:
     uuid: strawberry.Private[uuid.UUID]
 
     @strawberry.field
-    async def status(self, info: Info) -> CurrentStatus | None:
-        return await current_status(info, self.entity_type, self.uuid)
+    def status(self, info: Info) -> CurrentStatus | None:
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(CurrentStatusLoader), (self.entity_type.value, self.uuid),
+            lambda found: CurrentStatus.from_models(*found) if found else None,
+        )
 
     @strawberry.field(description="Every status change, newest first.")
-    async def status_history(
+    def status_history(
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[StatusTransition]:
-        return await status_history(info, self.entity_type, self.uuid, PageArgs(first, after, last, before))
+        page, size = PageArgs(first, after, last, before), info.context.max_page_size
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(TransitionsByEntityLoader), (self.entity_type.value, self.uuid),
+            lambda rows: connection_from_list(rows, page, size, StatusTransition.from_model),
+        )
 
     @strawberry.field(description="The statuses this viewer may move it to now.")
     async def allowed_transitions(self, info: Info) -> list[WorkflowStep]:

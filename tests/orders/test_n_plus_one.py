@@ -53,3 +53,9 @@ async def _same_count_for_10_and_100(client, count_statements, viewer, token) ->
         counts[first] = counter.count
     print(f"\nSQL statements for orders(first: N) with every relation, as {viewer}: {counts}")
     assert counts[10] == counts[100]
+    # token, viewer settings, count, page; the page's prefetch (graphql_schema/orders/prefetch.py):
+    # brands, chains, lines, order statuses, histories, commissions, holds, ancestors, then the
+    # page's contacts and the commissions' statuses (the generated history has no authors to
+    # name); then what the prefetch does not cover: the workflows of allowed transitions and the
+    # lines' articles
+    assert counts[100] == 16
