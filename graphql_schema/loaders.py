@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -33,3 +34,8 @@ def now_or_later(loader: DataLoader, key: Any, convert: Callable[[Any], R]) -> R
 
 async def _converted(pending: Awaitable[Any], convert: Callable[[Any], R]) -> R:
     return convert(await pending)
+
+
+async def awaited(value: R | Awaitable[R]) -> R:
+    """The value of a `now_or_later` result, for callers that await."""
+    return await value if inspect.isawaitable(value) else value  # type: ignore[return-value]

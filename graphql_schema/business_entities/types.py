@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from app.business_entities.models import BusinessEntity as BusinessEntityModel
 from graphql_schema.business_entities.loaders import BusinessEntityByIdLoader
-from graphql_schema.loaders import now_or_later
+from graphql_schema.loaders import awaited, now_or_later
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
 
@@ -29,10 +29,7 @@ class BusinessEntity(relay.Node):
 
 
 async def load_business_entity(info: Info, entity_id: uuid.UUID | None) -> BusinessEntity | None:
-    if entity_id is None:
-        return None
-    model = await info.context.loaders.get(BusinessEntityByIdLoader).load(entity_id)
-    return BusinessEntity.from_model(model) if model is not None else None
+    return await awaited(business_entity_of(info, entity_id))  # type: ignore[no-any-return]
 
 
 def business_entity_of(info: Info, entity_id: uuid.UUID | None) -> Any:

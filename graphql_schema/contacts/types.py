@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import uuid
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import relay
@@ -25,7 +24,7 @@ from graphql_schema.contacts.loaders import (
     DescendantsByContactIdLoader,
 )
 from graphql_schema.errors import bad_input
-from graphql_schema.loaders import now_or_later
+from graphql_schema.loaders import awaited, now_or_later
 from graphql_schema.node import register_node
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list, connection_from_query
 from graphql_schema.rows import from_row
@@ -198,7 +197,7 @@ def _page_of_contacts(info: Info, rows: Sequence[Seen], page: PageArgs) -> Conne
 
 async def load_contact(info: Info, contact_id: uuid.UUID | None) -> Contact | None:
     """A contact through the loader: None when it does not exist for the viewer."""
-    return await _as_awaitable(contact_of(info, contact_id))
+    return await awaited(contact_of(info, contact_id))
 
 
 def contact_of(info: Info, contact_id: uuid.UUID | None) -> Contact | None | Awaitable[Contact | None]:
@@ -211,9 +210,6 @@ def contact_of(info: Info, contact_id: uuid.UUID | None) -> Contact | None | Awa
         lambda seen: Contact.from_seen(seen, viewer) if seen is not None else None,
     )
 
-
-async def _as_awaitable(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Contact | None]:
