@@ -1,6 +1,6 @@
 """orders, the status engine, number series, order holds and the audit log
 
-Seeds the number series of DOMAIN.md for the current year and the order workflows described in
+Seeds the brands' number series (docs/design.md, "Numbers") for the current year and the order workflows described in
 docs/workflows.md. status_transition and audit_log are append-only: a trigger refuses updates
 and deletes.
 

@@ -1,6 +1,6 @@
 """A generated hierarchy (216 organisations over 6 levels, persons, customers, 400 orders with
 lines, the completed ones with their commissions) read by every kind of viewer through every
-path, compared with the rules of DOMAIN.md computed here, independently of app/: not one row
+path, compared with the visibility rules (docs/design.md, "Visibility") computed here, independently of app/: not one row
 too many, not one too few, and the counts and totals agree.
 """
 

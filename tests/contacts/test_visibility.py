@@ -1,5 +1,5 @@
 """What each kind of viewer sees of the contacts, on every path, compared with an independent
-computation of DOMAIN.md's rule: the scope (the viewer's organisation and all below it, or the
+computation of the visibility rule (docs/design.md, "Visibility"): the scope (the viewer's organisation and all below it, or the
 customer's own contact, plus the viewer's own contact) and the viewer's ancestors (name only)."""
 
 from __future__ import annotations
