@@ -19,8 +19,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis_graphql import from_schema, nodes
-from hypothesis_graphql._strategies.mode import Mode
+from hypothesis_graphql import Mode, from_schema, nodes
 
 from sqlalchemy import select
 

@@ -84,8 +84,8 @@ async def prefetch_orders(info: Info, orders: list[Order], selected: Fields) -> 
         first.append(loaders.get(CommissionsByOrderIdLoader).load_many(ids))
     if "holds" in selected:
         first.append(loaders.get(HoldsByOrderIdLoader).load_many(ids))
-    with_ancestors = {contact_id for name, contact_ids in contact_fields.items() if name in selected
-                      and {"ancestors", "depth"} & set(fields_of(s for f in selected[name] for s in f.selections))
+    with_ancestors = {contact_id for name, contact_ids in contact_fields.items()
+                      if name in selected and {"ancestors", "depth"} & set(below(selected, name))
                       for contact_id in contact_ids}
     if with_ancestors:
         first.append(loaders.get(AncestorsByContactIdLoader).load_many(with_ancestors))
