@@ -127,14 +127,20 @@ class _Literals(Visitor):
             self._refuse(node, f"has {len(node.values)} items; at most {self.max_list} are accepted")
 
 
-def check_inputs(document: DocumentNode, variables: dict[str, Any] | None, *, max_list: int) -> list[GraphQLError]:
-    """BAD_USER_INPUT errors for every unacceptable value in the document and the variables."""
+def check_literals(document: DocumentNode, *, max_list: int) -> list[GraphQLError]:
+    """BAD_USER_INPUT errors for every unacceptable value written in the document."""
     literals = _Literals(max_list)
     visit(document, literals)
-    errors = literals.errors
-    for name, value in (variables or {}).items():
-        errors.extend(bad_input(problem) for problem in _variable_problems(value, f"${name}", max_list))
-    return errors
+    return literals.errors
+
+
+def check_variables(variables: dict[str, Any] | None, *, max_list: int) -> list[GraphQLError]:
+    """BAD_USER_INPUT errors for every unacceptable value among the variables."""
+    return [
+        bad_input(problem)
+        for name, value in (variables or {}).items()
+        for problem in _variable_problems(value, f"${name}", max_list)
+    ]
 
 
 # --- the Decimal scalar ------------------------------------------------------------------------

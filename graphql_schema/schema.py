@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import strawberry
-from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import DocumentNode, ExecutionResult, FieldNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
 from graphql.utilities import get_operation_ast
 from strawberry import relay
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import DisableIntrospection, MaskErrors, MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, Info
 from strawberry.utils.str_converters import to_camel_case
 
@@ -34,7 +39,8 @@ from graphql_schema.orders.queries import OrderQueries
 from graphql_schema.status.mutations import StatusMutations
 from graphql_schema.status.queries import StatusQueries
 from graphql_schema.errors import RequestErrorCode, request_error
-from graphql_schema.inputs import DATE, DATETIME, DECIMAL, InputRefused, check_inputs
+from graphql_schema.execution import ExecutionContext
+from graphql_schema.inputs import DATE, DATETIME, DECIMAL, InputRefused, check_literals, check_variables
 from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
 
@@ -97,10 +103,35 @@ class RequireViewer(SchemaExtension):
         yield
 
 
+DOCUMENTS_KEPT = 256
+"""Query texts whose parse and verdict are kept: a client repeats the same few operations; a
+flood of distinct texts only cycles the caches."""
+
+
+class ParseOnce(SchemaExtension):
+    """The parsed documents of the last `DOCUMENTS_KEPT` query texts (and parse options). A text
+    that does not parse is left to Strawberry's own parse, which reports the syntax error the
+    usual way."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None and context.graphql_document is None:
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = _parsed(context.query, tuple(sorted(context.parse_options.items())))
+        yield
+
+
+@functools.lru_cache(maxsize=DOCUMENTS_KEPT)
+def _parsed(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
+    return parse(query, **dict(options))
+
+
 class CheckRequest(SchemaExtension):
-    """The document's limits (`graphql_schema/limits.py`), then its values and variables
-    (`graphql_schema/inputs.py`): both linear in the request, both before graphql-core's own
-    validation, which they keep cheap."""
+    """Before graphql-core validates: the document's limits (`graphql_schema/limits.py`) and
+    the values written in it (`graphql_schema/inputs.py`), both linear in the document, which
+    keeps validation cheap; then the variables' values. The verdict on a document depends on
+    its text alone and is kept for the last `DOCUMENTS_KEPT` texts; the variables are checked
+    on every request."""
 
     def __init__(self, limits: DocumentLimits, max_list: int) -> None:
         self.limits = limits
@@ -109,14 +140,43 @@ class CheckRequest(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None and context.pre_execution_errors is None:
-            errors = check_document(document, self.limits) or check_inputs(
-                document, context.variables, max_list=self.max_list
-            )
-            if errors:
-                # set before graphql-core validates: Strawberry then skips its validation
-                context.pre_execution_errors = errors
+        if document is not None and context.pre_execution_errors is None and context.query is not None:
+            verdict = _Verdict(context.query, self.limits, self.max_list, id(context.schema._schema),
+                               tuple(context.validation_rules))
+            errors = _document_errors(verdict, document, context.schema._schema)
+            # set before Strawberry validates: it then skips its own validation
+            context.pre_execution_errors = list(errors) or check_variables(context.variables, max_list=self.max_list)
         yield
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What a verdict on a document depends on (the schema by identity: one per process)."""
+
+    query: str
+    limits: DocumentLimits
+    max_list: int
+    schema: int
+    rules: tuple[Any, ...]
+
+
+_verdicts: OrderedDict[_Verdict, tuple[GraphQLError, ...]] = OrderedDict()
+
+
+def _document_errors(verdict: _Verdict, document: DocumentNode, schema: GraphQLSchema) -> tuple[GraphQLError, ...]:
+    """The first verdict against the document: its limits, its literals, graphql-core's rules."""
+    found = _verdicts.get(verdict)
+    if found is None:
+        found = _verdicts[verdict] = tuple(
+            check_document(document, verdict.limits)
+            or check_literals(document, max_list=verdict.max_list)
+            or validate_document(schema, document, verdict.rules)
+        )
+        if len(_verdicts) > DOCUMENTS_KEPT:
+            _verdicts.popitem(last=False)
+    else:
+        _verdicts.move_to_end(verdict)
+    return found
 
 
 _USER_MISTAKES = (ValidationFailed, InputRefused)
@@ -168,16 +228,18 @@ class PublicErrors(SchemaExtension):
     def __init__(self) -> None:
         self.phase_code: str | None = None
 
+    # Each phase names the errors without a path that arise from its start on (a hook of an
+    # extension listed earlier, such as the parse cache, may raise before this one's yield).
     def on_parse(self) -> Iterator[None]:
-        yield
         self.phase_code = RequestErrorCode.GRAPHQL_PARSE_FAILED.value
+        yield
 
     def on_validate(self) -> Iterator[None]:
-        yield
         self.phase_code = RequestErrorCode.GRAPHQL_VALIDATION_FAILED.value
+        yield
 
     def on_execute(self) -> Iterator[None]:
-        # errors without a path from here on are the variables' (coercion before any field)
+        # from here on: the variables' (coercion before any field)
         self.phase_code = RequestErrorCode.BAD_USER_INPUT.value
         yield
 
@@ -230,6 +292,7 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         PublicErrors,
         lambda: MaskUnexpected(should_mask_error=_is_unexpected),
+        ParseOnce,  # after MaxTokensLimiter, whose parse options are part of the key
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
@@ -239,4 +302,5 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
         scalar_overrides={Decimal: DECIMAL, date: DATE, datetime: DATETIME},
+        execution_context_class=ExecutionContext,
     )
