@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import ColumnElement, Connection, DateTime, MetaData, any_, bindparam, event, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.exc import DBAPIError
@@ -36,6 +39,25 @@ def any_of(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """`column = ANY(:values)`: one bind parameter whatever the batch size, so the statement text
     (and asyncpg's prepared statement) is the same for every batch."""
     return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+
+
+@functools.cache
+def columns(model: type[Any]) -> tuple[ColumnElement[Any], ...]:
+    """The model's columns, each named as the model's attribute: `select(*columns(M))` reads
+    plain rows (no ORM instance, no identity map) that answer the same attribute names as an
+    instance of `M`. The read path uses these (docs/design.md, "Reads in bulk")."""
+    return tuple(
+        attribute.expression.label(attribute.key) if attribute.key != attribute.expression.name else attribute.expression
+        for attribute in sa_inspect(model).column_attrs
+    )
+
+
+def grouped(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
+    """Rows by the value of their attribute `key`, each group in the rows' order."""
+    found: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        found[getattr(row, key)].append(row)
+    return found
 
 
 def constraint_name(exc: DBAPIError) -> str | None:
@@ -68,10 +90,8 @@ def updated_at() -> Mapped[datetime]:
 def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
     # JIT off: asyncpg's type introspection (enums, arrays; once per new connection) is slowed
     # badly by JIT compiling it (MagicStack/asyncpg#875), and the API's short statements gain
-    # nothing from JIT. Custom plans always: asyncpg prepares every statement, and PostgreSQL's
-    # generic plan for one under row-level security (the viewer unknown to it) was 10-40× slower
-    # once a long-running server had switched to it (docs/benchmarks.md); planning costs ~1 ms.
-    kwargs.setdefault("connect_args", {"server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}})
+    # nothing from JIT. How statements are planned is set per transaction (`_as_viewer`).
+    kwargs.setdefault("connect_args", {"server_settings": {"jit": "off"}})
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", False)
@@ -79,21 +99,24 @@ def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
 
 
 API_ROLE = "chargecars_api"
-"""The role API transactions run as (migration 0006): it owns nothing, so row-level security
-applies to it."""
+"""The role a partner's or customer's transactions run as (migration 0006): it owns nothing,
+its row-level security policies are the viewer's rules, and it writes nothing."""
+STAFF_ROLE = "chargecars_staff"
+"""The role staff transactions and every write run as (migration 0008): it owns nothing either,
+and its policies let every row through (the services authorise writes)."""
 
 _AS_VIEWER = text(
-    "SELECT set_config('role', :role, true), set_config('chargecars.unrestricted', :unrestricted, true), "
+    "SELECT set_config('role', :role, true), set_config('plan_cache_mode', :plans, true), "
     "set_config('chargecars.viewer_root', :root, true), set_config('chargecars.viewer_contact', :contact, true)"
 )
 
 
 class ViewerSession(Session):
-    """A session whose transactions run as the API role for the viewer in `info["viewer"]`
-    (anything with `unrestricted`, `root_id` and `contact_id`: see `app.access.policy.Viewer`),
-    so the database's row-level security (the second wall, docs/design.md) applies. A session
-    without a viewer runs as the connecting role, the owner: migrations, the CLI, the demo
-    loader and system processes."""
+    """A session whose transactions run as the role of the viewer in `info["viewer"]` (anything
+    with `unrestricted`, `root_id` and `contact_id`: see `app.access.policy.Viewer`), so the
+    database's row-level security (the second wall, docs/design.md) applies. A session without
+    a viewer runs as the connecting role, the owner: migrations, the CLI, the demo loader and
+    system processes."""
 
 
 @event.listens_for(ViewerSession, "after_begin")
@@ -102,8 +125,12 @@ def _as_viewer(session: Session, transaction: Any, connection: Connection) -> No
     if viewer is None:
         return
     connection.execute(_AS_VIEWER, {
-        "role": API_ROLE,
-        "unrestricted": "on" if viewer.unrestricted else "off",
+        "role": STAFF_ROLE if viewer.unrestricted else API_ROLE,
+        # A restricted viewer's statements are planned for their parameters every time: asyncpg
+        # prepares every statement, and PostgreSQL's generic plan for one under the viewer's
+        # policies (the viewer unknown to it) was 10-40x slower once a long-running server had
+        # switched to it (docs/benchmarks.md). Staff policies are `true`: cached plans serve.
+        "plans": "auto" if viewer.unrestricted else "force_custom_plan",
         "root": str(viewer.root_id or ""),
         "contact": str(viewer.contact_id or ""),
     })

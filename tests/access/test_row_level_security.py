@@ -1,9 +1,12 @@
-"""Row-level security, the second wall (migration 0006): the API role owns nothing, sees
-nothing without a viewer, sees a viewer's rows only, and writes only when unrestricted. That
+"""Row-level security, the second wall (migrations 0006, 0008): the API and staff roles own
+nothing and cannot bypass it; the API role sees nothing without a viewer, sees a viewer's rows
+only and writes nothing; staff (and every write) go through the staff role's policies. That
 it enforces the same rules as the application on every path is shown by the generated
 comparison run with the application's conditions switched off (test_generated_hierarchy)."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -11,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.access.policy import STAFF, viewer_for
 from app.contacts.models import ContactType
-from app.db import API_ROLE
+from app.db import API_ROLE, STAFF_ROLE
 from tests.factories import load_demo
 
 SCOPED = ("contact", "sales_order", "order_channel", "line_item", "order_hold", "partner_commission",
@@ -23,15 +26,24 @@ async def _counts(sessions, viewer) -> dict[str, int]:  # type: ignore[no-untype
         return {table: (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() for table in SCOPED}
 
 
-async def test_the_api_role_owns_nothing_and_cannot_bypass(engine) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("role", [API_ROLE, STAFF_ROLE])
+async def test_the_request_roles_own_nothing_and_cannot_bypass(engine, role) -> None:  # type: ignore[no-untyped-def]
     async with engine.connect() as conn:
-        role = (await conn.execute(text("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = :r"),
-                                   {"r": API_ROLE})).one()
-        owned = (await conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = :r"), {"r": API_ROLE})).scalar_one()
+        found = (await conn.execute(text("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = :r"),
+                                    {"r": role})).one()
+        owned = (await conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = :r"), {"r": role})).scalar_one()
         secured = set((await conn.execute(text(
             "SELECT relname FROM pg_class WHERE relrowsecurity AND relnamespace = 'public'::regnamespace"))).scalars())
-    assert tuple(role) == (False, False, False) and owned == 0
+    assert tuple(found) == (False, False, False) and owned == 0
     assert secured == set(SCOPED)
+
+
+async def test_each_viewer_runs_as_its_role(sessions) -> None:  # type: ignore[no-untyped-def]
+    partner = viewer_for(roles=frozenset({"partner"}), contact_id=uuid.uuid4(), contact_type=ContactType.ORGANIZATION,
+                         parent_id=None)
+    for viewer, role in ((STAFF, STAFF_ROLE), (partner, API_ROLE)):
+        async with sessions(info={"viewer": viewer}) as session:
+            assert (await session.execute(text("SELECT current_user"))).scalar_one() == role
 
 
 async def test_without_a_viewer_the_api_role_sees_nothing(sessions, engine) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +68,7 @@ async def test_a_viewer_sees_its_rows_and_staff_all(sessions) -> None:  # type: 
     assert seen["partner_commission"] < everything["partner_commission"]
 
 
-async def test_only_unrestricted_transactions_write(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_only_staff_transactions_write(sessions) -> None:  # type: ignore[no-untyped-def]
     contacts, _ = await load_demo(sessions)
     dealer = contacts["Sanne Bakker"]
     partner = viewer_for(roles=frozenset({"partner"}), contact_id=dealer.id, contact_type=ContactType.PERSON,
