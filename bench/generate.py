@@ -288,16 +288,18 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
                 await conn.copy_records_to_table(table, records=rows[table], columns=columns)
             for index in indexes:
                 await conn.execute(index["indexdef"])
-            # the hierarchy's closure and the orders' parties are kept by triggers, which the load
-            # may have skipped
+            # the hierarchy's closure, the orders' parties and their reach are kept by triggers,
+            # which the load may have skipped
             await conn.execute("SELECT contact_closure_rebuild()")
-            await conn.execute("SELECT order_party_rebuild()")
+            await conn.execute("SELECT order_party_rebuild()")  # and order_reach_rebuild()
             for code, last in numbers.items():
                 await conn.execute(
                     "UPDATE number_sequence SET last_value = $1 WHERE business_entity_id = $2 "
                     "AND document_type = 'order' AND year = $3", last, brands[code].id, year)
         copied = time.perf_counter()
-        await conn.execute("ANALYZE")
+        # statistics for the planner and the visibility map for index-only scans: the state
+        # autovacuum keeps a running database in, which freshly copied tables lack
+        await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
     data.counts = {

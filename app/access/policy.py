@@ -10,7 +10,8 @@ contact's field mask comes from the same statement (`contact_access`). The rules
 - the **scope** of a partner or customer is the subtree of its scope root (a partner person's
   organisation; otherwise its own contact) — one lookup in `contact_closure`;
 - an **order** is visible when its account, its end customer or a contact of its channel chain
-  is in scope; its channel entries, lines, holds and status history follow the order;
+  is in scope (its root reaches it: `order_reach`); its channel entries, lines, holds and status
+  history follow the order;
 - a **commission** is visible when its beneficiary is in scope; its history follows it;
 - a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
   whatever order it is also on), or a party to a visible order (what working the order needs).
@@ -32,7 +33,7 @@ from sqlalchemy.orm import aliased
 from app.accounts.models import STAFF_ROLES, Role
 from app.commissions.models import PartnerCommission
 from app.contacts.models import Contact, ContactClosure, ContactType
-from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty
+from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty, OrderReach
 from app.status.models import EntityCurrentStatus, StatusTransition
 from app.status.registry import registered
 
@@ -82,13 +83,20 @@ def in_scope(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
 
 
 def _order_visible(viewer: Viewer, order: Any = Order) -> ColumnElement[bool]:
-    """One semi-join the planner hashes once per statement: the orders with a party (account,
-    end customer, chain) in the scope."""
+    """The orders the scope's root reaches (`order_reach`: a party, or an organisation above a
+    party, is the root): one primary-key range the planner hashes once per statement."""
     if viewer.root_id is None:
         return false()
-    link, party = aliased(ContactClosure), aliased(OrderParty)
-    members = select(link.descendant_id).where(link.ancestor_id == viewer.root_id)
-    return order.id.in_(select(party.order_id).where(party.contact_id.in_(members)))
+    reach = aliased(OrderReach)
+    return order.id.in_(select(reach.order_id).where(reach.ancestor_id == viewer.root_id))
+
+
+def _reaches(viewer: Viewer, order_id: Any) -> ColumnElement[bool]:
+    """The scope sees the order `order_id` (a column): one primary-key probe per row."""
+    if viewer.root_id is None:
+        return false()
+    reach = aliased(OrderReach)
+    return exists().where(reach.ancestor_id == viewer.root_id, reach.order_id == order_id)
 
 
 def _is_viewer_ancestor(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
@@ -103,12 +111,9 @@ def _on_visible_order(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
     orders has a party in the scope."""
     if viewer.root_id is None:
         return false()
-    mine, theirs, link = aliased(OrderParty), aliased(OrderParty), aliased(ContactClosure)
+    mine, reach = aliased(OrderParty), aliased(OrderReach)
     return exists().where(
-        mine.contact_id == contact_id,
-        theirs.order_id == mine.order_id,
-        link.descendant_id == theirs.contact_id,
-        link.ancestor_id == viewer.root_id,
+        mine.contact_id == contact_id, reach.order_id == mine.order_id, reach.ancestor_id == viewer.root_id
     )
 
 
@@ -122,10 +127,18 @@ def follows(parent: type[Any], key: Any) -> Callable[[Viewer], ColumnElement[boo
     """The rule of a child entity: visible when the parent row `key` points to is visible."""
 
     def rule(viewer: Viewer) -> ColumnElement[bool]:
+        by_id = _BY_ID.get(parent)
+        if by_id is not None:
+            return by_id(viewer, key)
         row = aliased(parent)
         return exists().where(row.id == key, visible(viewer, parent, row))
 
     return rule
+
+
+_BY_ID: dict[type[Any], Callable[[Viewer, Any], ColumnElement[bool]]] = {Order: _reaches}
+"""Rules that decide from an entity's id alone, for its children to test without reading the
+entity's own row."""
 
 
 def _status_visible(entity: Any) -> Callable[[Viewer], ColumnElement[bool]]:

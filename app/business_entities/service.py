@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.business_entities.models import BusinessEntity
+from app.db import any_of, columns
 
 
 async def list_all(*, session: AsyncSession) -> Sequence[BusinessEntity]:
@@ -16,7 +17,5 @@ async def list_all(*, session: AsyncSession) -> Sequence[BusinessEntity]:
 
 
 async def get_many(*, session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BusinessEntity]:
-    rows = await session.scalars(
-        select(BusinessEntity).where(BusinessEntity.id.in_(ids)).order_by(BusinessEntity.id)
-    )
+    rows = await session.execute(select(*columns(BusinessEntity)).where(any_of(BusinessEntity.id, ids)))
     return {row.id: row for row in rows}

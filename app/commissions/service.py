@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -31,7 +30,7 @@ from app.access.policy import Viewer
 from app.audit.service import Actor, record
 from app.commissions.models import PartnerCommission
 from app.contacts.service import effective_commission_rates
-from app.db import any_of
+from app.db import any_of, columns, grouped
 from app.errors import ValidationFailed
 from app.numbering.service import BUSINESS_TIMEZONE
 from app.orders import totals
@@ -234,8 +233,8 @@ async def get_many(
     *, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, PartnerCommission]:
     """The commissions with these ids that `viewer` may see."""
-    rows = await session.scalars(
-        select(PartnerCommission).where(any_of(PartnerCommission.id, ids), policy.visible(viewer, PartnerCommission))
+    rows = await session.execute(
+        select(*columns(PartnerCommission)).where(any_of(PartnerCommission.id, ids), policy.visible(viewer, PartnerCommission))
     )
     return {row.id: row for row in rows}
 
@@ -244,30 +243,24 @@ async def of_orders_many(
     *, session: AsyncSession, order_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[PartnerCommission]]:
     """The visible commissions of each order, by level."""
-    rows = await session.scalars(
-        select(PartnerCommission)
+    rows = await session.execute(
+        select(*columns(PartnerCommission))
         .where(any_of(PartnerCommission.order_id, order_ids), *_conditions(CommissionFilter(), viewer))
         .order_by(PartnerCommission.order_id, PartnerCommission.level)
     )
-    result: dict[uuid.UUID, list[PartnerCommission]] = defaultdict(list)
-    for row in rows:
-        result[row.order_id].append(row)
-    return result
+    return grouped(rows, "order_id")
 
 
 async def of_beneficiaries_many(
     *, session: AsyncSession, contact_ids: Collection[uuid.UUID], filter_in: CommissionFilter, viewer: Viewer
 ) -> dict[uuid.UUID, list[PartnerCommission]]:
     """The visible commissions earned by each contact, newest first."""
-    rows = await session.scalars(
-        select(PartnerCommission)
+    rows = await session.execute(
+        select(*columns(PartnerCommission))
         .where(any_of(PartnerCommission.beneficiary_contact_id, contact_ids), *_conditions(filter_in, viewer))
         .order_by(PartnerCommission.beneficiary_contact_id, PartnerCommission.created_at.desc(), PartnerCommission.id)
     )
-    result: dict[uuid.UUID, list[PartnerCommission]] = defaultdict(list)
-    for row in rows:
-        result[row.beneficiary_contact_id].append(row)
-    return result
+    return grouped(rows, "beneficiary_contact_id")
 
 
 async def overview(*, session: AsyncSession, filter_in: CommissionFilter, viewer: Viewer) -> Sequence[BeneficiaryTotal]:

@@ -21,14 +21,14 @@ from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Bundle, aliased
 
 from app.audit.service import Actor, record, snapshot
 from app.contacts.errors import CycleDetected, InvalidParent
 from app.access import policy
 from app.access.policy import Access, Viewer
 from app.contacts.models import Contact, ContactClosure, ContactType
-from app.db import any_of, constraint_name
+from app.db import any_of, columns, constraint_name
 from app.errors import NotFound, ValidationFailed
 from app import text
 from app.keep import KEEP, Keep
@@ -119,8 +119,13 @@ Seen = tuple[Contact, Access]
 """A contact as a viewer sees it: the row and how much of it (`app.access.policy.Access`)."""
 
 
+def _row() -> Bundle[Any]:
+    """A contact as a plain row (app.db.columns) in a statement of several columns."""
+    return Bundle("contact", *columns(Contact))
+
+
 async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> list[tuple[Any, ...]]:
-    """The rows of `stmt` (its last column a Contact) with the viewer's access appended; the
+    """The rows of `stmt` (its last column a contact row) with the viewer's access appended; the
     contacts the viewer may not see are left out."""
     rows = await session.execute(stmt.add_columns(policy.contact_access(viewer).label("access")))
     return [(*row[:-1], Access(row[-1])) for row in rows if row[-1]]
@@ -128,7 +133,7 @@ async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> lis
 
 async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Seen]:
     """The contacts with these ids that `viewer` may see."""
-    rows = await _seen(session, select(Contact).where(any_of(Contact.id, ids)), viewer)
+    rows = await _seen(session, select(_row()).where(any_of(Contact.id, ids)), viewer)
     return {contact.id: (contact, access) for contact, access in rows}
 
 
@@ -137,7 +142,7 @@ async def children_of_many(
 ) -> dict[uuid.UUID, list[Seen]]:
     rows = await _seen(
         session,
-        select(Contact)
+        select(_row())
         .where(any_of(Contact.parent_organization_id, parent_ids))
         .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id),
         viewer,
@@ -155,7 +160,7 @@ async def ancestors_of_many(
     closure table for the whole batch."""
     rows = await _seen(
         session,
-        select(ContactClosure.descendant_id, ContactClosure.depth, Contact)
+        select(ContactClosure.descendant_id, ContactClosure.depth, _row())
         .join(Contact, Contact.id == ContactClosure.ancestor_id)
         .where(any_of(ContactClosure.descendant_id, ids), ContactClosure.depth > 0)
         .order_by(ContactClosure.descendant_id, ContactClosure.depth),
@@ -205,7 +210,7 @@ async def descendants_of_many(
     levels = ContactClosure.depth > 0 if max_depth is None else ContactClosure.depth.between(1, max_depth)
     rows = await _seen(
         session,
-        select(ContactClosure.ancestor_id, ContactClosure.depth, Contact)
+        select(ContactClosure.ancestor_id, ContactClosure.depth, _row())
         .join(Contact, Contact.id == ContactClosure.descendant_id)
         .where(any_of(ContactClosure.ancestor_id, ids), levels)
         .order_by(ContactClosure.ancestor_id, ContactClosure.depth, Contact.display_name, Contact.id),
@@ -268,7 +273,7 @@ async def search(
 ) -> list[Seen]:
     column = getattr(Contact, order.field.value)
     keys = [column.desc(), Contact.id.desc()] if order.descending else [column.asc(), Contact.id.asc()]
-    stmt = _filtered(select(Contact), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
+    stmt = _filtered(select(_row()), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
     return await _seen(session, stmt, viewer)  # type: ignore[return-value]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor, record, snapshot
-from app.db import any_of
+from app.db import any_of, columns, grouped
 from app import text
 from app.errors import NotFound, ValidationFailed
 from app.orders.errors import OrderAlreadyOnHold, OrderNotOnHold
@@ -113,12 +112,9 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
 
 
 async def holds_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[OrderHold]]:
-    rows = await session.scalars(
-        select(OrderHold).where(any_of(OrderHold.order_id, order_ids)).order_by(
+    rows = await session.execute(
+        select(*columns(OrderHold)).where(any_of(OrderHold.order_id, order_ids)).order_by(
             OrderHold.order_id, OrderHold.placed_at.desc()
         )
     )
-    result: dict[uuid.UUID, list[OrderHold]] = defaultdict(list)
-    for row in rows:
-        result[row.order_id].append(row)
-    return result
+    return grouped(rows, "order_id")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import events, text
 from app.audit.service import Actor, record, snapshot
 from app.catalog.models import VAT_RATES, Article
-from app.db import any_of, numeric_limit
+from app.db import any_of, columns, grouped, numeric_limit
 from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders.errors import OrderLocked
@@ -170,15 +169,12 @@ async def _changed(
 
 
 async def lines_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[LineItem]]:
-    rows = await session.scalars(
-        select(LineItem).where(any_of(LineItem.order_id, order_ids)).order_by(
+    rows = await session.execute(
+        select(*columns(LineItem)).where(any_of(LineItem.order_id, order_ids)).order_by(
             LineItem.order_id, LineItem.created_at, LineItem.id
         )
     )
-    result: dict[uuid.UUID, list[LineItem]] = defaultdict(list)
-    for row in rows:
-        result[row.order_id].append(row)
-    return result
+    return grouped(rows, "order_id")
 
 
 async def articles(

@@ -174,3 +174,20 @@ def _register_status() -> None:
 
 
 _register_status()
+
+
+class OrderReach(Base):
+    """Every contact that reaches an order: each party and every organisation above a party.
+    A scope (the subtree of its root) sees an order exactly when its root reaches it, so "the
+    orders of a scope" is one primary-key range. Written only by triggers (migration 0009)."""
+
+    __tablename__ = "order_reach"
+
+    ancestor_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_order_reach_order", "order_id"),)

@@ -13,6 +13,7 @@ from typing import Any, Final
 from sqlalchemy import Integer, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Bundle
 
 from app.access import policy
 from app.access.policy import Viewer
@@ -20,7 +21,7 @@ from app.accounts.models import STAFF_ROLES, Role
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact, ContactType
-from app.db import any_of
+from app.db import any_of, columns, grouped
 from app import text
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
@@ -83,7 +84,7 @@ def involves(contact_ids: Collection[uuid.UUID]) -> Any:
 
 async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Order]:
     """The orders with these ids that `viewer` may see, in one statement."""
-    rows = await session.scalars(select(Order).where(any_of(Order.id, ids), policy.visible(viewer, Order)))
+    rows = await session.execute(select(*columns(Order)).where(any_of(Order.id, ids), policy.visible(viewer, Order)))
     return {order.id: order for order in rows}
 
 
@@ -97,15 +98,12 @@ async def get_id_by_number(*, session: AsyncSession, number: str) -> uuid.UUID |
 async def channels_of_many(
     *, session: AsyncSession, order_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[OrderChannel]]:
-    rows = await session.scalars(
-        select(OrderChannel).where(any_of(OrderChannel.order_id, order_ids)).order_by(
+    rows = await session.execute(
+        select(*columns(OrderChannel)).where(any_of(OrderChannel.order_id, order_ids)).order_by(
             OrderChannel.order_id, OrderChannel.position
         )
     )
-    result: dict[uuid.UUID, list[OrderChannel]] = defaultdict(list)
-    for row in rows:
-        result[row.order_id].append(row)
-    return result
+    return grouped(rows, "order_id")
 
 
 def _filtered(stmt: Select[Any], filter_in: OrderFilter, viewer: Viewer) -> Select[Any]:
@@ -139,8 +137,8 @@ async def search(
 ) -> Sequence[Order]:
     column = getattr(Order, order.field.value)
     keys = [column.desc(), Order.id.desc()] if order.descending else [column.asc(), Order.id.asc()]
-    stmt = _filtered(select(Order), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
-    return (await session.scalars(stmt)).all()
+    stmt = _filtered(select(*columns(Order)), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
+    return (await session.execute(stmt)).all()  # type: ignore[return-value]
 
 
 def _roles_of(contact_ids: Collection[uuid.UUID]) -> Any:
@@ -191,7 +189,7 @@ async def page_involving_many(
         bindparam("limits", [n for _, _, n in pages], type_=ARRAY(Integer)),
     ).table_valued("contact_id", "offset", "limit").render_derived()
     rows = await session.execute(
-        select(wanted.c.contact_id, wanted.c.offset, wanted.c.limit, Order)
+        select(wanted.c.contact_id, wanted.c.offset, wanted.c.limit, Bundle("order", *columns(Order)))
         .join(numbered, numbered.c.contact_id == wanted.c.contact_id)
         .join(Order, Order.id == numbered.c.order_id)
         .where(numbered.c.position > wanted.c.offset, numbered.c.position <= wanted.c.offset + wanted.c.limit)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Bundle
 
 from app import events, text
 from app.accounts.models import Role
@@ -32,7 +33,7 @@ from app.status.models import (
     StatusWorkflowStep,
     StepType,
 )
-from app.db import any_of
+from app.db import any_of, columns
 from app.status.registry import EntityAdapter, adapter_for
 
 
@@ -309,7 +310,8 @@ async def current_of_many(
 ) -> dict[tuple[str, uuid.UUID], tuple[EntityCurrentStatus, StatusWorkflowStep]]:
 
     rows = await session.execute(
-        select(EntityCurrentStatus, StatusWorkflowStep)
+        select(Bundle("current", *columns(EntityCurrentStatus)), Bundle("step", *columns(StatusWorkflowStep)))
+        .select_from(EntityCurrentStatus)
         .join(
             StatusWorkflowStep,
             (StatusWorkflowStep.workflow_id == EntityCurrentStatus.workflow_id)
@@ -330,8 +332,8 @@ async def transitions_of_many(
     *, session: AsyncSession, keys: Sequence[tuple[str, uuid.UUID]]
 ) -> dict[tuple[str, uuid.UUID], list[StatusTransition]]:
 
-    rows = await session.scalars(
-        select(StatusTransition)
+    rows = await session.execute(
+        select(*columns(StatusTransition))
         .where(any_of(StatusTransition.entity_id, {entity_id for _, entity_id in keys}))
         .order_by(StatusTransition.entity_id, StatusTransition.created_at.desc(), StatusTransition.id)
     )
