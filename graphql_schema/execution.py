@@ -1,50 +1,116 @@
-"""How a selection set is executed: graphql-core's executor with a short way for plain leaves.
+"""How a selection set is executed: graphql-core's executor, with a short way for the fields
+that make up most of a large tree.
 
-Most of an order tree is leaves read straight off an object (`number`, `displayName`, a line's
-`quantity`): Strawberry gives such a field no resolver of its own, only its default attribute
-read. graphql-core still builds a path, a resolve info and an argument map for each of them and
-dispatches its value through the generic completion, which is most of the cost of a large tree
-(docs/benchmarks.md). Here such a field is read and serialised at once: the attribute, then the
-leaf type's own output coercion. Everything else (resolvers, objects, lists, abstract types,
-arguments, directives handled by the collection step) goes the usual way, and so does any leaf
-whose short way does not give a value: a null on a non-null field or a coercion that fails is
-executed again the usual way, which raises the located error the specification asks for.
+An order page of 50 is some 6,000 fields. graphql-core builds a path, a resolve info and an
+argument map for each, Strawberry an `Info` and its extension chain for each field with a
+resolver, and every value goes through the generic completion: that machinery, not the data,
+was most of the cost of a tree (docs/benchmarks.md). Three kinds of field take a shorter way:
+
+- a field Strawberry reads straight off the object (no resolver: `number`, a line's
+  `quantity`, a connection's `nodes`);
+- a resolver marked `@context_only` (below), called as a plain function with the request's
+  context: the nested relations of the read path (an order's lines, a contact's ancestors), which
+  resolve synchronously from what their page loaded in bulk;
+- Strawberry's `Node.id`, for types that keep Strawberry's own `resolve_id`/`resolve_typename`.
+
+Their values are completed here: leaves through their type's own output coercion, lists item by
+item, objects by executing their selection (again here, field by field). Anything else — a field
+with arguments or permission checks, abstract types, a null where the schema forbids one, a
+value of the wrong type — goes graphql-core's usual way, which raises the located error the
+specification asks for. Errors raised while completing are handled as graphql-core handles
+them (`handle_field_error`): null for a nullable field, propagated for a non-null one.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from graphql import GraphQLField, GraphQLLeafType, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    is_leaf_type,
+)
 from graphql.pyutils import Path, Undefined
+from strawberry.relay import GlobalID, Node
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-# (attribute, leaf type, non-null) for a plain leaf field, None for any other field
-_Plain = tuple[str, GraphQLLeafType, bool] | None
-_plans: dict[int, tuple[GraphQLField, _Plain]] = {}
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _plain_leaf(field: GraphQLField) -> _Plain:
+def context_only(resolver: F) -> F:
+    """Mark a resolver that reads nothing of its `info` but `info.context` (and takes no
+    arguments): the executor may call it with `ContextInfo` instead of building a full `Info`."""
+    resolver._context_only = True  # type: ignore[attr-defined]
+    return resolver
+
+
+@dataclass(frozen=True, slots=True)
+class ContextInfo:
+    """The `info` a `@context_only` resolver receives: the request's context, nothing else."""
+
+    context: Any
+
+
+class _Slow(Exception):
+    """This value takes graphql-core's way (raised before anything was executed for it)."""
+
+
+_ATTRIBUTE, _RESOLVER, _NODE_ID = 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    kind: int
+    name: str  # the Python attribute (or, for _NODE_ID, the type's name)
+    return_type: GraphQLOutputType
+    call: Callable[..., Any] | None = None
+    takes_info: bool = False
+
+
+_plans: dict[int, tuple[GraphQLField, _Plan | None]] = {}
+
+
+def _make_plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if definition is None or not getattr(field.resolve, "_is_default", False) or field.args:
+    if definition is None or field.args or definition.extensions:
         return None
-    return_type, non_null = field.type, False
-    if isinstance(return_type, GraphQLNonNull):
-        return_type, non_null = return_type.of_type, True
-    if not is_leaf_type(return_type):
+    if getattr(field.resolve, "_is_default", False):
+        return _Plan(_ATTRIBUTE, definition.python_name, field.type)
+    resolver = definition.base_resolver
+    if resolver is None:
         return None
-    return definition.python_name, return_type, non_null  # type: ignore[return-value]
+    function = resolver.wrapped_func
+    if getattr(function, "_context_only", False):
+        return _Plan(_RESOLVER, definition.python_name, field.type, function,
+                     takes_info=len(inspect.signature(function).parameters) > 1)
+    if getattr(function, "__func__", function) is getattr(Node._id, "__func__", None):
+        return _Plan(_NODE_ID, parent.name, field.type)
+    return None
 
 
-def _plan(field: GraphQLField) -> _Plain:
+def _plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     found = _plans.get(id(field))
     if found is None or found[0] is not field:
-        found = _plans[id(field)] = (field, _plain_leaf(field))
+        found = _plans[id(field)] = (field, _make_plan(parent, field))
     return found[1]
 
 
-class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+def _default_node_id(source: Any) -> bool:
+    cls = type(source)
+    return isinstance(source, Node) and cls.resolve_id.__func__ is Node.resolve_id.__func__ and (  # type: ignore[attr-defined]
+        cls.resolve_typename.__func__ is Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    )
+
+
+class Executor(StrawberryGraphQLCoreExecutionContext):
     def execute_fields(  # type: ignore[override]
         self,
         parent_type: GraphQLObjectType,
@@ -58,36 +124,191 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         fields = parent_type.fields
         results: dict[str, Any] = {}
         rest: dict[str, Any] = {}
+        pending: list[str] = []
         for response_name, field_details_list in grouped_field_set.items():
             node = field_details_list[0].node
             field = fields.get(node.name.value)
-            plan = _plan(field) if field is not None and not node.arguments else None
+            plan = _plan(parent_type, field) if field is not None and not node.arguments else None
             if plan is not None:
-                attribute, leaf, non_null = plan
                 try:
-                    value = getattr(source_value, attribute)
-                    if value is not None:
-                        value = leaf.coerce_output_value(value)
-                        if value is not None and value is not Undefined:
-                            results[response_name] = value
-                            continue
-                    elif not non_null:
-                        results[response_name] = None
-                        continue
-                except Exception:  # noqa: BLE001 - the usual way below raises the located error
+                    value = self._shortly(plan, parent_type, source_value, field_details_list, path, response_name)
+                except _Slow:
                     pass
+                else:
+                    results[response_name] = value
+                    if self.is_awaitable(value):
+                        pending.append(response_name)
+                    continue
             rest[response_name] = field_details_list
             results[response_name] = None  # keeps the response's field order
-        if not rest:
-            return results
-        done = super().execute_fields(parent_type, source_value, path, rest, position_context)
-        if self.is_awaitable(done):
-
-            async def merged() -> dict[str, Any]:
-                return _merged(results, rest, await done)
-
-            return merged()
+        done = super().execute_fields(parent_type, source_value, path, rest, position_context) if rest else {}
+        if pending or self.is_awaitable(done):
+            return self._gathered(results, rest, done, pending)
         return _merged(results, rest, done)
+
+    async def _gathered(self, results: dict[str, Any], rest: dict[str, Any], done: Any, pending: list[str]) -> Any:
+        # all at once, the usual way's fields with the short way's: their loaders batch together
+        waiting = [results[name] for name in pending]
+        later = self.is_awaitable(done)
+        values = await asyncio.gather(*waiting, *([done] if later else []))
+        results.update(zip(pending, values, strict=False))
+        return _merged(results, rest, values[-1] if later else done)
+
+    def _shortly(
+        self, plan: _Plan, parent_type: GraphQLObjectType, source: Any, fields: Any, path: Path | None, name: str
+    ) -> Any:
+        """The completed value of one field, or _Slow before anything was done for it."""
+        field_path = Path(path, name, parent_type.name)
+        if plan.kind == _ATTRIBUTE:
+            value = getattr(source, plan.name, Undefined)
+            if value is Undefined:
+                raise _Slow
+        elif plan.kind == _NODE_ID:
+            if not _default_node_id(source):
+                raise _Slow
+            value = GlobalID(type_name=plan.name, node_id=str(getattr(source, _id_attribute(type(source)))))
+        else:
+            try:
+                value = plan.call(source, ContextInfo(self.context_value)) if plan.takes_info else plan.call(source)  # type: ignore[misc]
+            except Exception as error:  # noqa: BLE001 - handled as graphql-core handles a resolver's error
+                self.handle_field_error(error, plan.return_type, fields, field_path)
+                return None
+            if self.is_awaitable(value):
+                return self._completed_later(plan, parent_type, fields, field_path, value)
+        try:
+            completed = self._complete(plan.return_type, fields, field_path, value)
+        except _Slow:
+            if plan.kind != _RESOLVER:
+                raise  # nothing was done: the usual way reads the field again
+            # the resolver ran: its value is completed the usual way, with the usual error
+            return self._complete_usual(plan, parent_type, fields, field_path, value)
+        except Exception as error:  # noqa: BLE001
+            self.handle_field_error(error, plan.return_type, fields, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._awaited(plan.return_type, fields, field_path, completed)
+        return completed
+
+    def _complete_usual(self, plan: _Plan, parent_type: GraphQLObjectType, fields: Any, path: Path, value: Any) -> Any:
+        field = parent_type.fields[fields[0].node.name.value]
+        info = self.build_resolve_info(field, [f.node for f in fields], parent_type, path)
+        try:
+            completed = self.complete_value(plan.return_type, fields, info, path, value, None)
+        except Exception as error:  # noqa: BLE001
+            self.handle_field_error(error, plan.return_type, fields, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._awaited(plan.return_type, fields, path, completed)
+        return completed
+
+    async def _completed_later(
+        self, plan: _Plan, parent_type: GraphQLObjectType, fields: Any, path: Path, pending: Any
+    ) -> Any:
+        try:
+            value = await pending
+        except Exception as error:  # noqa: BLE001
+            self.handle_field_error(error, plan.return_type, fields, path)
+            return None
+        try:
+            completed = self._complete(plan.return_type, fields, path, value)
+        except _Slow:
+            completed = self._complete_usual(plan, parent_type, fields, path, value)
+        except Exception as error:  # noqa: BLE001
+            self.handle_field_error(error, plan.return_type, fields, path)
+            return None
+        if self.is_awaitable(completed):
+            return await self._awaited(plan.return_type, fields, path, completed)
+        return completed
+
+    async def _awaited(self, return_type: GraphQLOutputType, fields: Any, path: Path, completed: Any) -> Any:
+        try:
+            return await completed
+        except Exception as error:  # noqa: BLE001
+            self.handle_field_error(error, return_type, fields, path)
+            return None
+
+    def _complete(self, return_type: GraphQLOutputType, fields: Any, path: Path, value: Any) -> Any:
+        """`value` completed for `return_type`; _Slow (before any field below was executed)
+        when it takes graphql-core's way."""
+        if isinstance(return_type, GraphQLNonNull):
+            if value is None:
+                raise _Slow
+            return_type = return_type.of_type
+        elif value is None:
+            return None
+        if isinstance(return_type, GraphQLList):
+            return self._complete_list(return_type.of_type, fields, path, value)
+        if is_leaf_type(return_type):
+            coerced = return_type.coerce_output_value(value)  # type: ignore[union-attr]
+            if coerced is None or coerced is Undefined:
+                raise _Slow
+            return coerced
+        if isinstance(return_type, GraphQLObjectType):
+            subfields = self._subfields(return_type, fields, value)
+            return self.execute_fields(return_type, value, path, subfields, None)
+        raise _Slow  # abstract types
+
+    def _subfields(self, object_type: GraphQLObjectType, fields: Any, value: Any) -> Any:
+        if object_type.is_type_of is not None and not object_type.is_type_of(value, None):
+            raise _Slow
+        grouped, new_defer_usages, *_ = self.collect_subfields(object_type, fields)
+        if new_defer_usages:
+            raise _Slow
+        return grouped
+
+    def _complete_list(self, item_type: GraphQLOutputType, fields: Any, path: Path, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise _Slow
+        required = isinstance(item_type, GraphQLNonNull)
+        inner = item_type.of_type if required else item_type  # type: ignore[union-attr]
+        if required and any(item is None for item in value):
+            raise _Slow
+        if isinstance(inner, GraphQLObjectType):
+            # every item checked before any is executed
+            grouped = [self._subfields(inner, fields, item) if item is not None else None for item in value]
+            completed = [
+                self._item(item_type, inner, fields, Path(path, index, None), item, subfields)
+                for index, (item, subfields) in enumerate(zip(value, grouped, strict=True))
+            ]
+        elif is_leaf_type(inner):
+            completed = [self._complete(item_type, fields, path, item) for item in value]
+        else:
+            raise _Slow  # lists of lists, of abstract types
+        if any(self.is_awaitable(item) for item in completed):
+            return _all(completed, self.is_awaitable)
+        return completed
+
+    def _item(self, item_type: GraphQLOutputType, object_type: GraphQLObjectType, fields: Any, path: Path,
+              item: Any, subfields: Any) -> Any:
+        """One object of a list; an error from below is handled at the item, as graphql-core does:
+        null for a nullable item, propagated for a non-null one."""
+        if item is None:
+            return None
+        try:
+            completed = self.execute_fields(object_type, item, path, subfields, None)
+        except Exception as error:  # noqa: BLE001
+            self.handle_field_error(error, item_type, fields, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._awaited(item_type, fields, path, completed)
+        return completed
+
+
+_id_attributes: dict[type, str] = {}
+
+
+def _id_attribute(cls: type[Any]) -> str:
+    found = _id_attributes.get(cls)
+    if found is None:
+        found = _id_attributes[cls] = cls.resolve_id_attr()
+    return found
+
+
+async def _all(items: list[Any], is_awaitable: Callable[[Any], bool]) -> list[Any]:
+    waiting = [index for index, item in enumerate(items) if is_awaitable(item)]
+    for index, value in zip(waiting, await asyncio.gather(*(items[i] for i in waiting)), strict=True):
+        items[index] = value
+    return items
 
 
 def _merged(results: dict[str, Any], rest: dict[str, Any], done: dict[str, Any]) -> dict[str, Any]:

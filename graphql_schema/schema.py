@@ -39,7 +39,7 @@ from graphql_schema.orders.queries import OrderQueries
 from graphql_schema.status.mutations import StatusMutations
 from graphql_schema.status.queries import StatusQueries
 from graphql_schema.errors import RequestErrorCode, request_error
-from graphql_schema.execution import ExecutionContext
+from graphql_schema.execution import Executor
 from graphql_schema.inputs import DATE, DATETIME, DECIMAL, InputRefused, check_literals, check_variables
 from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
@@ -302,5 +302,5 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
         scalar_overrides={Decimal: DECIMAL, date: DATE, datetime: DATETIME},
-        execution_context_class=ExecutionContext,
+        execution_context_class=Executor,
     )

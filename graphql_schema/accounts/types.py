@@ -19,6 +19,7 @@ from graphql_schema.contacts.types import Contact, load_contact
 from graphql_schema.node import register_node
 from graphql_schema.permissions import IsAdmin
 from graphql_schema.rows import from_row
+from graphql_schema.execution import context_only
 
 RoleEnum = strawberry.enum(Role, name="Role")
 
@@ -54,6 +55,7 @@ class UserAccount(relay.Node):
         return from_row(cls, model, id=str(model.id), uuid=model.id, roles=[Role(r) for r in model.roles])
 
     @strawberry.field
+    @context_only
     async def contact(self, info: Info) -> Contact | None:
         return await load_contact(info, self.contact_id)
 
@@ -76,6 +78,7 @@ class Viewer:
         return UserAccount.from_model(model)
 
     @strawberry.field(description="The viewer's own contact (none for internal staff).")
+    @context_only
     async def contact(self, info: Info) -> Contact | None:
         return await load_contact(info, self.contact_id)
 

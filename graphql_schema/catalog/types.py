@@ -17,6 +17,7 @@ from graphql_schema.business_entities.types import BusinessEntity, load_business
 from graphql_schema.loaders import ContextLoader
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
+from graphql_schema.execution import context_only
 
 
 class ArticleByIdLoader(ContextLoader[uuid.UUID, ArticleModel | None]):
@@ -42,6 +43,7 @@ class Article(relay.Node):
         return from_row(cls, model, id=str(model.id))
 
     @strawberry.field
+    @context_only
     async def business_entity(self, info: Info) -> BusinessEntity | None:
         return await load_business_entity(info, self.business_entity_id)
 

@@ -23,6 +23,7 @@ from graphql_schema.errors import bad_input
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
 from graphql_schema.status.types import WithStatus
+from graphql_schema.execution import context_only
 
 if TYPE_CHECKING:
     from graphql_schema.orders.types import Order
@@ -82,12 +83,14 @@ class PartnerCommission(relay.Node, WithStatus):
         return from_row(cls, row, id=str(row.id), uuid=row.id, currency="EUR")
 
     @strawberry.field
+    @context_only
     async def order(self, info: Info) -> Annotated[Order, strawberry.lazy("graphql_schema.orders.types")] | None:
         from graphql_schema.orders.types import load_order
 
         return await load_order(info, self.order_id)
 
     @strawberry.field
+    @context_only
     def beneficiary(self, info: Info) -> Contact | None:
         return contact_of(info, self.beneficiary_contact_id)  # type: ignore[return-value]
 
@@ -99,6 +102,7 @@ class BeneficiaryCommissions:
     beneficiary_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
+    @context_only
     async def beneficiary(self, info: Info) -> Contact | None:
         return await load_contact(info, self.beneficiary_id)
 

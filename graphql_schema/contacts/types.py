@@ -28,6 +28,7 @@ from graphql_schema.loaders import awaited, now_or_later
 from graphql_schema.node import register_node
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list, connection_from_query
 from graphql_schema.rows import from_row
+from graphql_schema.execution import context_only
 
 if TYPE_CHECKING:
     from app.access.policy import Viewer
@@ -76,10 +77,12 @@ class Contact(relay.Node):
         return from_row(cls, model, id=str(model.id), uuid=model.id, parent_id=model.parent_organization_id, **hidden)
 
     @strawberry.field(description="The organisation directly above this contact.")
+    @context_only
     def parent(self, info: Info) -> Contact | None:
         return contact_of(info, self.parent_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The chain above this contact, nearest first (level 1 = parent).")
+    @context_only
     def ancestors(self, info: Info) -> list[ContactAtLevel]:
         viewer = info.context.viewer
         return now_or_later(  # type: ignore[return-value]
@@ -88,6 +91,7 @@ class Contact(relay.Node):
         )
 
     @strawberry.field(description="Number of levels above this contact (0 at the top).")
+    @context_only
     def depth(self, info: Info) -> int:
         if self.parent_id is None:
             return 0
@@ -133,6 +137,7 @@ class Contact(relay.Node):
         )
 
     @strawberry.field
+    @context_only
     async def business_entity(self, info: Info) -> BusinessEntity | None:
         return await load_business_entity(info, self.business_entity_id)
 

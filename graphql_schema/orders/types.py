@@ -33,6 +33,7 @@ from graphql_schema.orders.loaders import (
 from graphql_schema.loaders import now_or_later
 from graphql_schema.rows import from_row
 from graphql_schema.status.types import WithStatus
+from graphql_schema.execution import context_only
 
 HoldReasonEnum = strawberry.enum(HoldReason, name="HoldReason")
 
@@ -43,6 +44,7 @@ class ChannelEntry:
     contact_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
+    @context_only
     def contact(self, info: Info) -> Contact | None:
         return contact_of(info, self.contact_id)  # type: ignore[return-value]
 
@@ -86,6 +88,7 @@ class LineItem:
         return from_row(cls, row, id=strawberry.ID(str(row.id)), net_amount=totals.line_net(row))
 
     @strawberry.field
+    @context_only
     async def article(self, info: Info) -> Article | None:
         return await load_article(info, self.article_id)
 
@@ -141,18 +144,22 @@ class Order(relay.Node, WithStatus):
     # prefetch.py), and load through their loader when reached one order at a time.
 
     @strawberry.field
+    @context_only
     def business_entity(self, info: Info) -> BusinessEntity | None:
         return business_entity_of(info, self.business_entity_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Who the order is for commercially: pricing and access.")
+    @context_only
     def account_contact(self, info: Info) -> Contact | None:
         return contact_of(info, self.account_contact_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The person or household where the charger is installed.")
+    @context_only
     def end_customer(self, info: Info) -> Contact | None:
         return contact_of(info, self.end_customer_contact_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The partners the order came through, in position order.")
+    @context_only
     def channel_chain(self, info: Info) -> list[ChannelEntry]:
         return now_or_later(  # type: ignore[return-value]
             info.context.loaders.get(ChannelByOrderIdLoader), self.uuid,
@@ -160,12 +167,14 @@ class Order(relay.Node, WithStatus):
         )
 
     @strawberry.field(description="Lines in the order they were added.")
+    @context_only
     def lines(self, info: Info) -> list[LineItem]:
         return now_or_later(  # type: ignore[return-value]
             info.context.loaders.get(LinesByOrderIdLoader), self.uuid, lambda rows: [LineItem.from_model(r) for r in rows]
         )
 
     @strawberry.field
+    @context_only
     def totals(self, info: Info) -> OrderTotals:
         return now_or_later(  # type: ignore[return-value]
             info.context.loaders.get(LinesByOrderIdLoader), self.uuid,
@@ -173,6 +182,7 @@ class Order(relay.Node, WithStatus):
         )
 
     @strawberry.field(description="The commissions this viewer may see, by level.")
+    @context_only
     def commissions(self, info: Info) -> list[PartnerCommission]:
         return now_or_later(  # type: ignore[return-value]
             info.context.loaders.get(CommissionsByOrderIdLoader), self.uuid,
@@ -180,6 +190,7 @@ class Order(relay.Node, WithStatus):
         )
 
     @strawberry.field(description="Holds, newest first.")
+    @context_only
     def holds(self, info: Info) -> list[OrderHold]:
         return now_or_later(  # type: ignore[return-value]
             info.context.loaders.get(HoldsByOrderIdLoader), self.uuid, lambda rows: [OrderHold.from_model(r) for r in rows]

@@ -27,6 +27,7 @@ from graphql_schema.status.loaders import (
     TransitionsByEntityLoader,
     WorkflowByIdLoader,
 )
+from graphql_schema.execution import context_only
 
 EntityTypeEnum = strawberry.enum(EntityType, name="EntityType")
 MovementEnum = strawberry.enum(Movement, name="StatusMovement")
@@ -94,6 +95,7 @@ class CurrentStatus:
     is_final: bool
 
     @strawberry.field(description="The SLA deadline of this status has passed.")
+    @context_only
     def is_overdue(self) -> bool:
         return self.sla_deadline is not None and not self.is_final and self.sla_deadline < datetime.now(UTC)
 
@@ -128,6 +130,7 @@ class StatusTransition:
         return from_row(cls, row, id=strawberry.ID(str(row.id)))
 
     @strawberry.field(description="Who made the change, by name (null for system changes).")
+    @context_only
     def triggered_by(self, info: Info) -> str | None:
         if self.triggered_by_account_id is None:
             return None
@@ -160,6 +163,7 @@ class WithStatus:
     uuid: strawberry.Private[uuid.UUID]
 
     @strawberry.field
+    @context_only
     def status(self, info: Info) -> CurrentStatus | None:
         return now_or_later(  # type: ignore[return-value]
             info.context.loaders.get(CurrentStatusLoader), (self.entity_type.value, self.uuid),
