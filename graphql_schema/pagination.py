@@ -16,6 +16,7 @@ from typing import Final, Generic, TypeVar
 import strawberry
 
 from graphql_schema.errors import bad_input
+from graphql_schema.execution import context_only
 
 DEFAULT_PAGE_SIZE: Final = 20
 _CURSOR_PREFIX: Final = "offset:"
@@ -40,13 +41,16 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    nodes: list[NodeT] = strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
     page_info: PageInfo
     total_count: int = strawberry.field(description="All items that match, across every page.")
+    start: strawberry.Private[int]
 
-    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
-    def nodes(self) -> list[NodeT]:
-        return [edge.node for edge in self.edges]
+    @strawberry.field(description="The page's nodes, each with its cursor (for `after` and `before`).")
+    @context_only
+    def edges(self) -> list[Edge[NodeT]]:
+        # made when asked for: a page of nested connections (an order's history) needs no cursors
+        return [Edge(cursor=encode_cursor(self.start + i), node=node) for i, node in enumerate(self.nodes)]
 
 
 def encode_cursor(offset: int) -> str:
@@ -91,16 +95,16 @@ class PageArgs:
 
 
 def _build(items: Sequence[NodeT], start: int, end: int, total: int) -> Connection[NodeT]:
-    edges = [Edge(cursor=encode_cursor(start + i), node=item) for i, item in enumerate(items)]
     return Connection(
-        edges=edges,
+        nodes=list(items),
         page_info=PageInfo(
             has_next_page=end < total,
             has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=encode_cursor(start) if items else None,
+            end_cursor=encode_cursor(start + len(items) - 1) if items else None,
         ),
         total_count=total,
+        start=start,
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.orm import Bundle, aliased
+from sqlalchemy.orm import aliased
 
 from app.audit.service import Actor, record, snapshot
 from app.contacts.errors import CycleDetected, InvalidParent
@@ -119,22 +119,18 @@ Seen = tuple[Contact, Access]
 """A contact as a viewer sees it: the row and how much of it (`app.access.policy.Access`)."""
 
 
-def _row() -> Bundle[Any]:
-    """A contact as a plain row (app.db.columns) in a statement of several columns."""
-    return Bundle("contact", *columns(Contact))
-
-
-async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> list[tuple[Any, ...]]:
-    """The rows of `stmt` (its last column a contact row) with the viewer's access appended; the
-    contacts the viewer may not see are left out."""
+async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> list[tuple[Any, Access]]:
+    """Each row of `stmt` (a contact's columns, `columns(Contact)`, and whatever else it selects)
+    with the viewer's access to the contact; the contacts the viewer may not see are left out.
+    The row is the contact as a plain row (app.db.columns)."""
     rows = await session.execute(stmt.add_columns(policy.contact_access(viewer).label("access")))
-    return [(*row[:-1], Access(row[-1])) for row in rows if row[-1]]
+    return [(row, Access(row.access)) for row in rows if row.access]
 
 
 async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Seen]:
     """The contacts with these ids that `viewer` may see."""
-    rows = await _seen(session, select(_row()).where(any_of(Contact.id, ids)), viewer)
-    return {contact.id: (contact, access) for contact, access in rows}
+    rows = await _seen(session, select(*columns(Contact)).where(any_of(Contact.id, ids)), viewer)
+    return {row.id: (row, access) for row, access in rows}
 
 
 async def children_of_many(
@@ -142,7 +138,7 @@ async def children_of_many(
 ) -> dict[uuid.UUID, list[Seen]]:
     rows = await _seen(
         session,
-        select(_row())
+        select(*columns(Contact))
         .where(any_of(Contact.parent_organization_id, parent_ids))
         .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id),
         viewer,
@@ -160,15 +156,15 @@ async def ancestors_of_many(
     closure table for the whole batch."""
     rows = await _seen(
         session,
-        select(ContactClosure.descendant_id, ContactClosure.depth, _row())
+        select(ContactClosure.descendant_id.label("start_id"), ContactClosure.depth.label("level"), *columns(Contact))
         .join(Contact, Contact.id == ContactClosure.ancestor_id)
         .where(any_of(ContactClosure.descendant_id, ids), ContactClosure.depth > 0)
         .order_by(ContactClosure.descendant_id, ContactClosure.depth),
         viewer,
     )
     result: dict[uuid.UUID, list[HierarchyEntry]] = defaultdict(list)
-    for start_id, level, contact, access in rows:
-        result[start_id].append(HierarchyEntry(level, contact, access))
+    for row, access in rows:
+        result[row.start_id].append(HierarchyEntry(row.level, row, access))
     return result
 
 
@@ -210,15 +206,15 @@ async def descendants_of_many(
     levels = ContactClosure.depth > 0 if max_depth is None else ContactClosure.depth.between(1, max_depth)
     rows = await _seen(
         session,
-        select(ContactClosure.ancestor_id, ContactClosure.depth, _row())
+        select(ContactClosure.ancestor_id.label("start_id"), ContactClosure.depth.label("level"), *columns(Contact))
         .join(Contact, Contact.id == ContactClosure.descendant_id)
         .where(any_of(ContactClosure.ancestor_id, ids), levels)
         .order_by(ContactClosure.ancestor_id, ContactClosure.depth, Contact.display_name, Contact.id),
         viewer,
     )
     result: dict[uuid.UUID, list[HierarchyEntry]] = defaultdict(list)
-    for root_id, level, contact, access in rows:
-        result[root_id].append(HierarchyEntry(level, contact, access))
+    for row, access in rows:
+        result[row.start_id].append(HierarchyEntry(row.level, row, access))
     return result
 
 
@@ -273,7 +269,7 @@ async def search(
 ) -> list[Seen]:
     column = getattr(Contact, order.field.value)
     keys = [column.desc(), Contact.id.desc()] if order.descending else [column.asc(), Contact.id.asc()]
-    stmt = _filtered(select(_row()), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
+    stmt = _filtered(select(*columns(Contact)), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
     return await _seen(session, stmt, viewer)  # type: ignore[return-value]
 
 

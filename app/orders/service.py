@@ -13,7 +13,6 @@ from typing import Any, Final
 from sqlalchemy import Integer, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Bundle
 
 from app.access import policy
 from app.access.policy import Viewer
@@ -189,15 +188,16 @@ async def page_involving_many(
         bindparam("limits", [n for _, _, n in pages], type_=ARRAY(Integer)),
     ).table_valued("contact_id", "offset", "limit").render_derived()
     rows = await session.execute(
-        select(wanted.c.contact_id, wanted.c.offset, wanted.c.limit, Bundle("order", *columns(Order)))
+        select(wanted.c.contact_id.label("page_contact_id"), wanted.c.offset.label("page_offset"),
+               wanted.c.limit.label("page_limit"), *columns(Order))
         .join(numbered, numbered.c.contact_id == wanted.c.contact_id)
         .join(Order, Order.id == numbered.c.order_id)
         .where(numbered.c.position > wanted.c.offset, numbered.c.position <= wanted.c.offset + wanted.c.limit)
         .order_by(wanted.c.contact_id, numbered.c.position)
     )
     result: dict[PageKey, list[Order]] = defaultdict(list)
-    for contact_id, offset, limit, order in rows:
-        result[(contact_id, offset, limit)].append(order)
+    for row in rows:  # the order's columns, and the page it is on
+        result[(row.page_contact_id, row.page_offset, row.page_limit)].append(row)
     return result
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Bundle
 
 from app import events, text
 from app.accounts.models import Role
@@ -308,10 +307,11 @@ async def _apply(
 async def current_of_many(
     *, session: AsyncSession, keys: Sequence[tuple[str, uuid.UUID]]
 ) -> dict[tuple[str, uuid.UUID], tuple[EntityCurrentStatus, StatusWorkflowStep]]:
-
+    """Each entity's current status and the workflow step it is in. Both come as one plain row
+    (app.db.columns) that answers the attribute names of both: the status's, and the step's
+    besides `workflow_id`, which the two share."""
     rows = await session.execute(
-        select(Bundle("current", *columns(EntityCurrentStatus)), Bundle("step", *columns(StatusWorkflowStep)))
-        .select_from(EntityCurrentStatus)
+        select(*columns(EntityCurrentStatus), *(c for c in columns(StatusWorkflowStep) if c.name != "workflow_id"))
         .join(
             StatusWorkflowStep,
             (StatusWorkflowStep.workflow_id == EntityCurrentStatus.workflow_id)
@@ -322,9 +322,9 @@ async def current_of_many(
     )
     wanted = set(keys)
     return {
-        (current.entity_type, current.entity_id): (current, step)
-        for current, step in rows
-        if (current.entity_type, current.entity_id) in wanted
+        (row.entity_type, row.entity_id): (row, row)
+        for row in rows
+        if (row.entity_type, row.entity_id) in wanted
     }
 
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from strawberry.types import Info
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, SelectionNode
 
 from app.orders.models import Order
 from app.status.models import EntityType
@@ -27,40 +27,59 @@ from graphql_schema.contacts.loaders import AncestorsByContactIdLoader, ContactB
 from graphql_schema.orders.loaders import ChannelByOrderIdLoader, HoldsByOrderIdLoader, LinesByOrderIdLoader
 from graphql_schema.status.loaders import CurrentStatusLoader, TransitionsByEntityLoader
 
-Fields = dict[str, list[SelectedField]]
+Fields = dict[str, list[FieldNode]]
+"""The fields selected on a type, by name: the syntax nodes, fragments and inline fragments
+merged in. `@skip`/`@include` are not evaluated: a skipped field is loaded for nothing, never
+missed."""
 
 
-def fields_of(selections: Iterable[Selection]) -> Fields:
-    """The fields selected, fragments and inline fragments merged in, by name."""
+def fields_of(selections: Iterable[SelectionNode], fragments: dict[str, FragmentDefinitionNode]) -> Fields:
     found: Fields = {}
     for selection in selections:
-        if isinstance(selection, SelectedField):
-            found.setdefault(selection.name, []).append(selection)
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            for name, fields in fields_of(selection.selections).items():
-                found.setdefault(name, []).extend(fields)
+        if isinstance(selection, FieldNode):
+            found.setdefault(selection.name.value, []).append(selection)
+            continue
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            inner = fragment.selection_set.selections if fragment is not None else ()
+        else:  # an inline fragment
+            inner = selection.selection_set.selections  # type: ignore[attr-defined]
+        for name, fields in fields_of(inner, fragments).items():
+            found.setdefault(name, []).extend(fields)
     return found
 
 
-def below(fields: Fields, *path: str) -> Fields:
-    """The fields selected under `path` (e.g. `nodes` of a connection), merged."""
-    current = fields
-    for name in path:
-        current = fields_of(s for field in current.get(name, []) for s in field.selections)
-    return current
+class Selected:
+    """What a resolver's field selects, walked on the syntax tree (Strawberry's
+    `info.selected_fields` converts the whole tree with its directives first: a millisecond on
+    an order page)."""
+
+    def __init__(self, info: Info) -> None:
+        raw = info._raw_info
+        self.fragments = raw.fragments
+        self.root = fields_of(raw.field_nodes, self.fragments)
+
+    def below(self, fields: Fields, *path: str) -> Fields:
+        """The fields selected under `path` (e.g. `nodes` of a connection), merged."""
+        current = fields
+        for name in path:
+            current = fields_of(
+                (s for field in current.get(name, []) if field.selection_set for s in field.selection_set.selections),
+                self.fragments,
+            )
+        return current
+
+    def nodes(self) -> Fields:
+        """The fields selected on the nodes of the connection this resolver returns."""
+        connection = self.below(self.root, next(iter(self.root), ""))
+        nodes = self.below(connection, "nodes")
+        for name, fields in self.below(connection, "edges", "node").items():
+            nodes.setdefault(name, []).extend(fields)
+        return nodes
 
 
-def node_fields(info: Info) -> Fields:
-    """The fields selected on the nodes of the connection this resolver returns."""
-    root = fields_of(info.selected_fields)
-    connection = fields_of(s for field in next(iter(root.values()), []) for s in field.selections)
-    nodes = below(connection, "nodes")
-    for name, fields in below(connection, "edges", "node").items():
-        nodes.setdefault(name, []).extend(fields)
-    return nodes
-
-
-async def prefetch_orders(info: Info, orders: list[Order], selected: Fields) -> None:
+async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) -> None:
+    selected = selection.nodes()
     if not orders or not selected:
         return
     loaders = info.context.loaders
@@ -71,45 +90,45 @@ async def prefetch_orders(info: Info, orders: list[Order], selected: Fields) -> 
 
     first: list[Awaitable[Any]] = []
     if "businessEntity" in selected:
-        first.append(loaders.get(BusinessEntityByIdLoader).load_many({o.business_entity_id for o in orders}))
+        first.append(loaders.get(BusinessEntityByIdLoader).load_all({o.business_entity_id for o in orders}))
     if "channelChain" in selected:
-        first.append(loaders.get(ChannelByOrderIdLoader).load_many(ids))
+        first.append(loaders.get(ChannelByOrderIdLoader).load_all(ids))
     if "lines" in selected or "totals" in selected:
-        first.append(loaders.get(LinesByOrderIdLoader).load_many(ids))
+        first.append(loaders.get(LinesByOrderIdLoader).load_all(ids))
     if "status" in selected or "allowedTransitions" in selected:
-        first.append(loaders.get(CurrentStatusLoader).load_many(order_keys))
+        first.append(loaders.get(CurrentStatusLoader).load_all(order_keys))
     if "statusHistory" in selected:
-        first.append(loaders.get(TransitionsByEntityLoader).load_many(order_keys))
+        first.append(loaders.get(TransitionsByEntityLoader).load_all(order_keys))
     if "commissions" in selected:
-        first.append(loaders.get(CommissionsByOrderIdLoader).load_many(ids))
+        first.append(loaders.get(CommissionsByOrderIdLoader).load_all(ids))
     if "holds" in selected:
-        first.append(loaders.get(HoldsByOrderIdLoader).load_many(ids))
+        first.append(loaders.get(HoldsByOrderIdLoader).load_all(ids))
     with_ancestors = {contact_id for name, contact_ids in contact_fields.items()
-                      if name in selected and {"ancestors", "depth"} & set(below(selected, name))
+                      if name in selected and {"ancestors", "depth"} & set(selection.below(selected, name))
                       for contact_id in contact_ids}
     if with_ancestors:
-        first.append(loaders.get(AncestorsByContactIdLoader).load_many(with_ancestors))
+        first.append(loaders.get(AncestorsByContactIdLoader).load_all(with_ancestors))
     if first:
         await asyncio.gather(*first)  # the loaders keep what they loaded
 
     contacts = {c for name, cs in contact_fields.items() if name in selected for c in cs}
     second: list[Awaitable[Any]] = []
-    if "channelChain" in selected and "contact" in below(selected, "channelChain"):
-        chains = await loaders.get(ChannelByOrderIdLoader).load_many(ids)
+    if "channelChain" in selected and "contact" in selection.below(selected, "channelChain"):
+        chains = await loaders.get(ChannelByOrderIdLoader).load_all(ids)
         contacts |= {entry.contact_id for chain in chains for entry in chain}
     if "commissions" in selected:
-        commissions = [c for rows in await loaders.get(CommissionsByOrderIdLoader).load_many(ids) for c in rows]
-        under = below(selected, "commissions")
+        commissions = [c for rows in await loaders.get(CommissionsByOrderIdLoader).load_all(ids) for c in rows]
+        under = selection.below(selected, "commissions")
         if "beneficiary" in under:
             contacts |= {c.beneficiary_contact_id for c in commissions}
         if "status" in under:
             keys = [(EntityType.PARTNER_COMMISSION.value, c.id) for c in commissions]
-            second.append(loaders.get(CurrentStatusLoader).load_many(keys))
-    if "triggeredBy" in below(selected, "statusHistory", "nodes"):
-        history = await loaders.get(TransitionsByEntityLoader).load_many(order_keys)
+            second.append(loaders.get(CurrentStatusLoader).load_all(keys))
+    if "triggeredBy" in selection.below(selected, "statusHistory", "nodes"):
+        history = await loaders.get(TransitionsByEntityLoader).load_all(order_keys)
         authors = {t.triggered_by_account_id for rows in history for t in rows if t.triggered_by_account_id}
-        second.append(loaders.get(AccountNameLoader).load_many(authors))
+        second.append(loaders.get(AccountNameLoader).load_all(authors))
     if contacts:
-        second.append(loaders.get(ContactByIdLoader).load_many(contacts))
+        second.append(loaders.get(ContactByIdLoader).load_all(contacts))
     if second:
         await asyncio.gather(*second)

@@ -17,7 +17,7 @@ from graphql_schema.contacts.queries import SortDirection
 from graphql_schema.contacts.types import After, Before, First, Last
 from graphql_schema.errors import bad_input
 from graphql_schema.node import decode_id, parse_uuid
-from graphql_schema.orders.prefetch import node_fields, prefetch_orders
+from graphql_schema.orders.prefetch import Selected, prefetch_orders
 from graphql_schema.orders.types import Order, load_order
 from graphql_schema.pagination import Connection, PageArgs, connection_from_query
 
@@ -80,7 +80,7 @@ async def orders_connection(
             rows = await service.search(
                 session=session, filter_in=filter_in, order=order, viewer=ctx.viewer, offset=offset, limit=limit
             )
-        await prefetch_orders(info, list(rows), node_fields(info))
+        await prefetch_orders(info, list(rows), Selected(info))
         return rows
 
     return await connection_from_query(page, ctx.max_page_size, count, fetch, Order.from_model)
