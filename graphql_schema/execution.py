@@ -73,6 +73,8 @@ class _Plan:
     return_type: GraphQLOutputType
     call: Callable[..., Any] | None = None
     takes_info: bool = False
+    leaf: Any = None  # an attribute read as a leaf: its leaf type, completed inline
+    non_null: bool = False
 
 
 _plans: dict[int, tuple[GraphQLField, _Plan | None]] = {}
@@ -83,7 +85,10 @@ def _make_plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     if definition is None or field.args or definition.extensions:
         return None
     if getattr(field.resolve, "_is_default", False):
-        return _Plan(_ATTRIBUTE, definition.python_name, field.type)
+        non_null = isinstance(field.type, GraphQLNonNull)
+        inner = field.type.of_type if non_null else field.type  # type: ignore[union-attr]
+        return _Plan(_ATTRIBUTE, definition.python_name, field.type, leaf=inner if is_leaf_type(inner) else None,
+                     non_null=non_null)
     resolver = definition.base_resolver
     if resolver is None:
         return None
@@ -121,30 +126,55 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
-        fields = parent_type.fields
         results: dict[str, Any] = {}
         rest: dict[str, Any] = {}
         pending: list[str] = []
-        for response_name, field_details_list in grouped_field_set.items():
-            node = field_details_list[0].node
-            field = fields.get(node.name.value)
-            plan = _plan(parent_type, field) if field is not None and not node.arguments else None
+        for response_name, field_details_list, plan in self._steps(parent_type, grouped_field_set):
             if plan is not None:
-                try:
-                    value = self._shortly(plan, parent_type, source_value, field_details_list, path, response_name)
-                except _Slow:
-                    pass
+                leaf = plan.leaf
+                if leaf is not None:  # the bulk of a tree: inline
+                    value = getattr(source_value, plan.name, Undefined)
+                    if value is None:
+                        if not plan.non_null:
+                            results[response_name] = None
+                            continue
+                    elif value is not Undefined:
+                        value = leaf.coerce_output_value(value)
+                        if value is not None and value is not Undefined:
+                            results[response_name] = value
+                            continue
                 else:
-                    results[response_name] = value
-                    if self.is_awaitable(value):
-                        pending.append(response_name)
-                    continue
+                    try:
+                        value = self._shortly(plan, parent_type, source_value, field_details_list, path, response_name)
+                    except _Slow:
+                        pass
+                    else:
+                        results[response_name] = value
+                        if self.is_awaitable(value):
+                            pending.append(response_name)
+                        continue
             rest[response_name] = field_details_list
             results[response_name] = None  # keeps the response's field order
         done = super().execute_fields(parent_type, source_value, path, rest, position_context) if rest else {}
         if pending or self.is_awaitable(done):
             return self._gathered(results, rest, done, pending)
         return _merged(results, rest, done)
+
+    def _steps(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, _Plan | None]]:
+        """Each field of a collected selection with its plan, worked out once per selection (the
+        objects of a list share theirs)."""
+        cache: dict[int, tuple[Any, list[tuple[str, Any, _Plan | None]]]] = self.__dict__.setdefault("_step_cache", {})
+        found = cache.get(id(grouped_field_set))
+        if found is None or found[0] is not grouped_field_set:
+            fields = parent_type.fields
+            steps = []
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                field = fields.get(node.name.value)
+                plan = _plan(parent_type, field) if field is not None and not node.arguments else None
+                steps.append((response_name, field_details_list, plan))
+            found = cache[id(grouped_field_set)] = (grouped_field_set, steps)
+        return found[1]
 
     async def _gathered(self, results: dict[str, Any], rest: dict[str, Any], done: Any, pending: list[str]) -> Any:
         # all at once, the usual way's fields with the short way's: their loaders batch together

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -118,7 +119,7 @@ class StatusTransition:
     to_status: str
     movement: MovementEnum  # type: ignore[valid-type]
     reason: str | None
-    business_context: JSON
+    business_context_json: strawberry.Private[str]
     triggered_by_system: str | None
     sla_deadline: datetime | None
     is_milestone: bool
@@ -127,7 +128,16 @@ class StatusTransition:
 
     @classmethod
     def from_model(cls, row: TransitionModel) -> Self:
-        return from_row(cls, row, id=strawberry.ID(str(row.id)))
+        """From a read row (its context as JSON text) or a transition just written."""
+        context = getattr(row, "business_context_json", None)
+        if context is None:
+            context = json.dumps(row.business_context)
+        return from_row(cls, row, id=strawberry.ID(str(row.id)), business_context_json=context)
+
+    @strawberry.field(description="What the change was about (free-form, set by whoever made it).")
+    @context_only
+    def business_context(self) -> JSON:
+        return json.loads(self.business_context_json)
 
     @strawberry.field(description="Who made the change, by name (null for system changes).")
     @context_only
