@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import contextvars
 import logging
 import uuid
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.engine import URL
@@ -87,6 +89,15 @@ class GraphQLApp(GraphQL):
 
     def decode_json(self, data: str | bytes) -> object:
         return request_body.decode_json(data)
+
+    def encode_json(self, data: object) -> bytes:
+        """The response body: orjson (an order page is 160 kB; a tenth of the time `json.dumps`
+        takes), or the standard library for what orjson refuses (an integer beyond 64 bits in
+        a JSON scalar)."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:  # type: ignore[override]
         if request.method == "GET":

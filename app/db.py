@@ -52,6 +52,14 @@ def columns(model: type[Any]) -> tuple[ColumnElement[Any], ...]:
     )
 
 
+async def read(session: AsyncSession, statement: Any) -> Any:
+    """The rows of a Core statement (plain columns, `columns`) on the session's connection and
+    transaction: SQLAlchemy's Core result, without the ORM's per-row loading, which an ORM
+    session applies even to plain columns."""
+    connection = await session.connection()
+    return await connection.execute(statement)
+
+
 def grouped(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
     """Rows by the value of their attribute `key`, each group in the rows' order."""
     found: dict[Any, list[Any]] = defaultdict(list)

@@ -30,7 +30,7 @@ from app.access.policy import Viewer
 from app.audit.service import Actor, record
 from app.commissions.models import PartnerCommission
 from app.contacts.service import effective_commission_rates
-from app.db import any_of, columns, grouped
+from app.db import any_of, columns, grouped, read
 from app.errors import ValidationFailed
 from app.numbering.service import BUSINESS_TIMEZONE
 from app.orders import totals
@@ -233,7 +233,8 @@ async def get_many(
     *, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, PartnerCommission]:
     """The commissions with these ids that `viewer` may see."""
-    rows = await session.execute(
+    rows = await read(
+        session,
         select(*columns(PartnerCommission)).where(any_of(PartnerCommission.id, ids), policy.visible(viewer, PartnerCommission))
     )
     return {row.id: row for row in rows}
@@ -243,7 +244,8 @@ async def of_orders_many(
     *, session: AsyncSession, order_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[PartnerCommission]]:
     """The visible commissions of each order, by level."""
-    rows = await session.execute(
+    rows = await read(
+        session,
         select(*columns(PartnerCommission))
         .where(any_of(PartnerCommission.order_id, order_ids), *_conditions(CommissionFilter(), viewer))
         .order_by(PartnerCommission.order_id, PartnerCommission.level)
@@ -255,7 +257,8 @@ async def of_beneficiaries_many(
     *, session: AsyncSession, contact_ids: Collection[uuid.UUID], filter_in: CommissionFilter, viewer: Viewer
 ) -> dict[uuid.UUID, list[PartnerCommission]]:
     """The visible commissions earned by each contact, newest first."""
-    rows = await session.execute(
+    rows = await read(
+        session,
         select(*columns(PartnerCommission))
         .where(any_of(PartnerCommission.beneficiary_contact_id, contact_ids), *_conditions(filter_in, viewer))
         .order_by(PartnerCommission.beneficiary_contact_id, PartnerCommission.created_at.desc(), PartnerCommission.id)

@@ -28,7 +28,7 @@ from app.contacts.errors import CycleDetected, InvalidParent
 from app.access import policy
 from app.access.policy import Access, Viewer
 from app.contacts.models import Contact, ContactClosure, ContactType
-from app.db import any_of, columns, constraint_name
+from app.db import any_of, columns, constraint_name, read
 from app.errors import NotFound, ValidationFailed
 from app import text
 from app.keep import KEEP, Keep
@@ -123,7 +123,7 @@ async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> lis
     """Each row of `stmt` (a contact's columns, `columns(Contact)`, and whatever else it selects)
     with the viewer's access to the contact; the contacts the viewer may not see are left out.
     The row is the contact as a plain row (app.db.columns)."""
-    rows = await session.execute(stmt.add_columns(policy.contact_access(viewer).label("access")))
+    rows = await read(session, stmt.add_columns(policy.contact_access(viewer).label("access")))
     return [(row, Access(row.access)) for row in rows if row.access]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor, record, snapshot
-from app.db import any_of, columns, grouped
+from app.db import any_of, columns, grouped, read
 from app import text
 from app.errors import NotFound, ValidationFailed
 from app.orders.errors import OrderAlreadyOnHold, OrderNotOnHold
@@ -112,7 +112,8 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
 
 
 async def holds_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[OrderHold]]:
-    rows = await session.execute(
+    rows = await read(
+        session,
         select(*columns(OrderHold)).where(any_of(OrderHold.order_id, order_ids)).order_by(
             OrderHold.order_id, OrderHold.placed_at.desc()
         )

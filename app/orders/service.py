@@ -20,7 +20,7 @@ from app.accounts.models import STAFF_ROLES, Role
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact, ContactType
-from app.db import any_of, columns, grouped
+from app.db import any_of, columns, grouped, read
 from app import text
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
@@ -83,7 +83,7 @@ def involves(contact_ids: Collection[uuid.UUID]) -> Any:
 
 async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Order]:
     """The orders with these ids that `viewer` may see, in one statement."""
-    rows = await session.execute(select(*columns(Order)).where(any_of(Order.id, ids), policy.visible(viewer, Order)))
+    rows = await read(session, select(*columns(Order)).where(any_of(Order.id, ids), policy.visible(viewer, Order)))
     return {order.id: order for order in rows}
 
 
@@ -97,7 +97,8 @@ async def get_id_by_number(*, session: AsyncSession, number: str) -> uuid.UUID |
 async def channels_of_many(
     *, session: AsyncSession, order_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[OrderChannel]]:
-    rows = await session.execute(
+    rows = await read(
+        session,
         select(*columns(OrderChannel)).where(any_of(OrderChannel.order_id, order_ids)).order_by(
             OrderChannel.order_id, OrderChannel.position
         )
@@ -137,7 +138,7 @@ async def search(
     column = getattr(Order, order.field.value)
     keys = [column.desc(), Order.id.desc()] if order.descending else [column.asc(), Order.id.asc()]
     stmt = _filtered(select(*columns(Order)), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
-    return (await session.execute(stmt)).all()  # type: ignore[return-value]
+    return (await read(session, stmt)).all()  # type: ignore[return-value]
 
 
 def _roles_of(contact_ids: Collection[uuid.UUID]) -> Any:
@@ -187,7 +188,8 @@ async def page_involving_many(
         bindparam("offsets", [o for _, o, _ in pages], type_=ARRAY(Integer)),
         bindparam("limits", [n for _, _, n in pages], type_=ARRAY(Integer)),
     ).table_valued("contact_id", "offset", "limit").render_derived()
-    rows = await session.execute(
+    rows = await read(
+        session,
         select(wanted.c.contact_id.label("page_contact_id"), wanted.c.offset.label("page_offset"),
                wanted.c.limit.label("page_limit"), *columns(Order))
         .join(numbered, numbered.c.contact_id == wanted.c.contact_id)

@@ -32,7 +32,7 @@ from app.status.models import (
     StatusWorkflowStep,
     StepType,
 )
-from app.db import any_of, columns
+from app.db import any_of, columns, read
 from app.status.registry import EntityAdapter, adapter_for
 
 
@@ -310,7 +310,8 @@ async def current_of_many(
     """Each entity's current status and the workflow step it is in. Both come as one plain row
     (app.db.columns) that answers the attribute names of both: the status's, and the step's
     besides `workflow_id`, which the two share."""
-    rows = await session.execute(
+    rows = await read(
+        session,
         select(*columns(EntityCurrentStatus), *(c for c in columns(StatusWorkflowStep) if c.name != "workflow_id"))
         .join(
             StatusWorkflowStep,
@@ -342,7 +343,8 @@ async def transitions_of_many(
     *, session: AsyncSession, keys: Sequence[tuple[str, uuid.UUID]]
 ) -> dict[tuple[str, uuid.UUID], list[StatusTransition]]:
     """Each entity's history, newest first, as plain rows (`_READ_TRANSITION`)."""
-    rows = await session.execute(
+    rows = await read(
+        session,
         select(*_READ_TRANSITION)
         .where(any_of(StatusTransition.entity_id, {entity_id for _, entity_id in keys}))
         .order_by(StatusTransition.entity_id, StatusTransition.created_at.desc(), StatusTransition.id)
