@@ -35,10 +35,22 @@ class Base(DeclarativeBase):
     __mapper_args__ = {"eager_defaults": True}
 
 
+class _Values(ARRAY):  # type: ignore[type-arg]
+    """An array parameter passed to the driver as it is when its items need no conversion
+    (asyncpg encodes uuids, strings and numbers itself): no Python pass over each item."""
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> Any:
+        if self.item_type.dialect_impl(dialect).bind_processor(dialect) is None:
+            return None
+        return super().bind_processor(dialect)
+
+
 def any_of(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """`column = ANY(:values)`: one bind parameter whatever the batch size, so the statement text
     (and asyncpg's prepared statement) is the same for every batch."""
-    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column == any_(bindparam(None, list(values), type_=_Values(column.type)))
 
 
 @functools.cache
@@ -52,12 +64,12 @@ def columns(model: type[Any]) -> tuple[ColumnElement[Any], ...]:
     )
 
 
-async def read(session: AsyncSession, statement: Any) -> Any:
+async def read(session: AsyncSession, statement: Any) -> list[Any]:
     """The rows of a Core statement (plain columns, `columns`) on the session's connection and
     transaction: SQLAlchemy's Core result, without the ORM's per-row loading, which an ORM
     session applies even to plain columns."""
     connection = await session.connection()
-    return await connection.execute(statement)
+    return (await connection.execute(statement)).all()
 
 
 def grouped(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:

@@ -138,7 +138,7 @@ async def search(
     column = getattr(Order, order.field.value)
     keys = [column.desc(), Order.id.desc()] if order.descending else [column.asc(), Order.id.asc()]
     stmt = _filtered(select(*columns(Order)), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
-    return (await read(session, stmt)).all()  # type: ignore[return-value]
+    return await read(session, stmt)
 
 
 def _roles_of(contact_ids: Collection[uuid.UUID]) -> Any:
