@@ -155,9 +155,15 @@ def _status_visible(entity: Any) -> Callable[[Viewer], ColumnElement[bool]]:
     return rule
 
 
+def _reach_visible(viewer: Viewer, reach: Any = OrderReach) -> ColumnElement[bool]:
+    """A scope sees the reach rows of its own root (they count its orders)."""
+    return reach.ancestor_id == viewer.root_id if viewer.root_id is not None else false()
+
+
 _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     Contact: _contact_visible,
     Order: _order_visible,
+    OrderReach: _reach_visible,
     OrderChannel: follows(Order, OrderChannel.order_id),
     LineItem: follows(Order, LineItem.order_id),
     OrderHold: follows(Order, OrderHold.order_id),

@@ -18,7 +18,7 @@ from app.db import API_ROLE, STAFF_ROLE
 from tests.factories import load_demo
 
 SCOPED = ("contact", "sales_order", "order_channel", "line_item", "order_hold", "partner_commission",
-          "status_transition", "entity_current_status")
+          "status_transition", "entity_current_status", "order_reach")
 
 
 async def _counts(sessions, viewer) -> dict[str, int]:  # type: ignore[no-untyped-def]
