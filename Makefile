@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Cached bytecode: every server, worker and CLI process would otherwise compile the stack anew.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test fuzz bench profile schema migrate seed-demo install clean-db
+.PHONY: run test fuzz bench bench-hierarchy profile schema migrate seed-demo install clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ fuzz: $(STAMP)
 BENCH_SCALE ?= 1
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+## Closure table against ltree paths for the policy's hierarchy questions (docs/benchmarks.md).
+bench-hierarchy: $(STAMP)
+	$(BIN)/python -m bench.hierarchy --scale $(BENCH_SCALE)
 
 ## Profile query 1 in-process on the benchmark dataset (bench/profile-query1.txt).
 profile: $(STAMP)

@@ -37,3 +37,19 @@ def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, mon
     assert "API / floor" in text and text.count("\n| 2 | 4 |") == len(operations)
     assert "the order tree partner-scoped / unscoped" in text and "query 5 (customer portal) / query 1" in text
     assert data.exists()
+
+
+def test_the_hierarchy_comparison_runs_and_both_structures_agree(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`python -m bench.hierarchy` at a tiny scale: every question gets the same answer from the
+    closure table and from ltree paths (the comparison asserts it), and both moves are timed."""
+    import asyncio
+
+    from bench import hierarchy
+
+    monkeypatch.setenv("CHARGECARS_BENCH_DATA_DIR", os.environ.get("CHARGECARS_TEST_DATA_DIR", str(ROOT / ".pgdata-test")))
+    rows = asyncio.run(hierarchy.run(0.01, 2))
+    timed = [r for r in rows if "closure_ms" in r]
+    assert len(timed) == 7 and all(r["closure_ms"] > 0 and r["ltree_ms"] > 0 for r in timed)
+    assert any(r["answer"] > 0 for r in timed if r["question"].startswith("orders the scope sees"))
+    moves = [r for r in rows if r["question"].startswith("move a subtree")]
+    assert len(moves) == 2 and all(r["ms"] > 0 for r in moves)

@@ -250,3 +250,18 @@ async def test_shop_orders_follow_the_shop_flow(client, create_order, demo) -> N
     created = await create_order(tokens["admin"], brand="ZS", account=contacts["50five"])
     assert created["order"]["status"]["name"] == "new"
     assert created["order"]["number"].startswith("ZS-")
+
+
+async def test_a_transitions_business_context_comes_back_as_it_was_given(client, demo, order_id) -> None:
+    """The context travels as JSON text and is parsed only when asked for; an integer beyond what
+    orjson encodes (64 bits) still comes back, through the standard encoder."""
+    _, tokens = demo
+    context = {"reference": "PO-7", "lines": [1, 2.5, None], "nested": {"ok": True}, "big": 10**30}
+    done = await gql(client, """mutation ($input: ChangeStatusInput!) { changeStatus(input: $input) {
+        ... on ChangeStatusSuccess { transition { toStatus businessContext } } } }""",
+                     {"input": {"entityType": "ORDER", "entityId": order_id, "toStatus": "quoted",
+                                "businessContext": context}}, token=tokens["admin"])
+    assert done["changeStatus"]["transition"] == {"toStatus": "quoted", "businessContext": context}
+    read = await gql(client, "query ($id: ID!) { order(id: $id) { statusHistory(first: 5) { nodes { toStatus businessContext } } } }",
+                     {"id": order_id}, token=tokens["admin"])
+    assert read["order"]["statusHistory"]["nodes"][0] == {"toStatus": "quoted", "businessContext": context}
