@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Cached bytecode: every server, worker and CLI process would otherwise compile the stack anew.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test fuzz bench bench-hierarchy profile schema migrate seed-demo install clean-db
+.PHONY: run test lint fuzz bench bench-hierarchy profile schema migrate seed-demo install clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/chargecars run
 
-## The whole test suite against a real PostgreSQL.
-test: $(STAMP)
+## Lint and format (ruff), then the whole test suite against a real PostgreSQL.
+test: $(STAMP) lint
 	$(BIN)/pytest
+
+## The static checks alone (seconds): ruff's lint rules and its formatting.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## Generated operations against a real server (docs/design.md, "Limits"): 1,300 per persona
 ## and mode, 5,200 in all; FUZZ_EXAMPLES for more or fewer.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import contextvars
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from sqlalchemy import event
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.types.unset import UNSET
 
 from app import migrate, request_body
 from app.access.policy import NOBODY, viewer_for
@@ -33,9 +35,6 @@ from app.db import create_engine, session_factory
 from app.request_body import BadRequest
 from graphql_schema.context import Context, ReadSession
 from graphql_schema.errors import RequestErrorCode
-from cross_web import HTTPException
-from strawberry.types.unset import UNSET
-
 from graphql_schema.schema import build_schema
 
 log = logging.getLogger("chargecars.http")
@@ -146,7 +145,9 @@ class GraphQLApp(GraphQL):
                     principal = await authenticate(session=session, raw_token=raw.strip())
                 if principal is None:
                     response = _request_error(
-                        401, RequestErrorCode.UNAUTHENTICATED, "The bearer token is invalid, expired or revoked.",
+                        401,
+                        RequestErrorCode.UNAUTHENTICATED,
+                        "The bearer token is invalid, expired or revoked.",
                         {"WWW-Authenticate": "Bearer", "X-Request-Id": request_id},
                     )
                     await response(scope, receive, send)
@@ -174,7 +175,9 @@ class GraphQLApp(GraphQL):
             # clear, retryable answer instead of an unhandled 500. Nothing was changed.
             log.warning("request %s: no database connection within the pool timeout", request_id)
             response = _request_error(
-                503, RequestErrorCode.SERVICE_UNAVAILABLE, "The server is busy; try again shortly.",
+                503,
+                RequestErrorCode.SERVICE_UNAVAILABLE,
+                "The server is busy; try again shortly.",
                 {"Retry-After": "5", "X-Request-Id": request_id},
             )
             await response(scope, receive, send)
@@ -255,7 +258,9 @@ def _request_data(item: dict[str, Any]) -> GraphQLRequestData:
     )
 
 
-def create_app(*, url: URL | None = None, engine: AsyncEngine | None = None, settings: Settings | None = None) -> Starlette:
+def create_app(
+    *, url: URL | None = None, engine: AsyncEngine | None = None, settings: Settings | None = None
+) -> Starlette:
     """The application. Tests pass their own engine; the CLI passes the resolved URL."""
     settings = settings or get_settings()
     owns_engine = engine is None
@@ -287,8 +292,12 @@ def create_app(*, url: URL | None = None, engine: AsyncEngine | None = None, set
             return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
         if current != state.head_revision:
             return JSONResponse(
-                {"status": "unavailable", "reason": "migrations not at head", "current": current,
-                 "head": state.head_revision},
+                {
+                    "status": "unavailable",
+                    "reason": "migrations not at head",
+                    "current": current,
+                    "head": state.head_revision,
+                },
                 status_code=503,
             )
         return JSONResponse({"status": "ready", "revision": current})

@@ -156,8 +156,7 @@ def cmd_create_token(args: argparse.Namespace, settings: Settings) -> None:
                 ),
             )
         _, raw = await service.issue_token(
-            session=session,
-            actor=CLI_ACTOR, account_id=account.id, label=args.label, expires_at=expires_at
+            session=session, actor=CLI_ACTOR, account_id=account.id, label=args.label, expires_at=expires_at
         )
         return account, raw
 
@@ -181,7 +180,9 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p = sub.add_parser("create-token", help="create an account (or reuse one by --email) and print a new token")
-    p.add_argument("--role", action="append", required=True, choices=["admin", "staff", "finance", "partner", "customer"])
+    p.add_argument(
+        "--role", action="append", required=True, choices=["admin", "staff", "finance", "partner", "customer"]
+    )
     p.add_argument("--contact", type=_contact_id, help="contact UUID or global id (required for partner/customer)")
     p.add_argument("--email", help="account e-mail; an existing account gets a new token")
     p.add_argument("--name", help="account display name")

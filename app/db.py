@@ -5,18 +5,17 @@ from __future__ import annotations
 import functools
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import ColumnElement, Connection, DateTime, MetaData, any_, bindparam, event, func, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.engine import URL
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 NAMING_CONVENTION = {
@@ -59,7 +58,9 @@ def columns(model: type[Any]) -> tuple[ColumnElement[Any], ...]:
     plain rows (no ORM instance, no identity map) that answer the same attribute names as an
     instance of `M`. The read path uses these (docs/design.md, "Reads in bulk")."""
     return tuple(
-        attribute.expression.label(attribute.key) if attribute.key != attribute.expression.name else attribute.expression
+        attribute.expression.label(attribute.key)
+        if attribute.key != attribute.expression.name
+        else attribute.expression
         for attribute in sa_inspect(model).column_attrs
     )
 
@@ -102,9 +103,7 @@ def created_at() -> Mapped[datetime]:
 
 
 def updated_at() -> Mapped[datetime]:
-    return mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
-    )
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)
 
 
 def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
@@ -144,16 +143,19 @@ def _as_viewer(session: Session, transaction: Any, connection: Connection) -> No
     viewer = session.info.get("viewer")
     if viewer is None:
         return
-    connection.execute(_AS_VIEWER, {
-        "role": STAFF_ROLE if viewer.unrestricted else API_ROLE,
-        # A restricted viewer's statements are planned for their parameters every time: asyncpg
-        # prepares every statement, and PostgreSQL's generic plan for one under the viewer's
-        # policies (the viewer unknown to it) was 10-40x slower once a long-running server had
-        # switched to it (docs/benchmarks.md). Staff policies are `true`: cached plans serve.
-        "plans": "auto" if viewer.unrestricted else "force_custom_plan",
-        "root": str(viewer.root_id or ""),
-        "contact": str(viewer.contact_id or ""),
-    })
+    connection.execute(
+        _AS_VIEWER,
+        {
+            "role": STAFF_ROLE if viewer.unrestricted else API_ROLE,
+            # A restricted viewer's statements are planned for their parameters every time: asyncpg
+            # prepares every statement, and PostgreSQL's generic plan for one under the viewer's
+            # policies (the viewer unknown to it) was 10-40x slower once a long-running server had
+            # switched to it (docs/benchmarks.md). Staff policies are `true`: cached plans serve.
+            "plans": "auto" if viewer.unrestricted else "force_custom_plan",
+            "root": str(viewer.root_id or ""),
+            "contact": str(viewer.contact_id or ""),
+        },
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

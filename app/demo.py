@@ -11,16 +11,16 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.policy import STAFF
 from app.accounts import service as accounts
 from app.accounts.models import Role, UserAccount
 from app.audit.service import Actor
 from app.business_entities.models import BusinessEntity
+from app.catalog.models import Article
+from app.commissions import service as commissions
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
-from app.access.policy import STAFF
-from app.catalog.models import Article
-from app.commissions import service as commissions
 from app.orders import lines
 from app.orders import service as orders
 from app.orders.lines import LineIn
@@ -44,7 +44,9 @@ class DemoAccount:
 DEMO_ACCOUNTS: Final = (
     DemoAccount("admin", "admin (staff)", "admin@demo.chargecars.nl", (Role.ADMIN,), None),
     DemoAccount("partner", "partner, top of the chain", "mark.visser@voltara.demo", (Role.PARTNER,), "Mark Visser"),
-    DemoAccount("dealer", "dealer, low in the chain", "sanne.bakker@snellader-haren.demo", (Role.PARTNER,), "Sanne Bakker"),
+    DemoAccount(
+        "dealer", "dealer, low in the chain", "sanne.bakker@snellader-haren.demo", (Role.PARTNER,), "Sanne Bakker"
+    ),
     DemoAccount("customer", "end customer", "eva.devries@example.demo", (Role.CUSTOMER,), "Eva de Vries"),
 )
 
@@ -60,15 +62,27 @@ CHAIN: Final = (
 
 PARTNERS: Final = {
     "Groendus": ("CC", Decimal("0.0600"), ["Groendus Installatie Zuid", "Groendus Dealer Utrecht"]),
-    "Essent": ("CC", Decimal("0.0500"), ["Essent Laadoplossingen Brabant", "Essent Partner Zwolle", "Essent Dealer Leiden"]),
+    "Essent": (
+        "CC",
+        Decimal("0.0500"),
+        ["Essent Laadoplossingen Brabant", "Essent Partner Zwolle", "Essent Dealer Leiden"],
+    ),
     "Eneco": ("LT", Decimal("0.0550"), ["Eneco Thuisladen West", "Eneco Dealer Arnhem"]),
     "50five": ("ZS", Decimal("0.0450"), ["50five Webshop Dealer", "50five Installatiepartner Oost"]),
     "Alva": ("MKT", Decimal("0.0400"), ["Alva Meterkast Service", "Alva Dealer Amersfoort"]),
 }
 
 PEOPLE: Final = [
-    ("Pieter", "de Jong"), ("Lotte", "Smit"), ("Daan", "Mulder"), ("Femke", "Bos"), ("Ruben", "Dekker"),
-    ("Iris", "Meijer"), ("Thijs", "Peters"), ("Noor", "Hendriks"), ("Bram", "van Dijk"), ("Sophie", "Vos"),
+    ("Pieter", "de Jong"),
+    ("Lotte", "Smit"),
+    ("Daan", "Mulder"),
+    ("Femke", "Bos"),
+    ("Ruben", "Dekker"),
+    ("Iris", "Meijer"),
+    ("Thijs", "Peters"),
+    ("Noor", "Hendriks"),
+    ("Bram", "van Dijk"),
+    ("Sophie", "Vos"),
 ]
 
 
@@ -156,20 +170,39 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
 
 # (brand, account, end customer, channel from position 1, statuses to walk through)
 DEMO_ORDERS: Final = (
-    ("CC", "Agent Jansen Verkoop", "Eva de Vries",
-     ["Agent Jansen Verkoop", "Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord",
-      "Voltara Distribution B.V."], ["quoted", "accepted", "scheduled"]),
+    (
+        "CC",
+        "Agent Jansen Verkoop",
+        "Eva de Vries",
+        [
+            "Agent Jansen Verkoop",
+            "Snellader Service Haren",
+            "Laadpunt Groningen",
+            "Voltara Regio Noord",
+            "Voltara Distribution B.V.",
+        ],
+        ["quoted", "accepted", "scheduled"],
+    ),
     ("CC", "Laadpunt Groningen", "Joris Jansen", ["Laadpunt Groningen", "Voltara Regio Noord"], ["quoted"]),
-    ("CC", "Voltara Regio Zuid", "Anouk Willems", ["Voltara Regio Zuid", "Voltara Distribution B.V."],
-     ["quoted", "intake", "quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed"]),
+    (
+        "CC",
+        "Voltara Regio Zuid",
+        "Anouk Willems",
+        ["Voltara Regio Zuid", "Voltara Distribution B.V."],
+        ["quoted", "intake", "quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed"],
+    ),
     ("CC", "Groendus", None, ["Groendus Dealer Utrecht", "Groendus"], ["cancelled"]),
     ("LT", "Eneco", None, ["Eneco Thuisladen West", "Eneco"], ["quoted", "accepted"]),
     ("MKT", "Alva", None, ["Alva Meterkast Service", "Alva"], []),
     ("ZS", "50five", None, ["50five Webshop Dealer", "50five"], ["paid", "shipped"]),
     ("RS", "Essent", None, [], ["paid"]),
-    ("CC", "Snellader Service Haren", "Joris Jansen",
-     ["Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord", "Voltara Distribution B.V."],
-     ["quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed"]),
+    (
+        "CC",
+        "Snellader Service Haren",
+        "Joris Jansen",
+        ["Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord", "Voltara Distribution B.V."],
+        ["quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed"],
+    ),
 )
 # Commission statuses to walk, per order (by its index above) and level: one paid, one approved.
 DEMO_COMMISSIONS: Final = {2: {1: ["approved", "paid"], 2: ["approved"]}}
@@ -177,15 +210,21 @@ DEMO_COMMISSIONS: Final = {2: {1: ["approved", "paid"], 2: ["approved"]}}
 
 # (sku, name, unit, unit price excl. VAT, VAT %), per brand
 CATALOGUE: Final = {
-    "CC": [("CC-WB11", "Wallbox 11 kW, 3-phase", "piece", "899.00", "21"),
-           ("CC-WB22", "Wallbox 22 kW with load balancing", "piece", "1249.00", "21"),
-           ("CC-INST-STD", "Standard installation (up to 10 m)", "piece", "495.00", "21"),
-           ("CC-CBL-6", "Cable 5x6 mm2", "metre", "12.35", "21")],
-    "LT": [("LT-WB7", "Home charger 7.4 kW", "piece", "649.00", "21"),
-           ("LT-INST", "Installation package", "piece", "445.00", "21"),
-           ("LT-CBL-4", "Cable 3x4 mm2", "metre", "8.95", "21")],
-    "MKT": [("MKT-UPG-3F", "Meter cabinet upgrade to 3-phase", "piece", "1150.00", "21"),
-            ("MKT-GRP", "Extra group with RCD", "piece", "185.00", "21")],
+    "CC": [
+        ("CC-WB11", "Wallbox 11 kW, 3-phase", "piece", "899.00", "21"),
+        ("CC-WB22", "Wallbox 22 kW with load balancing", "piece", "1249.00", "21"),
+        ("CC-INST-STD", "Standard installation (up to 10 m)", "piece", "495.00", "21"),
+        ("CC-CBL-6", "Cable 5x6 mm2", "metre", "12.35", "21"),
+    ],
+    "LT": [
+        ("LT-WB7", "Home charger 7.4 kW", "piece", "649.00", "21"),
+        ("LT-INST", "Installation package", "piece", "445.00", "21"),
+        ("LT-CBL-4", "Cable 3x4 mm2", "metre", "8.95", "21"),
+    ],
+    "MKT": [
+        ("MKT-UPG-3F", "Meter cabinet upgrade to 3-phase", "piece", "1150.00", "21"),
+        ("MKT-GRP", "Extra group with RCD", "piece", "185.00", "21"),
+    ],
     "ZS": [("ZS-GO2", "Zaptec Go 2", "piece", "749.00", "21"), ("ZS-PRO", "Zaptec Pro", "piece", "1095.00", "21")],
     "RS": [("RS-IO6", "Ratio io6", "piece", "1175.00", "21"), ("RS-MNT", "Mounting pole", "piece", "289.00", "21")],
 }
@@ -195,8 +234,14 @@ async def _seed_catalogue(session: AsyncSession, brands: dict[str, uuid.UUID]) -
     articles = {}
     for brand, items in CATALOGUE.items():
         for sku, name, unit, price, vat in items:
-            article = Article(business_entity_id=brands[brand], sku=sku, name=name, unit=unit,
-                              unit_price=Decimal(price), vat_rate=Decimal(vat))
+            article = Article(
+                business_entity_id=brands[brand],
+                sku=sku,
+                name=name,
+                unit=unit,
+                unit_price=Decimal(price),
+                vat_rate=Decimal(vat),
+            )
             session.add(article)
             articles[sku] = article
     await session.flush()
@@ -220,13 +265,22 @@ async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_n
         for position, article in enumerate(a for a in articles.values() if a.business_entity_id == brands[brand]):
             quantity = Decimal(8 if article.unit == "metre" else 1)
             await lines.add_line(
-                session=session, order_id=order.id, actor=DEMO_ACTOR,
-                line_in=LineIn(article_id=article.id, quantity=quantity,
-                               discount_percent=Decimal(5) if position == 0 else Decimal(0)),
+                session=session,
+                order_id=order.id,
+                actor=DEMO_ACTOR,
+                line_in=LineIn(
+                    article_id=article.id,
+                    quantity=quantity,
+                    discount_percent=Decimal(5) if position == 0 else Decimal(0),
+                ),
             )
         await _walk(session, EntityType.ORDER, order.id, statuses)
-        by_level = {c.level: c.id for c in (await commissions.of_orders_many(
-            session=session, order_ids=[order.id], viewer=STAFF)).get(order.id, [])}
+        by_level = {
+            c.level: c.id
+            for c in (await commissions.of_orders_many(session=session, order_ids=[order.id], viewer=STAFF)).get(
+                order.id, []
+            )
+        }
         for level, commission_statuses in DEMO_COMMISSIONS.get(index, {}).items():
             await _walk(session, EntityType.PARTNER_COMMISSION, by_level[level], commission_statuses)
 
@@ -234,8 +288,12 @@ async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_n
 async def _walk(session: AsyncSession, entity_type: EntityType, entity_id: uuid.UUID, statuses: list[str]) -> None:
     for status in statuses:
         await engine.change_status(
-            session=session, entity_type=entity_type.value, entity_id=entity_id, to_status=status,
-            actor=DEMO_ACTOR, reason="demo data",
+            session=session,
+            entity_type=entity_type.value,
+            entity_id=entity_id,
+            to_status=status,
+            actor=DEMO_ACTOR,
+            reason="demo data",
         )
 
 

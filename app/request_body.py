@@ -96,9 +96,7 @@ def decode_json(data: str | bytes) -> Any:
     if json_depth(data) > MAX_JSON_DEPTH:
         raise BadRequest(400, f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        return json.loads(
-            data, parse_int=_integer, parse_float=_decimal_number, parse_constant=_refuse_constant
-        )
+        return json.loads(data, parse_int=_integer, parse_float=_decimal_number, parse_constant=_refuse_constant)
     except ValueError as exc:  # JSONDecodeError included
         raise BadRequest(400, f"The request body is not valid JSON: {exc}.") from None
 

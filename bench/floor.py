@@ -12,7 +12,8 @@ SELECT json_build_object(
   'nodes', coalesce((SELECT json_agg(n.node ORDER BY n.created_at DESC, n.id DESC) FROM (
     SELECT p.created_at, p.id, json_build_object(
       'id', p.id, 'number', p.number, 'createdAt', p.created_at,
-      'businessEntity', (SELECT json_build_object('code', b.code) FROM business_entity b WHERE b.id = p.business_entity_id),
+      'businessEntity', (SELECT json_build_object('code', b.code)
+                         FROM business_entity b WHERE b.id = p.business_entity_id),
       'accountContact', (
         SELECT json_build_object('id', c.id, 'displayName', c.display_name, 'ancestors', coalesce((
           WITH RECURSIVE up(id, level) AS (
@@ -50,7 +51,8 @@ SELECT json_build_object(
         SELECT json_agg(json_build_object('description', l.description, 'quantity', l.quantity,
                                           'unitPrice', l.unit_price, 'discountPercent', l.discount_percent,
                                           'vatRate', l.vat_rate,
-                                          'netAmount', round(l.quantity * l.unit_price * (100 - l.discount_percent) / 100, 2))
+                                          'netAmount',
+                                          round(l.quantity * l.unit_price * (100 - l.discount_percent) / 100, 2))
                         ORDER BY l.created_at, l.id)
         FROM line_item l WHERE l.order_id = p.id), '[]'::json),
       'totals', (

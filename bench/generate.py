@@ -15,10 +15,10 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from types import SimpleNamespace
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -87,21 +87,77 @@ def new_id(rng: random.Random) -> uuid.UUID:
 
 # the tables the generator loads, with the columns it fills (rows are tuples in this order)
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "contact": ("id", "contact_type", "contact_subtype", "display_name", "parent_organization_id",
-                "commission_rate", "email"),
+    "contact": (
+        "id",
+        "contact_type",
+        "contact_subtype",
+        "display_name",
+        "parent_organization_id",
+        "commission_rate",
+        "email",
+    ),
     "article": ("id", "business_entity_id", "sku", "name", "unit", "unit_price", "vat_rate"),
-    "sales_order": ("id", "business_entity_id", "number", "account_contact_id", "end_customer_contact_id",
-                    "status", "created_at", "updated_at"),
+    "sales_order": (
+        "id",
+        "business_entity_id",
+        "number",
+        "account_contact_id",
+        "end_customer_contact_id",
+        "status",
+        "created_at",
+        "updated_at",
+    ),
     "order_channel": ("order_id", "position", "contact_id"),
-    "line_item": ("id", "order_id", "article_id", "description", "quantity", "unit_price", "discount_percent",
-                  "vat_rate", "is_commissionable", "created_at", "updated_at"),
-    "status_transition": ("id", "entity_type", "entity_id", "workflow_id", "from_status", "to_status", "movement",
-                          "business_context", "metadata", "triggered_by_system", "sla_deadline", "is_milestone",
-                          "created_at"),
-    "entity_current_status": ("entity_type", "entity_id", "workflow_id", "status", "since", "sla_deadline",
-                              "last_transition_id"),
-    "partner_commission": ("id", "order_id", "business_entity_id", "beneficiary_contact_id", "level", "rate",
-                           "base_amount", "amount", "status", "created_at", "updated_at"),
+    "line_item": (
+        "id",
+        "order_id",
+        "article_id",
+        "description",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "vat_rate",
+        "is_commissionable",
+        "created_at",
+        "updated_at",
+    ),
+    "status_transition": (
+        "id",
+        "entity_type",
+        "entity_id",
+        "workflow_id",
+        "from_status",
+        "to_status",
+        "movement",
+        "business_context",
+        "metadata",
+        "triggered_by_system",
+        "sla_deadline",
+        "is_milestone",
+        "created_at",
+    ),
+    "entity_current_status": (
+        "entity_type",
+        "entity_id",
+        "workflow_id",
+        "status",
+        "since",
+        "sla_deadline",
+        "last_transition_id",
+    ),
+    "partner_commission": (
+        "id",
+        "order_id",
+        "business_entity_id",
+        "beneficiary_contact_id",
+        "level",
+        "rate",
+        "base_amount",
+        "amount",
+        "status",
+        "created_at",
+        "updated_at",
+    ),
 }
 
 
@@ -135,10 +191,14 @@ class Flow:
             creates_commissions=frozenset(name for name, step in steps.items() if step.creates_commissions),
             targets={name: [t.status_name for t in ts] for name, ts in targets.items()},
             normal={name: [t.status_name for t in ts] for name, ts in normal.items()},
-            forward={name: next((t.status_name for t in normal[name] if t.step_order > steps[name].step_order), None)
-                     for name in steps},
-            movement={(a.status_name if a else None, b.status_name): engine.movement_of(workflow, a, b).value
-                      for a, b in pairs},
+            forward={
+                name: next((t.status_name for t in normal[name] if t.step_order > steps[name].step_order), None)
+                for name in steps
+            },
+            movement={
+                (a.status_name if a else None, b.status_name): engine.movement_of(workflow, a, b).value
+                for a, b in pairs
+            },
         )
 
     def walk(self, rng: random.Random, steps: int) -> list[str]:
@@ -166,13 +226,16 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
     started = time.perf_counter()
     db = create_engine(url)
     async with session_factory(db)() as session:
-        brands = {row.code: row for row in (await session.execute(
-            text("SELECT id, code FROM business_entity ORDER BY code"))).all()}
+        brands = {
+            row.code: row
+            for row in (await session.execute(text("SELECT id, code FROM business_entity ORDER BY code"))).all()
+        }
 
         async def flow(entity_type: EntityType, brand_id: uuid.UUID) -> Flow:
             """The workflow the engine gives this brand's entities (its own, else the default)."""
-            return Flow.of(await engine.workflow_for(
-                session=session, entity_type=entity_type.value, business_entity_id=brand_id))
+            return Flow.of(
+                await engine.workflow_for(session=session, entity_type=entity_type.value, business_entity_id=brand_id)
+            )
 
         order_flow = {code: await flow(EntityType.ORDER, b.id) for code, b in brands.items()}
         commission_flow = {code: await flow(EntityType.PARTNER_COMMISSION, b.id) for code, b in brands.items()}
@@ -181,8 +244,9 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
     contacts = rows["contact"]
 
-    def contact(kind: str, name: str, parent: uuid.UUID | None, rate: Decimal | None = None,
-                subtype: str | None = None) -> uuid.UUID:
+    def contact(
+        kind: str, name: str, parent: uuid.UUID | None, rate: Decimal | None = None, subtype: str | None = None
+    ) -> uuid.UUID:
         contact_id = new_id(rng)
         contacts.append((contact_id, kind, subtype, name, parent, rate, f"{contact_id.hex[:12]}@bench.example"))
         data.parent[contact_id], data.rate[contact_id] = parent, rate
@@ -209,16 +273,33 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
 
     articles: dict[str, list[dict[str, Any]]] = {}
     for code, items in demo.CATALOGUE.items():
-        articles[code] = [{"id": new_id(rng), "business_entity_id": brands[code].id, "sku": sku, "name": name,
-                           "unit": unit, "unit_price": Decimal(price), "vat_rate": Decimal(vat)}
-                          for sku, name, unit, price, vat in items]
+        articles[code] = [
+            {
+                "id": new_id(rng),
+                "business_entity_id": brands[code].id,
+                "sku": sku,
+                "name": name,
+                "unit": unit,
+                "unit_price": Decimal(price),
+                "vat_rate": Decimal(vat),
+            }
+            for sku, name, unit, price, vat in items
+        ]
     rows["article"] = [tuple(a[c] for c in COLUMNS["article"]) for items in articles.values() for a in items]
 
     orders, channels, lines = rows["sales_order"], rows["order_channel"], rows["line_item"]
-    transitions, current, commissions = rows["status_transition"], rows["entity_current_status"], rows["partner_commission"]
+    transitions, current, commissions = (
+        rows["status_transition"],
+        rows["entity_current_status"],
+        rows["partner_commission"],
+    )
+
     # the line fields the totals rules read
-    line_view = (lambda t: SimpleNamespace(quantity=t[4], unit_price=t[5], discount_percent=t[6], vat_rate=t[7],
-                                           is_commissionable=t[8]))
+    def line_view(t: tuple[Any, ...]) -> SimpleNamespace:
+        return SimpleNamespace(
+            quantity=t[4], unit_price=t[5], discount_percent=t[6], vat_rate=t[7], is_commissionable=t[8]
+        )
+
     rates = {o: data.effective_rate(o) for o in organisations}
     uplines = {o: data.upline(o) for o in organisations}
     numbers: dict[str, int] = defaultdict(int)
@@ -238,17 +319,37 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
         flow = order_flow[code]
         path = flow.walk(rng, rng.randint(5, 12))
         numbers[code] += 1
-        orders.append((order_id, brand_id, format_number(code, year, numbers[code], 5), account,
-                       rng.choice(data.customers), path[-1], created, created))
+        orders.append(
+            (
+                order_id,
+                brand_id,
+                format_number(code, year, numbers[code], 5),
+                account,
+                rng.choice(data.customers),
+                path[-1],
+                created,
+                created,
+            )
+        )
         channels.extend((order_id, p, c) for p, c in enumerate(chain, start=1))
         order_lines = []
         for k in range(rng.randint(3, 8)):
             article = rng.choice(articles[code])
-            order_lines.append((
-                new_id(rng), order_id, article["id"], article["name"],
-                rng.choice(metres) if article["unit"] == "metre" else one,
-                article["unit_price"], rng.choice(discounts), article["vat_rate"], rng.random() < 0.85,
-                created + timedelta(seconds=k), created))
+            order_lines.append(
+                (
+                    new_id(rng),
+                    order_id,
+                    article["id"],
+                    article["name"],
+                    rng.choice(metres) if article["unit"] == "metre" else one,
+                    article["unit_price"],
+                    rng.choice(discounts),
+                    article["vat_rate"],
+                    rng.random() < 0.85,
+                    created + timedelta(seconds=k),
+                    created,
+                )
+            )
         lines.extend(order_lines)
         at = _transitions(transitions, current, "order", order_id, flow, path, created, rng)
         if chain and not flow.creates_commissions.isdisjoint(path):
@@ -261,10 +362,31 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
                 commission_path = ["pending", "approved", "paid"][: rng.choice([1, 1, 2, 3])]
                 if path[-1] == "cancelled":
                     commission_path = ["pending", "cancelled"]
-                commissions.append((commission_id, order_id, brand_id, partner, level, rate, base,
-                                    commission_amount(rate, base), commission_path[-1], at, at))
-                _transitions(transitions, current, EntityType.PARTNER_COMMISSION.value, commission_id,
-                             commission_flow[code], commission_path, at, rng)
+                commissions.append(
+                    (
+                        commission_id,
+                        order_id,
+                        brand_id,
+                        partner,
+                        level,
+                        rate,
+                        base,
+                        commission_amount(rate, base),
+                        commission_path[-1],
+                        at,
+                        at,
+                    )
+                )
+                _transitions(
+                    transitions,
+                    current,
+                    EntityType.PARTNER_COMMISSION.value,
+                    commission_id,
+                    commission_flow[code],
+                    commission_path,
+                    at,
+                    rng,
+                )
 
     built = time.perf_counter()
     conn = await asyncpg.connect(**asyncpg_dsn(url))
@@ -281,7 +403,9 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
             indexes = await conn.fetch(
                 "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
                 "AND tablename = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-                "WHERE c.conname = i.indexname)", list(COLUMNS))
+                "WHERE c.conname = i.indexname)",
+                list(COLUMNS),
+            )
             for index in indexes:
                 await conn.execute(f'DROP INDEX "{index["indexname"]}"')
             for table, columns in COLUMNS.items():  # parents before children
@@ -295,7 +419,11 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
             for code, last in numbers.items():
                 await conn.execute(
                     "UPDATE number_sequence SET last_value = $1 WHERE business_entity_id = $2 "
-                    "AND document_type = 'order' AND year = $3", last, brands[code].id, year)
+                    "AND document_type = 'order' AND year = $3",
+                    last,
+                    brands[code].id,
+                    year,
+                )
         copied = time.perf_counter()
         # statistics for the planner and the visibility map for index-only scans: the state
         # autovacuum keeps a running database in, which freshly copied tables lack
@@ -303,9 +431,14 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
     finally:
         await conn.close()
     data.counts = {
-        "organisations": len(organisations), "levels": len(data.organisations),
-        "persons": len(contacts) - len(organisations), "orders": len(orders), "channel levels": len(channels),
-        "lines": len(lines), "status transitions": len(transitions), "commissions": len(commissions),
+        "organisations": len(organisations),
+        "levels": len(data.organisations),
+        "persons": len(contacts) - len(organisations),
+        "orders": len(orders),
+        "channel levels": len(channels),
+        "lines": len(lines),
+        "status transitions": len(transitions),
+        "commissions": len(commissions),
         "build seconds": round(built - started, 1),
         "copy seconds": round(copied - built, 1),
         "load seconds": round(time.perf_counter() - started, 1),
@@ -314,8 +447,14 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
 
 
 def _transitions(
-    rows: list[tuple[Any, ...]], current: list[tuple[Any, ...]], entity_type: str, entity_id: uuid.UUID,
-    flow: Flow, path: list[str], start: datetime, rng: random.Random,
+    rows: list[tuple[Any, ...]],
+    current: list[tuple[Any, ...]],
+    entity_type: str,
+    entity_id: uuid.UUID,
+    flow: Flow,
+    path: list[str],
+    start: datetime,
+    rng: random.Random,
 ) -> datetime:
     """The transition rows of a path, and the entity's current status; returns when it arrived."""
     at, previous, last_id, deadline = start, None, None, None
@@ -324,8 +463,23 @@ def _transitions(
         last_id = new_id(rng)
         hours = flow.sla_hours[status]
         deadline = at + timedelta(hours=hours) if hours is not None else None
-        rows.append((last_id, entity_type, entity_id, flow.id, previous, status, flow.movement[(previous, status)],
-                     "{}", "{}", "bench", deadline, flow.milestone[status], at))
+        rows.append(
+            (
+                last_id,
+                entity_type,
+                entity_id,
+                flow.id,
+                previous,
+                status,
+                flow.movement[(previous, status)],
+                "{}",
+                "{}",
+                "bench",
+                deadline,
+                flow.milestone[status],
+                at,
+            )
+        )
         previous = status
         at += timedelta(hours=rng.uniform(1, 96))
     current.append((entity_type, entity_id, flow.id, path[-1], arrived, deadline, last_id))
@@ -334,4 +488,3 @@ def _transitions(
 
 def summary(data: Dataset) -> str:
     return ", ".join(f"{k}: {v}" for k, v in data.counts.items())
-

@@ -35,7 +35,8 @@ CREATE TEMP TABLE contact_path ON COMMIT DROP AS
 WITH RECURSIVE down(id, path) AS (
     SELECT id, text2ltree(replace(id::text, '-', '')) FROM contact WHERE parent_organization_id IS NULL
     UNION ALL
-    SELECT c.id, down.path || replace(c.id::text, '-', '') FROM contact c JOIN down ON c.parent_organization_id = down.id
+    SELECT c.id, down.path || replace(c.id::text, '-', '') FROM contact c JOIN down ON c.parent_organization_id =
+    down.id
 )
 SELECT id, path FROM down;
 CREATE INDEX ON contact_path USING gist (path);
@@ -57,55 +58,76 @@ async def _minimum(run: Callable[[], Awaitable[Any]], repeat: int) -> tuple[floa
 async def compare(conn: asyncpg.Connection, repeat: int) -> list[dict[str, Any]]:
     await conn.execute(PATHS)
     top = await conn.fetchval(
-        "SELECT ancestor_id FROM contact_closure GROUP BY ancestor_id ORDER BY count(*) DESC LIMIT 1")
+        "SELECT ancestor_id FROM contact_closure GROUP BY ancestor_id ORDER BY count(*) DESC LIMIT 1"
+    )
     middle = await conn.fetchval(
-        "SELECT c.id FROM contact c JOIN contact_closure cc ON cc.ancestor_id = c.id WHERE c.parent_organization_id = $1 "
-        "GROUP BY c.id ORDER BY count(*) DESC LIMIT 1", top)
+        "SELECT c.id FROM contact c JOIN contact_closure cc ON cc.ancestor_id = c.id WHERE "
+        "c.parent_organization_id = $1 "
+        "GROUP BY c.id ORDER BY count(*) DESC LIMIT 1",
+        top,
+    )
     page = [r["id"] for r in await conn.fetch("SELECT id FROM contact ORDER BY md5(id::text) LIMIT 200")]
     questions: list[tuple[str, str, str, tuple[Any, ...]]] = []
     for label, root in (("top partner", top), ("mid-level partner", middle)):
-        questions.append((
-            f"members of a scope ({label})",
-            "SELECT count(*) FROM contact_closure WHERE ancestor_id = $1",
-            "SELECT count(*) FROM contact_path WHERE path <@ (SELECT path FROM contact_path WHERE id = $1)",
-            (root,),
-        ))
-        questions.append((
-            f"200 contacts: in the scope? ({label})",
-            "SELECT count(*) FROM unnest($2::uuid[]) AS p(id) "
-            "WHERE EXISTS (SELECT 1 FROM contact_closure WHERE ancestor_id = $1 AND descendant_id = p.id)",
-            "SELECT count(*) FROM unnest($2::uuid[]) AS p(id) JOIN contact_path cp ON cp.id = p.id "
-            "WHERE cp.path <@ (SELECT path FROM contact_path WHERE id = $1)",
-            (root, page),
-        ))
-        questions.append((
-            f"orders the scope sees ({label})",
-            "SELECT count(*) FROM order_reach WHERE ancestor_id = $1",
-            "SELECT count(DISTINCT op.order_id) FROM order_party op JOIN contact_path cp ON cp.id = op.contact_id "
-            "WHERE cp.path <@ (SELECT path FROM contact_path WHERE id = $1)",
-            (root,),
-        ))
-    questions.append((
-        "ancestors with their level of 200 contacts",
-        "SELECT count(*) FROM contact_closure cc JOIN contact a ON a.id = cc.ancestor_id "
-        "WHERE cc.descendant_id = ANY($1::uuid[]) AND cc.depth > 0",
-        "SELECT count(*) FROM contact_path cp CROSS JOIN LATERAL generate_series(1, nlevel(cp.path) - 1) AS level "
-        "JOIN contact a ON replace(a.id::text, '-', '') = ltree2text(subpath(cp.path, nlevel(cp.path) - level - 1, 1)) "
-        "WHERE cp.id = ANY($1::uuid[])",
-        (page,),
-    ))
+        questions.append(
+            (
+                f"members of a scope ({label})",
+                "SELECT count(*) FROM contact_closure WHERE ancestor_id = $1",
+                "SELECT count(*) FROM contact_path WHERE path <@ (SELECT path FROM contact_path WHERE id = $1)",
+                (root,),
+            )
+        )
+        questions.append(
+            (
+                f"200 contacts: in the scope? ({label})",
+                "SELECT count(*) FROM unnest($2::uuid[]) AS p(id) "
+                "WHERE EXISTS (SELECT 1 FROM contact_closure WHERE ancestor_id = $1 AND descendant_id = p.id)",
+                "SELECT count(*) FROM unnest($2::uuid[]) AS p(id) JOIN contact_path cp ON cp.id = p.id "
+                "WHERE cp.path <@ (SELECT path FROM contact_path WHERE id = $1)",
+                (root, page),
+            )
+        )
+        questions.append(
+            (
+                f"orders the scope sees ({label})",
+                "SELECT count(*) FROM order_reach WHERE ancestor_id = $1",
+                "SELECT count(DISTINCT op.order_id) FROM order_party op JOIN contact_path cp ON cp.id = op.contact_id "
+                "WHERE cp.path <@ (SELECT path FROM contact_path WHERE id = $1)",
+                (root,),
+            )
+        )
+    questions.append(
+        (
+            "ancestors with their level of 200 contacts",
+            "SELECT count(*) FROM contact_closure cc JOIN contact a ON a.id = cc.ancestor_id "
+            "WHERE cc.descendant_id = ANY($1::uuid[]) AND cc.depth > 0",
+            "SELECT count(*) FROM contact_path cp CROSS JOIN LATERAL generate_series(1, nlevel(cp.path) - 1) AS level "
+            "JOIN contact a ON replace(a.id::text, '-', '') = ltree2text(subpath(cp.path, nlevel(cp.path) - "
+            "level - 1, 1)) "
+            "WHERE cp.id = ANY($1::uuid[])",
+            (page,),
+        )
+    )
     rows = []
     for name, closure, ltree, args in questions:
-        closure_ms, closure_answer = await _minimum(lambda q=closure: conn.fetchval(q, *args), repeat)
-        ltree_ms, ltree_answer = await _minimum(lambda q=ltree: conn.fetchval(q, *args), repeat)
+        closure_ms, closure_answer = await _minimum(lambda q=closure, a=args: conn.fetchval(q, *a), repeat)
+        ltree_ms, ltree_answer = await _minimum(lambda q=ltree, a=args: conn.fetchval(q, *a), repeat)
         assert closure_answer == ltree_answer, (name, closure_answer, ltree_answer)
-        rows.append({"question": name, "closure_ms": round(closure_ms, 3), "ltree_ms": round(ltree_ms, 3),
-                     "answer": closure_answer})
+        rows.append(
+            {
+                "question": name,
+                "closure_ms": round(closure_ms, 3),
+                "ltree_ms": round(ltree_ms, 3),
+                "answer": closure_answer,
+            }
+        )
 
     # a move: the subtree of the mid-level partner goes under another top-level organisation
     other = await conn.fetchval(
         "SELECT id FROM contact WHERE contact_type = 'organization' AND parent_organization_id IS NULL AND id <> $1 "
-        "ORDER BY id LIMIT 1", top)
+        "ORDER BY id LIMIT 1",
+        top,
+    )
     size = await conn.fetchval("SELECT count(*) FROM contact_closure WHERE ancestor_id = $1", middle)
 
     async def move_closure(parent: Any) -> None:
@@ -115,7 +137,10 @@ async def compare(conn: asyncpg.Connection, repeat: int) -> list[dict[str, Any]]
         await conn.execute(
             "UPDATE contact_path SET path = (SELECT path FROM contact_path WHERE id = $2) "
             "|| subpath(path, nlevel((SELECT path FROM contact_path WHERE id = $1)) - 1) "
-            "WHERE path <@ (SELECT path FROM contact_path WHERE id = $1)", middle, parent)
+            "WHERE path <@ (SELECT path FROM contact_path WHERE id = $1)",
+            middle,
+            parent,
+        )
 
     for name, move in (("closure (and order_reach, by triggers)", move_closure), ("ltree paths alone", move_paths)):
         best = float("inf")

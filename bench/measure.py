@@ -58,8 +58,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.2)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--queries", default="123", help="which of queries 1–3 (default all: 123)")
-    parser.add_argument("--rls", choices=("on", "off", "both"), default="on",
-                        help="row-level security: on (as served), off, or both alternating")
+    parser.add_argument(
+        "--rls",
+        choices=("on", "off", "both"),
+        default="on",
+        help="row-level security: on (as served), off, or both alternating",
+    )
     args = parser.parse_args()
     print(asyncio.run(measure(args.scale, args.requests, args.queries, args.rls)))
 

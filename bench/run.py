@@ -89,10 +89,15 @@ async def make_tokens(url: URL, data: Dataset) -> dict[str, str]:
     tokens = {}
     async with session_factory(db)() as session, session.begin():
         # the customer with the most orders (as account or end customer): the customer portal's viewer
-        customer = (await session.execute(text(
-            "SELECT p.contact_id FROM order_party p JOIN contact c ON c.id = p.contact_id "
-            "WHERE c.contact_type = 'person' AND c.parent_organization_id IS NULL "
-            "GROUP BY p.contact_id ORDER BY count(*) DESC, p.contact_id LIMIT 1"))).scalar_one()
+        customer = (
+            await session.execute(
+                text(
+                    "SELECT p.contact_id FROM order_party p JOIN contact c ON c.id = p.contact_id "
+                    "WHERE c.contact_type = 'person' AND c.parent_organization_id IS NULL "
+                    "GROUP BY p.contact_id ORDER BY count(*) DESC, p.contact_id LIMIT 1"
+                )
+            )
+        ).scalar_one()
         viewers = {
             "admin": ((Role.ADMIN,), None),
             "partner": ((Role.PARTNER,), data.staff[data.top_partner][0]),
@@ -100,11 +105,19 @@ async def make_tokens(url: URL, data: Dataset) -> dict[str, str]:
             "customer": ((Role.CUSTOMER,), customer),
         }
         for key, (roles, contact) in viewers.items():
-            account = await accounts.create_account(session=session, actor=BENCH_ACTOR, account_in=accounts.AccountCreate(
-                email=f"{key}-{uuid.uuid4().hex[:8]}@bench.example", display_name=f"Bench {key}", roles=roles,
-                contact_id=contact))
+            account = await accounts.create_account(
+                session=session,
+                actor=BENCH_ACTOR,
+                account_in=accounts.AccountCreate(
+                    email=f"{key}-{uuid.uuid4().hex[:8]}@bench.example",
+                    display_name=f"Bench {key}",
+                    roles=roles,
+                    contact_id=contact,
+                ),
+            )
             _, tokens[key] = await accounts.issue_token(
-                session=session, account_id=account.id, label="bench", expires_at=None, actor=BENCH_ACTOR)
+                session=session, account_id=account.id, label="bench", expires_at=None, actor=BENCH_ACTOR
+            )
     await db.dispose()
     return tokens
 
@@ -121,21 +134,33 @@ class WriteState:
 async def write_state(url: URL) -> WriteState:
     db = create_engine(url)
     async with session_factory(db)() as session:
-        rows = (await session.execute(text(
-            "SELECT s.entity_id, s.status, s.workflow_id FROM entity_current_status s "
-            "JOIN status_workflow_step st ON st.workflow_id = s.workflow_id AND st.status_name = s.status "
-            "WHERE s.entity_type = 'order' AND NOT st.is_final AND st.step_type = 'normal' ORDER BY s.entity_id"))).all()
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT s.entity_id, s.status, s.workflow_id FROM entity_current_status s "
+                    "JOIN status_workflow_step st ON st.workflow_id = s.workflow_id AND st.status_name = s.status "
+                    "WHERE s.entity_type = 'order' AND NOT st.is_final AND st.step_type = 'normal' ORDER BY s.entity_id"
+                )
+            )
+        ).all()
         workflows = await status_engine.workflows_of_many(session=session, ids=list({r.workflow_id for r in rows}))
         brands = list((await session.execute(text("SELECT id FROM business_entity ORDER BY code"))).scalars())
     await db.dispose()
     return WriteState([(r.entity_id, r.status, r.workflow_id) for r in rows], workflows, brands)
 
 
-def operations(data: Dataset, tokens: dict[str, str], state: WriteState, concurrency: int, rng: random.Random,
-               page: int = PAGE) -> list[Operation]:
-    tree, portal, analyst, customer = (load_query(n) for n in (
-        "1_frontend_order_tree.graphql", "2_partner_portal.graphql", "3_analyst_descendants.graphql",
-        "5_customer_portal.graphql"))
+def operations(
+    data: Dataset, tokens: dict[str, str], state: WriteState, concurrency: int, rng: random.Random, page: int = PAGE
+) -> list[Operation]:
+    tree, portal, analyst, customer = (
+        load_query(n)
+        for n in (
+            "1_frontend_order_tree.graphql",
+            "2_partner_portal.graphql",
+            "3_analyst_descendants.graphql",
+            "5_customer_portal.graphql",
+        )
+    )
     change, create = load_query("4a_change_status.graphql"), load_query("4b_create_order.graphql")
     # each client task moves its own orders, so that the tasks do not race for one order
     mine: dict[int, list[list[Any]]] = {i: [] for i in range(concurrency)}
@@ -150,8 +175,17 @@ def operations(data: Dataset, tokens: dict[str, str], state: WriteState, concurr
         # keep orders moving rather than finishing them: a final step only when nothing else is left
         target = rng.choice([t for t in targets if not t.is_final] or targets).status_name
         pending[worker] = (entry, target)
-        return {"query": change, "variables": {"input": {
-            "entityType": "ORDER", "entityId": gid("Order", entry[0]), "toStatus": target, "expectedStatus": entry[1]}}}
+        return {
+            "query": change,
+            "variables": {
+                "input": {
+                    "entityType": "ORDER",
+                    "entityId": gid("Order", entry[0]),
+                    "toStatus": target,
+                    "expectedStatus": entry[1],
+                }
+            },
+        }
 
     def change_after(worker: int, body: dict[str, Any]) -> None:
         entry, target = pending.pop(worker)
@@ -160,26 +194,40 @@ def operations(data: Dataset, tokens: dict[str, str], state: WriteState, concurr
             if not status_engine.workflow_targets(workflows[entry[2]], target):
                 mine[worker].remove(entry)
 
-    organisations = [o for level in data.organisations[2:] for o in level] or [o for level in data.organisations for o in level]
+    organisations = [o for level in data.organisations[2:] for o in level] or [
+        o for level in data.organisations for o in level
+    ]
 
     def create_payload(worker: int) -> dict[str, Any]:
         start = rng.choice(organisations)
         chain = [start, *data.upline(start)][: rng.randint(0, 4)]
-        return {"query": create, "variables": {"input": {
-            "businessEntityId": gid("BusinessEntity", rng.choice(state.brands)),
-            "accountContactId": gid("Contact", chain[0] if chain else rng.choice(data.customers)),
-            "endCustomerContactId": gid("Contact", rng.choice(data.customers)),
-            "channelContactIds": [gid("Contact", c) for c in chain]}}}
+        return {
+            "query": create,
+            "variables": {
+                "input": {
+                    "businessEntityId": gid("BusinessEntity", rng.choice(state.brands)),
+                    "accountContactId": gid("Contact", chain[0] if chain else rng.choice(data.customers)),
+                    "endCustomerContactId": gid("Contact", rng.choice(data.customers)),
+                    "channelContactIds": [gid("Contact", c) for c in chain],
+                }
+            },
+        }
 
     top = gid("Contact", data.top_partner)
     return [
         Operation("1 frontend order tree", tokens["admin"], lambda w: {"query": tree, "variables": {"first": page}}),
         # the same request under the partner's visibility: the pair shows what scoping costs
-        Operation("1s frontend order tree, partner-scoped", tokens["partner"],
-                  lambda w: {"query": tree, "variables": {"first": page}}),
+        Operation(
+            "1s frontend order tree, partner-scoped",
+            tokens["partner"],
+            lambda w: {"query": tree, "variables": {"first": page}},
+        ),
         Operation("2 partner portal", tokens["partner"], lambda w: {"query": portal, "variables": {"first": page}}),
-        Operation("3 analyst descendants", tokens["analyst"],
-                  lambda w: {"query": analyst, "variables": {"partner": top, "first": page}}),
+        Operation(
+            "3 analyst descendants",
+            tokens["analyst"],
+            lambda w: {"query": analyst, "variables": {"partner": top, "first": page}},
+        ),
         Operation("5 customer portal", tokens["customer"], lambda w: {"query": customer, "variables": {"first": page}}),
         Operation("4a changeStatus", tokens["admin"], change_payload, change_after),
         Operation("4b createOrder", tokens["admin"], create_payload),
@@ -211,11 +259,15 @@ class Cell:
 
     def row(self) -> dict[str, Any]:
         return {
-            "workers": self.workers, "concurrency": self.concurrency, "operation": self.operation,
-            "requests": self.requests, "errors": self.errors,
+            "workers": self.workers,
+            "concurrency": self.concurrency,
+            "operation": self.operation,
+            "requests": self.requests,
+            "errors": self.errors,
             "req_per_s": round(self.requests / self.seconds, 1) if self.seconds else 0.0,
             "min_ms": round(min(self.latencies_ms), 1) if self.latencies_ms else 0.0,
-            "p50_ms": round(self.percentile(50), 1), "p95_ms": round(self.percentile(95), 1),
+            "p50_ms": round(self.percentile(50), 1),
+            "p95_ms": round(self.percentile(95), 1),
             "p99_ms": round(self.percentile(99), 1),
             "sql_per_request": round(statistics.mean(self.statements), 1) if self.statements else 0,
             "response_bytes": round(statistics.mean(self.sizes)) if self.sizes else 0,
@@ -291,18 +343,38 @@ def rss_mb(process: psutil.Process) -> float:
     return total / 2**20
 
 
-
 async def start_server(url: URL, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False),
-           "CHARGECARS_SQL_COUNT_HEADER": "on", "CHARGECARS_LOG_LEVEL": "warning"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "app.asgi:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-         # a worker busy with 32 concurrent trees can miss uvicorn's default 5 s health ping and be
-         # killed mid-request by its supervisor (it happened here): the bench measures the app
-         "--timeout-worker-healthcheck", "120"],
-        env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url.render_as_string(hide_password=False),
+        "CHARGECARS_SQL_COUNT_HEADER": "on",
+        "CHARGECARS_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(  # noqa: ASYNC220 - starts the server and returns; nothing waits on it here
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.asgi:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            # a worker busy with 32 concurrent trees can miss uvicorn's default 5 s health ping and be
+            # killed mid-request by its supervisor (it happened here): the bench measures the app
+            "--timeout-worker-healthcheck",
+            "120",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base) as client:
         for _ in range(600):
@@ -343,8 +415,9 @@ async def statement_growth(base: str, ops: list[Operation]) -> list[dict[str, An
     rows = []
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         for op in ops[:READS]:  # a token's first use also writes its last_used_at: not counted
-            await client.post("/graphql", json={"query": "{ viewer { roles } }"},
-                              headers={"Authorization": f"Bearer {op.token}"})
+            await client.post(
+                "/graphql", json={"query": "{ viewer { roles } }"}, headers={"Authorization": f"Bearer {op.token}"}
+            )
             counts = {}
             for first in (10, 100):
                 payload = op.payload(0)
@@ -373,10 +446,14 @@ async def in_process(url: URL) -> AsyncIterator[Callable[[Operation], Awaitable[
     operation; the caller warms it up."""
     settings = dataclasses.replace(Settings.from_env(), log_level="warning")
     app = create_app(url=url, settings=settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300
+    ) as client:
 
         async def once(op: Operation) -> None:
-            response = await client.post("/graphql", json=op.payload(0), headers={"Authorization": f"Bearer {op.token}"})
+            response = await client.post(
+                "/graphql", json=op.payload(0), headers={"Authorization": f"Bearer {op.token}"}
+            )
             response.raise_for_status()
             assert not response.json().get("errors"), response.text[:500]
 
@@ -404,8 +481,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             server, base = await start_server(url, workers)
             try:
                 process = psutil.Process(server.pid)
-                async with httpx.AsyncClient(base_url=base, timeout=300,
-                                             limits=httpx.Limits(max_connections=max(concurrencies) + 4)) as client:
+                async with httpx.AsyncClient(
+                    base_url=base, timeout=300, limits=httpx.Limits(max_connections=max(concurrencies) + 4)
+                ) as client:
                     for concurrency in concurrencies:
                         ops = operations(data, tokens, state, concurrency, rng, args.page)
                         if not growth:
@@ -428,8 +506,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": await machine(url),
         "dataset": data.counts | {"scale": args.scale, "seed": args.seed},
-        "settings": {"seconds_per_cell": args.seconds, "warmup_requests": args.warmup, "max_requests": args.requests,
-                     "page": args.page},
+        "settings": {
+            "seconds_per_cell": args.seconds,
+            "warmup_requests": args.warmup,
+            "max_requests": args.requests,
+            "page": args.page,
+        },
         "cells": [c.row() for c in cells],
         "floor": floor.row(),
         "statement_growth": growth,
@@ -443,17 +525,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        return platform.processor()
+    models = (
+        line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+    )
+    return next(models, platform.processor())
+
+
 async def machine(url: URL) -> dict[str, Any]:
     conn = await asyncpg.connect(**asyncpg_dsn(url))
     try:
         server_version = await conn.fetchval("SHOW server_version")
     finally:
         await conn.close()
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
-    return {"cpu": model, "cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "python_loop_s": python_loop_seconds(),
-            "python": platform.python_version(), "postgresql": server_version, "os": platform.platform()}
+    return {
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python_loop_s": python_loop_seconds(),
+        "python": platform.python_version(),
+        "postgresql": server_version,
+        "os": platform.platform(),
+    }
 
 
 def python_loop_seconds() -> float:
@@ -493,41 +589,70 @@ def report(results: dict[str, Any]) -> str:
         f"| SQL floor: one statement, JSON built in PostgreSQL, asyncpg | {floor['min_ms']} | {floor['p50_ms']} | "
         f"{floor['p95_ms']} | {floor['p99_ms']} | {floor['response_bytes']} |",
     ]
-    api = next((c for c in results["cells"] if c["workers"] == 1 and c["concurrency"] == 1
-                and c["operation"].startswith("1 ")), None)
+    api = next(
+        (
+            c
+            for c in results["cells"]
+            if c["workers"] == 1 and c["concurrency"] == 1 and c["operation"].startswith("1 ")
+        ),
+        None,
+    )
     if api:
-        lines.append(f"| API, 1 worker | {api['min_ms']} | {api['p50_ms']} | {api['p95_ms']} | {api['p99_ms']} | "
-                     f"{api['response_bytes']} |")
+        lines.append(
+            f"| API, 1 worker | {api['min_ms']} | {api['p50_ms']} | {api['p95_ms']} | {api['p99_ms']} | "
+            f"{api['response_bytes']} |"
+        )
 
     if "ratio_query1_p50" in results:
-        lines += ["", f"API / floor: **{results['ratio_query1_p50']}×** at p50, **{results['ratio_query1_min']}×** "
-                  "at the minimum (ratios: comparable across machines; the minimum is the one stalls cannot inflate)."]
+        lines += [
+            "",
+            f"API / floor: **{results['ratio_query1_p50']}×** at p50, **{results['ratio_query1_min']}×** "
+            "at the minimum (ratios: comparable across machines; the minimum is the one stalls cannot inflate).",
+        ]
     single = {c["operation"].split(" ")[0]: c for c in results["cells"] if c["workers"] == 1 and c["concurrency"] == 1}
-    pairs = [("1s", "1", "the order tree partner-scoped / unscoped (same page, same shape)"),
-             ("2", "1", "query 2 (partner portal) / query 1"), ("5", "1", "query 5 (customer portal) / query 1")]
-    ratios = [(label, single[a]["min_ms"] / single[b]["min_ms"]) for a, b, label in pairs
-              if a in single and b in single and single[b]["min_ms"]]
+    pairs = [
+        ("1s", "1", "the order tree partner-scoped / unscoped (same page, same shape)"),
+        ("2", "1", "query 2 (partner portal) / query 1"),
+        ("5", "1", "query 5 (customer portal) / query 1"),
+    ]
+    ratios = [
+        (label, single[a]["min_ms"] / single[b]["min_ms"])
+        for a, b, label in pairs
+        if a in single and b in single and single[b]["min_ms"]
+    ]
     if ratios:
-        lines += ["", "## Visibility's cost (1 worker, concurrency 1, minima)", "",
-                  *(f"- {label}: **{ratio:.2f}×**" for label, ratio in ratios)]
+        lines += [
+            "",
+            "## Visibility's cost (1 worker, concurrency 1, minima)",
+            "",
+            *(f"- {label}: **{ratio:.2f}×**" for label, ratio in ratios),
+        ]
     lines += [
         "",
         "## Load (absolute figures: this machine only)",
         "",
-        "| workers | concurrency | operation | requests | errors | req/s | min ms | p50 ms | p95 ms | p99 ms | SQL/request | bytes | server RSS MB | server CPU ms/request |",
+        "| workers | concurrency | operation | requests | errors | req/s | min ms | p50 ms | p95 ms | p99 ms | "
+        "SQL/request | bytes | server RSS MB | server CPU ms/request |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in results["cells"]:
-        lines.append(f"| {c['workers']} | {c['concurrency']} | {c['operation']} | {c['requests']} | {c['errors']} | "
-                     f"{c['req_per_s']} | {c['min_ms']} | {c['p50_ms']} | {c['p95_ms']} | {c['p99_ms']} | {c['sql_per_request']} | "
-                     f"{c['response_bytes']} | {c['server_rss_mb']} | {c['server_cpu_ms']} |")
+        lines.append(
+            f"| {c['workers']} | {c['concurrency']} | {c['operation']} | {c['requests']} | {c['errors']} | "
+            f"{c['req_per_s']} | {c['min_ms']} | {c['p50_ms']} | {c['p95_ms']} | {c['p99_ms']} | "
+            f"{c['sql_per_request']} | "
+            f"{c['response_bytes']} | {c['server_rss_mb']} | {c['server_cpu_ms']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")),
-                        help="1 = 2,000 organisations, 10,000 persons, 50,000 orders (default; env BENCH_SCALE)")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=float(os.environ.get("BENCH_SCALE", "1")),
+        help="1 = 2,000 organisations, 10,000 persons, 50,000 orders (default; env BENCH_SCALE)",
+    )
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per cell (default 8)")
     parser.add_argument("--requests", type=int, default=None, help="at most this many requests per cell")
     parser.add_argument("--warmup", type=int, default=10, help="requests before each cell, not measured")

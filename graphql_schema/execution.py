@@ -87,15 +87,25 @@ def _make_plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     if getattr(field.resolve, "_is_default", False):
         non_null = isinstance(field.type, GraphQLNonNull)
         inner = field.type.of_type if non_null else field.type  # type: ignore[union-attr]
-        return _Plan(_ATTRIBUTE, definition.python_name, field.type, leaf=inner if is_leaf_type(inner) else None,
-                     non_null=non_null)
+        return _Plan(
+            _ATTRIBUTE,
+            definition.python_name,
+            field.type,
+            leaf=inner if is_leaf_type(inner) else None,
+            non_null=non_null,
+        )
     resolver = definition.base_resolver
     if resolver is None:
         return None
     function = resolver.wrapped_func
     if getattr(function, "_context_only", False):
-        return _Plan(_RESOLVER, definition.python_name, field.type, function,
-                     takes_info=len(inspect.signature(function).parameters) > 1)
+        return _Plan(
+            _RESOLVER,
+            definition.python_name,
+            field.type,
+            function,
+            takes_info=len(inspect.signature(function).parameters) > 1,
+        )
     if getattr(function, "__func__", function) is getattr(Node._id, "__func__", None):
         return _Plan(_NODE_ID, parent.name, field.type)
     return None
@@ -110,8 +120,12 @@ def _plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
 
 def _default_node_id(source: Any) -> bool:
     cls = type(source)
-    return isinstance(source, Node) and cls.resolve_id.__func__ is Node.resolve_id.__func__ and (  # type: ignore[attr-defined]
-        cls.resolve_typename.__func__ is Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    return (
+        isinstance(source, Node)
+        and cls.resolve_id.__func__ is Node.resolve_id.__func__
+        and (  # type: ignore[attr-defined]
+            cls.resolve_typename.__func__ is Node.resolve_typename.__func__  # type: ignore[attr-defined]
+        )
     )
 
 
@@ -200,7 +214,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         else:
             try:
                 value = plan.call(source, ContextInfo(self.context_value)) if plan.takes_info else plan.call(source)  # type: ignore[misc]
-            except Exception as error:  # noqa: BLE001 - handled as graphql-core handles a resolver's error
+            except Exception as error:
                 self.handle_field_error(error, plan.return_type, fields, field_path)
                 return None
             if self.is_awaitable(value):
@@ -212,7 +226,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 raise  # nothing was done: the usual way reads the field again
             # the resolver ran: its value is completed the usual way, with the usual error
             return self._complete_usual(plan, parent_type, fields, field_path, value)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.handle_field_error(error, plan.return_type, fields, field_path)
             return None
         if self.is_awaitable(completed):
@@ -224,7 +238,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         info = self.build_resolve_info(field, [f.node for f in fields], parent_type, path)
         try:
             completed = self.complete_value(plan.return_type, fields, info, path, value, None)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.handle_field_error(error, plan.return_type, fields, path)
             return None
         if self.is_awaitable(completed):
@@ -236,14 +250,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         try:
             value = await pending
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.handle_field_error(error, plan.return_type, fields, path)
             return None
         try:
             completed = self._complete(plan.return_type, fields, path, value)
         except _Slow:
             completed = self._complete_usual(plan, parent_type, fields, path, value)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.handle_field_error(error, plan.return_type, fields, path)
             return None
         if self.is_awaitable(completed):
@@ -253,7 +267,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     async def _awaited(self, return_type: GraphQLOutputType, fields: Any, path: Path, completed: Any) -> Any:
         try:
             return await completed
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.handle_field_error(error, return_type, fields, path)
             return None
 
@@ -308,15 +322,22 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return _all(completed, self.is_awaitable)
         return completed
 
-    def _item(self, item_type: GraphQLOutputType, object_type: GraphQLObjectType, fields: Any, path: Path,
-              item: Any, subfields: Any) -> Any:
+    def _item(
+        self,
+        item_type: GraphQLOutputType,
+        object_type: GraphQLObjectType,
+        fields: Any,
+        path: Path,
+        item: Any,
+        subfields: Any,
+    ) -> Any:
         """One object of a list; an error from below is handled at the item, as graphql-core does:
         null for a nullable item, propagated for a non-null one."""
         if item is None:
             return None
         try:
             completed = self.execute_fields(object_type, item, path, subfields, None)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.handle_field_error(error, item_type, fields, path)
             return None
         if self.is_awaitable(completed):

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
+import strawberry
 from graphql import (
     ArgumentNode,
     DocumentNode,
@@ -35,7 +36,6 @@ from graphql import (
     StringValueNode,
 )
 from graphql.language import Visitor, visit
-import strawberry
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
@@ -47,6 +47,7 @@ MAX_NUMBER_LITERAL: Final = 40
 
 class InputRefused(ValueError):
     """A scalar refused a value: the client's mistake (BAD_USER_INPUT), not the server's."""
+
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -157,13 +158,17 @@ def parse_decimal(value: object) -> decimal.Decimal:
     10^15 and with at most 12 decimal places. Grouping (`1_000`), other digits (`١٢`), NaN and
     Infinity are refused."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InputRefused("A decimal is a string such as \"12.50\".")
+        raise InputRefused('A decimal is a string such as "12.50".')
     text = value if isinstance(value, str) else repr(value)
     if len(text) > MAX_NUMBER_LITERAL or not _DECIMAL.fullmatch(text):
-        raise InputRefused("A decimal is written with ASCII digits, an optional sign, point and exponent (\"12.50\", \"1e3\").")
+        raise InputRefused(
+            'A decimal is written with ASCII digits, an optional sign, point and exponent ("12.50", "1e3").'
+        )
     number = decimal.Decimal(text)
     if number and (number.adjusted() >= _LARGEST_EXPONENT or number.as_tuple().exponent < _SMALLEST_EXPONENT):  # type: ignore[operator]
-        raise InputRefused(f"A decimal lies below 10^{_LARGEST_EXPONENT} with at most {-_SMALLEST_EXPONENT} decimal places.")
+        raise InputRefused(
+            f"A decimal lies below 10^{_LARGEST_EXPONENT} with at most {-_SMALLEST_EXPONENT} decimal places."
+        )
     return number
 
 
@@ -171,7 +176,7 @@ DECIMAL = ScalarDefinition(
     name="Decimal",
     description=(
         "An exact decimal number as a string: ASCII digits with an optional sign, decimal point and "
-        "exponent (\"12.50\", \"-3\", \"1e3\"); below 10^15, at most 12 decimal places, no NaN or Infinity."
+        'exponent ("12.50", "-3", "1e3"); below 10^15, at most 12 decimal places, no NaN or Infinity.'
     ),
     specified_by_url=None,
     serialize=str,
@@ -215,7 +220,8 @@ DATETIME = dataclasses.replace(
         f"{EARLIEST_YEAR} to {LATEST_YEAR}."
     ),
     parse_value=_within_years(
-        lambda value: _aware(DateTimeDefinition.parse_value(value)), "date and time"  # type: ignore[misc]
+        lambda value: _aware(DateTimeDefinition.parse_value(value)),
+        "date and time",  # type: ignore[misc]
     ),
 )
 
@@ -225,7 +231,9 @@ DATETIME = dataclasses.replace(
 
 def line_field(max_length: int, description: str = "", **kwargs: Any) -> Any:
     """An input field holding one line of text (`app.text.line`), described with its limit."""
-    return strawberry.field(description=_described(description, f"One line, at most {max_length} characters."), **kwargs)
+    return strawberry.field(
+        description=_described(description, f"One line, at most {max_length} characters."), **kwargs
+    )
 
 
 def text_field(max_length: int, description: str = "", **kwargs: Any) -> Any:

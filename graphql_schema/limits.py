@@ -187,7 +187,9 @@ def check_document(document: DocumentNode, limits: DocumentLimits) -> list[Graph
             measure = measurer.fragment(FragmentSpreadNode(name=definition.name))
             if measure.depth > limits.max_depth:
                 name = definition.name.value
-                return [GraphQLError(f"Fragment '{name}' exceeds maximum operation depth of {limits.max_depth}", definition)]
+                return [
+                    GraphQLError(f"Fragment '{name}' exceeds maximum operation depth of {limits.max_depth}", definition)
+                ]
             fields += measure.fields
             aliases += measure.aliases
     except _Refused as refused:
@@ -195,11 +197,15 @@ def check_document(document: DocumentNode, limits: DocumentLimits) -> list[Graph
     if aliases > limits.max_aliases:
         return [GraphQLError(f"More than {limits.max_aliases} aliases found. Allowed: {limits.max_aliases}")]
     if fields > limits.max_fields:
-        return [GraphQLError(f"The document selects more than {limits.max_fields} fields once its fragments are expanded.")]
+        return [
+            GraphQLError(f"The document selects more than {limits.max_fields} fields once its fragments are expanded.")
+        ]
     roots = [operation.selection_set for operation in operations] + [f.selection_set for f in fragments.values()]
     if _field_merges(roots, fragments, limits.max_field_merges) > limits.max_field_merges:
-        return [GraphQLError(
-            "The document repeats fields under one name too often: more than "
-            f"{limits.max_field_merges} pairs of same-named fields would have to be compared."
-        )]
+        return [
+            GraphQLError(
+                "The document repeats fields under one name too often: more than "
+                f"{limits.max_field_merges} pairs of same-named fields would have to be compared."
+            )
+        ]
     return []

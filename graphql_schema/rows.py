@@ -30,5 +30,7 @@ def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
         names = _read(cls, columns, frozenset(overrides))
         values = {name: getattr(row, name) for name in names}
     else:
-        values = {name: getattr(row, name) for name in _field_names(cls) if name not in overrides and hasattr(row, name)}
+        values = {
+            name: getattr(row, name) for name in _field_names(cls) if name not in overrides and hasattr(row, name)
+        }
     return cls(**values, **overrides)

@@ -14,7 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, ExecutionResult, FieldNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+)
 from graphql.utilities import get_operation_ast
 from strawberry import relay
 from strawberry.exceptions import StrawberryInputCoercionError
@@ -29,20 +37,20 @@ from app.errors import ValidationFailed
 from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
 from graphql_schema.business_entities.queries import BusinessEntityQueries
-from graphql_schema.contacts.mutations import ContactMutations
-from graphql_schema.contacts.queries import ContactQueries
 from graphql_schema.catalog.queries import CatalogQueries
 from graphql_schema.commissions.queries import CommissionQueries
-from graphql_schema.orders.line_mutations import OrderLineMutations
-from graphql_schema.orders.mutations import OrderMutations
-from graphql_schema.orders.queries import OrderQueries
-from graphql_schema.status.mutations import StatusMutations
-from graphql_schema.status.queries import StatusQueries
+from graphql_schema.contacts.mutations import ContactMutations
+from graphql_schema.contacts.queries import ContactQueries
 from graphql_schema.errors import RequestErrorCode, request_error
 from graphql_schema.execution import Executor
 from graphql_schema.inputs import DATE, DATETIME, DECIMAL, InputRefused, check_literals, check_variables
 from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
+from graphql_schema.orders.line_mutations import OrderLineMutations
+from graphql_schema.orders.mutations import OrderMutations
+from graphql_schema.orders.queries import OrderQueries
+from graphql_schema.status.mutations import StatusMutations
+from graphql_schema.status.queries import StatusQueries
 
 log = logging.getLogger("chargecars.graphql")
 
@@ -141,8 +149,9 @@ class CheckRequest(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None and context.query is not None:
-            verdict = _Verdict(context.query, self.limits, self.max_list, id(context.schema._schema),
-                               tuple(context.validation_rules))
+            verdict = _Verdict(
+                context.query, self.limits, self.max_list, id(context.schema._schema), tuple(context.validation_rules)
+            )
             errors = _document_errors(verdict, document, context.schema._schema)
             # set before Strawberry validates: it then skips its own validation
             context.pre_execution_errors = list(errors) or check_variables(context.variables, max_list=self.max_list)
@@ -214,8 +223,13 @@ def _with(error: GraphQLError, message: str, code: str | None, extra: dict[str, 
         extensions.setdefault("code", code)
     extensions.update(extra or {})
     return GraphQLError(
-        message, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
-        original_error=error.original_error, extensions=extensions,
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=extensions,
     )
 
 

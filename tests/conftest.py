@@ -90,7 +90,9 @@ async def _empty_database(request: pytest.FixtureRequest) -> AsyncIterator[None]
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
-        await conn.execute(text("DELETE FROM number_sequence WHERE created_at > (SELECT min(created_at) FROM number_sequence)"))
+        await conn.execute(
+            text("DELETE FROM number_sequence WHERE created_at > (SELECT min(created_at) FROM number_sequence)")
+        )
         await conn.execute(text("UPDATE number_sequence SET last_value = 0"))
 
 
@@ -152,7 +154,9 @@ async def issue_token(
                 contact_id=contact_id,
             ),
         )
-        _, raw = await accounts.issue_token(session=session, account_id=account.id, label="test", expires_at=None, actor=SYSTEM)
+        _, raw = await accounts.issue_token(
+            session=session, account_id=account.id, label="test", expires_at=None, actor=SYSTEM
+        )
     return raw
 
 
@@ -214,7 +218,13 @@ async def demo(sessions):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def create_order(client, sessions):  # type: ignore[no-untyped-def]
     async def create(
-        token: str, *, brand: str = "CC", account, end_customer=None, channel=(), notes=None  # type: ignore[no-untyped-def]
+        token: str,
+        *,
+        brand: str = "CC",
+        account,
+        end_customer=None,
+        channel=(),
+        notes=None,  # type: ignore[no-untyped-def]
     ) -> dict[str, Any]:
         variables = {
             "input": {
@@ -230,7 +240,13 @@ def create_order(client, sessions):  # type: ignore[no-untyped-def]
     return create
 
 
-CHAIN = ["Agent Jansen Verkoop", "Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord", "Voltara Distribution B.V."]
+CHAIN = [
+    "Agent Jansen Verkoop",
+    "Snellader Service Haren",
+    "Laadpunt Groningen",
+    "Voltara Regio Noord",
+    "Voltara Distribution B.V.",
+]
 
 
 @pytest.fixture

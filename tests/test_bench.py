@@ -13,15 +13,44 @@ from tests.conftest import ROOT
 
 def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # on the test server (its own database, `<name>_bench`), not a third embedded server
-    monkeypatch.setenv("CHARGECARS_BENCH_DATA_DIR", os.environ.get("CHARGECARS_TEST_DATA_DIR", str(ROOT / ".pgdata-test")))
+    monkeypatch.setenv(
+        "CHARGECARS_BENCH_DATA_DIR", os.environ.get("CHARGECARS_TEST_DATA_DIR", str(ROOT / ".pgdata-test"))
+    )
     report, data = tmp_path / "report.md", tmp_path / "results.json"
-    results = run.main(["--scale", "0.004", "--seconds", "0", "--requests", "2", "--warmup", "1", "--page", "10",
-                        "--concurrency", "1,4", "--workers", "1,2", "--report", str(report), "--json", str(data)])
+    results = run.main(
+        [
+            "--scale",
+            "0.004",
+            "--seconds",
+            "0",
+            "--requests",
+            "2",
+            "--warmup",
+            "1",
+            "--page",
+            "10",
+            "--concurrency",
+            "1,4",
+            "--workers",
+            "1,2",
+            "--report",
+            str(report),
+            "--json",
+            str(data),
+        ]
+    )
 
     dataset = results["dataset"]
     assert dataset["levels"] == 8 and dataset["orders"] == 200 and dataset["commissions"] > 0
-    operations = {"1 frontend order tree", "1s frontend order tree, partner-scoped", "2 partner portal",
-                  "3 analyst descendants", "5 customer portal", "4a changeStatus", "4b createOrder"}
+    operations = {
+        "1 frontend order tree",
+        "1s frontend order tree, partner-scoped",
+        "2 partner portal",
+        "3 analyst descendants",
+        "5 customer portal",
+        "4a changeStatus",
+        "4b createOrder",
+    }
     cells = results["cells"]
     assert {(c["workers"], c["concurrency"]) for c in cells} == {(1, 1), (1, 4), (2, 1), (2, 4)}
     assert {c["operation"] for c in cells} == operations
@@ -46,7 +75,9 @@ def test_the_hierarchy_comparison_runs_and_both_structures_agree(monkeypatch) ->
 
     from bench import hierarchy
 
-    monkeypatch.setenv("CHARGECARS_BENCH_DATA_DIR", os.environ.get("CHARGECARS_TEST_DATA_DIR", str(ROOT / ".pgdata-test")))
+    monkeypatch.setenv(
+        "CHARGECARS_BENCH_DATA_DIR", os.environ.get("CHARGECARS_TEST_DATA_DIR", str(ROOT / ".pgdata-test"))
+    )
     rows = asyncio.run(hierarchy.run(0.01, 2))
     timed = [r for r in rows if "closure_ms" in r]
     assert len(timed) == 7 and all(r["closure_ms"] > 0 and r["ltree_ms"] > 0 for r in timed)

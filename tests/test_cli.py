@@ -34,7 +34,9 @@ async def test_create_token_reuses_an_account_by_email(cli_env, session, capsys)
         await asyncio.to_thread(cli.main, ["create-token", "--role", "admin", "--email", "ops@chargecars.nl"])
     tokens = capsys.readouterr().out.split()
     assert len(tokens) == 2 and tokens[0] != tokens[1]
-    counts = (await session.execute(text("SELECT (SELECT count(*) FROM user_account), (SELECT count(*) FROM api_token)"))).one()
+    counts = (
+        await session.execute(text("SELECT (SELECT count(*) FROM user_account), (SELECT count(*) FROM api_token)"))
+    ).one()
     assert tuple(counts) == (1, 2)
 
 

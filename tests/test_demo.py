@@ -8,7 +8,6 @@ from app import demo
 from tests.conftest import gql, post
 from tests.factories import load_demo
 
-
 COMMISSIONS = """
 { orders(first: 20, filter: {status: ["completed"]}) {
     nodes { commissions { level rate beneficiary { displayName } status { name } } } } }
@@ -23,14 +22,21 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
         assert not await demo.is_empty(session=s)
     for partner in ("Groendus", "Essent", "Eneco", "50five", "Alva"):
         assert contacts[partner].contact_subtype == "Partner"
-    dealers = (await session.execute(text(
-        "SELECT count(*) FROM contact WHERE contact_subtype = 'Dealer' AND contact_type = 'organization'"))).scalar_one()
+    dealers = (
+        await session.execute(
+            text("SELECT count(*) FROM contact WHERE contact_subtype = 'Dealer' AND contact_type = 'organization'")
+        )
+    ).scalar_one()
     assert dealers >= 10
     assert set(tokens) == {"admin", "partner", "dealer", "customer"}
     statuses = (await session.execute(text("SELECT number, status FROM sales_order ORDER BY number"))).all()
     assert len(statuses) == len(demo.DEMO_ORDERS)
     assert {s for _, s in statuses} >= {"scheduled", "completed", "cancelled", "shipped", "intake"}
-    data = await gql(client, "{ orders(first: 20) { nodes { number lines { description } totals { gross } } } }", token=tokens["admin"])
+    data = await gql(
+        client,
+        "{ orders(first: 20) { nodes { number lines { description } totals { gross } } } }",
+        token=tokens["admin"],
+    )
     assert all(o["lines"] and o["totals"]["gross"] != "0.00" for o in data["orders"]["nodes"])
     first = next(o for o in data["orders"]["nodes"] if o["number"].startswith("CC-") and o["number"].endswith("00001"))
     # lines come back in the order they were added, even within one transaction
@@ -45,8 +51,11 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     assert statuses == ["approved", "paid"] + ["pending"] * 4
     # the dealer's own level only: never the commissions of its upline
     dealer = await gql(client, COMMISSIONS, token=tokens["dealer"])
-    assert [(c["level"], c["beneficiary"]["displayName"], c["rate"]) for o in dealer["orders"]["nodes"]
-            for c in o["commissions"]] == [(1, "Snellader Service Haren", "0.0500")]
+    assert [
+        (c["level"], c["beneficiary"]["displayName"], c["rate"])
+        for o in dealer["orders"]["nodes"]
+        for c in o["commissions"]
+    ] == [(1, "Snellader Service Haren", "0.0500")]
     for key, token in tokens.items():
         data = await gql(client, "{ viewer { roles } }", token=token)
         assert data["viewer"]["roles"] == [{"admin": "ADMIN", "customer": "CUSTOMER"}.get(key, "PARTNER")]

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
-
 from sqlalchemy import select
 
 from app.orders.models import Order
@@ -32,8 +31,29 @@ EXAMPLES = int(os.environ.get("CHARGECARS_FUZZ_EXAMPLES", "60"))
 SCHEMA = graphql.build_schema((ROOT / "schema.graphql").read_text())
 
 HOSTILE_TEXT = st.sampled_from(
-    ["", " ", "\u0000", "\u202e", "\u200b", "\u001b[31m", "NaN", "sNaN", "-Infinity", "1e1000", "1_000", "\u0661",
-     "9" * 60, "x" * 10_001, "CC-2026-00001", "2026-13-45", "../../etc/passwd", "' OR 1=1 --", "%", "_", "\\"]
+    [
+        "",
+        " ",
+        "\u0000",
+        "\u202e",
+        "\u200b",
+        "\u001b[31m",
+        "NaN",
+        "sNaN",
+        "-Infinity",
+        "1e1000",
+        "1_000",
+        "\u0661",
+        "9" * 60,
+        "x" * 10_001,
+        "CC-2026-00001",
+        "2026-13-45",
+        "../../etc/passwd",
+        "' OR 1=1 --",
+        "%",
+        "_",
+        "\\",
+    ]
 )
 
 
@@ -44,7 +64,9 @@ def _mostly(valid: st.SearchStrategy[str]) -> st.SearchStrategy[graphql.ValueNod
 
 def _scalars(ids: list[str]) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
     return {
-        "Decimal": _mostly(st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**6, max_value=10**6).map(str)),
+        "Decimal": _mostly(
+            st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-(10**6), max_value=10**6).map(str)
+        ),
         "Date": _mostly(st.dates().map(str)),
         "DateTime": _mostly(st.datetimes().map(lambda d: d.isoformat())),
         "JSON": st.one_of(st.just(graphql.ObjectValueNode(fields=())), HOSTILE_TEXT.map(nodes.String)),
@@ -87,8 +109,13 @@ def test_generated_operations_never_fail_on_the_server(server, personas, persona
     strategy = from_schema(SCHEMA, custom_scalars=_scalars(ids), mode=mode)
     with httpx.Client(base_url=server, timeout=60, headers={"Authorization": f"Bearer {tokens[persona]}"}) as client:
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate, Phase.shrink],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(query=strategy)
         def run(query: Any) -> None:
             _check(client.post("/graphql", json={"query": query}), query, outcomes)

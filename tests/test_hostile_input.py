@@ -178,7 +178,9 @@ def _exchange(base: str, body: bytes, headers: dict[str, str]) -> tuple[http.cli
         response = conn.getresponse()
         content = response.read()
         socket_before = conn.sock
-        conn.request("POST", "/graphql", body=b'{"query": "{ __typename }"}', headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST", "/graphql", body=b'{"query": "{ __typename }"}', headers={"Content-Type": "application/json"}
+        )
         second = conn.getresponse()
         assert json.loads(second.read()) == {"data": {"__typename": "Query"}}
         return response, content, socket_before is not None and conn.sock is socket_before
@@ -200,8 +202,9 @@ def test_malformed_requests_get_a_graphql_error_and_a_reusable_connection(server
 
 def test_a_body_over_the_cap_is_refused_before_it_is_read(server) -> None:  # type: ignore[no-untyped-def]
     search = "x" * 10_000_000
-    body = json.dumps({"query": "query ($s: String) { contacts(filter: {search: $s}) { totalCount } }",
-                       "variables": {"s": search}}).encode()
+    body = json.dumps(
+        {"query": "query ($s: String) { contacts(filter: {search: $s}) { totalCount } }", "variables": {"s": search}}
+    ).encode()
     started = time.perf_counter()
     response = httpx.post(f"{server}/graphql", content=body, headers={"Content-Type": "application/json"}, timeout=60)
     assert time.perf_counter() - started < BUDGET_S * 5
@@ -211,16 +214,20 @@ def test_a_body_over_the_cap_is_refused_before_it_is_read(server) -> None:  # ty
 
 
 def test_media_types_ignore_case(server) -> None:  # type: ignore[no-untyped-def]
-    response = httpx.post(f"{server}/graphql", content=b'{"query": "{ __typename }"}',
-                          headers={"Content-Type": "APPLICATION/JSON; Charset=UTF-8"})
+    response = httpx.post(
+        f"{server}/graphql",
+        content=b'{"query": "{ __typename }"}',
+        headers={"Content-Type": "APPLICATION/JSON; Charset=UTF-8"},
+    )
     assert (response.status_code, response.json()) == (200, {"data": {"__typename": "Query"}})
 
 
 # --- values ---------------------------------------------------------------------------------------
 
 
-async def _post(server: str, token: str, query: str, variables: dict[str, Any] | None = None,
-                raw: bytes | None = None) -> dict[str, Any]:
+async def _post(
+    server: str, token: str, query: str, variables: dict[str, Any] | None = None, raw: bytes | None = None
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     content = raw if raw is not None else json.dumps({"query": query, "variables": variables or {}}).encode()
     async with httpx.AsyncClient(base_url=server, timeout=30) as client:
@@ -267,7 +274,9 @@ async def test_strings_that_cannot_be_stored_are_refused_wherever_they_are(serve
 
 async def test_list_arguments_are_bounded(server, admin_token) -> None:  # type: ignore[no-untyped-def]
     query = "query ($s: [String!]) { orders(filter: {status: $s}) { totalCount } }"
-    assert "`$s` has 40000 items; at most 100" in _refusal(await _post(server, admin_token, query, {"s": ["x"] * 40_000}))
+    assert "`$s` has 40000 items; at most 100" in _refusal(
+        await _post(server, admin_token, query, {"s": ["x"] * 40_000})
+    )
     body = await _post(server, admin_token, query, {"s": ["x"] * 100})
     assert body == {"data": {"orders": {"totalCount": 0}}}
     literal = "{ orders(filter: {status: [" + ", ".join('"x"' for _ in range(101)) + "]}) { totalCount } }"
@@ -275,7 +284,9 @@ async def test_list_arguments_are_bounded(server, admin_token) -> None:  # type:
 
 
 async def test_free_text_has_a_length_per_field(server, admin_token) -> None:  # type: ignore[no-untyped-def]
-    assert _refusal(await _post(server, admin_token, SEARCH, {"s": "x" * 101})) == "filter.search: At most 100 characters."
+    assert (
+        _refusal(await _post(server, admin_token, SEARCH, {"s": "x" * 101})) == "filter.search: At most 100 characters."
+    )
     assert await _post(server, admin_token, SEARCH, {"s": "x" * 100}) == {"data": {"contacts": {"totalCount": 0}}}
     assert "At most 40 characters" in _refusal(await _post(server, admin_token, BY_NUMBER, {"n": "CC-" + "1" * 40}))
 
@@ -311,38 +322,71 @@ ADD_LINE = """mutation ($input: AddOrderLineInput!) {
 @pytest.fixture
 async def order_id(client, sessions, admin_token, demo) -> str:  # type: ignore[no-untyped-def]
     contacts, _ = demo
-    variables = {"input": {"businessEntityId": gid("BusinessEntity", await brand_id(sessions, "CC")),
-                           "accountContactId": gid("Contact", contacts["Eva de Vries"].id)}}
-    response = await client.post("/graphql", json={"query": CREATE_ORDER, "variables": variables},
-                                 headers={"Authorization": f"Bearer {admin_token}"})
+    variables = {
+        "input": {
+            "businessEntityId": gid("BusinessEntity", await brand_id(sessions, "CC")),
+            "accountContactId": gid("Contact", contacts["Eva de Vries"].id),
+        }
+    }
+    response = await client.post(
+        "/graphql",
+        json={"query": CREATE_ORDER, "variables": variables},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
     return response.json()["data"]["createOrder"]["order"]["id"]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("vatRate", "sNaN"), ("vatRate", "NaN"), ("unitPrice", "Infinity"), ("quantity", "1e20"), ("quantity", "1e1000"),
-     ("quantity", "1_000"), ("quantity", "\u0661\u0662"), ("unitPrice", "12,50"), ("quantity", "0x10"),
-     ("unitPrice", "1e-13"), ("quantity", True)],
+    [
+        ("vatRate", "sNaN"),
+        ("vatRate", "NaN"),
+        ("unitPrice", "Infinity"),
+        ("quantity", "1e20"),
+        ("quantity", "1e1000"),
+        ("quantity", "1_000"),
+        ("quantity", "\u0661\u0662"),
+        ("unitPrice", "12,50"),
+        ("quantity", "0x10"),
+        ("unitPrice", "1e-13"),
+        ("quantity", True),
+    ],
 )
-async def test_decimals_are_plain_ascii_finite_and_in_range(server, admin_token, sessions, order_id, field, value) -> None:  # type: ignore[no-untyped-def]
-    line = {"orderId": order_id, "quantity": "1", "unitPrice": "0", "description": "Cable", "vatRate": "21", field: value}
+async def test_decimals_are_plain_ascii_finite_and_in_range(
+    server, admin_token, sessions, order_id, field, value
+) -> None:  # type: ignore[no-untyped-def]
+    line = {
+        "orderId": order_id,
+        "quantity": "1",
+        "unitPrice": "0",
+        "description": "Cable",
+        "vatRate": "21",
+        field: value,
+    }
     message = _refusal(await _post(server, admin_token, ADD_LINE, {"input": line}))
     assert f".{field}" in message and "Decimal" in message
     literal_value = json.dumps(value) if isinstance(value, str) else "true"
     literal = ADD_LINE.replace("$input: AddOrderLineInput!", "").replace(
-        "input: $input", "input: {" + ", ".join(f"{k}: {json.dumps(v) if k != field else literal_value}"
-                                              for k, v in line.items()) + "}")
+        "input: $input",
+        "input: {" + ", ".join(f"{k}: {json.dumps(v) if k != field else literal_value}" for k, v in line.items()) + "}",
+    )
     literal = literal.replace("mutation ()", "mutation")
     _refusal(await _post(server, admin_token, literal))
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(LineItem)) == 0
 
 
-async def test_decimals_within_the_scalar_are_checked_against_each_field(server, admin_token, sessions, order_id) -> None:  # type: ignore[no-untyped-def]
+async def test_decimals_within_the_scalar_are_checked_against_each_field(
+    server, admin_token, sessions, order_id
+) -> None:  # type: ignore[no-untyped-def]
     base = {"orderId": order_id, "quantity": "1", "unitPrice": "0", "description": "Cable", "vatRate": "21"}
-    for field, value, api_field in [("quantity", "1e12", "quantity"), ("unitPrice", "1e11", "unitPrice"),
-                                    ("quantity", "0.0001", "quantity"), ("discountPercent", "101", "discountPercent"),
-                                    ("vatRate", "20", "vatRate")]:
+    for field, value, api_field in [
+        ("quantity", "1e12", "quantity"),
+        ("unitPrice", "1e11", "unitPrice"),
+        ("quantity", "0.0001", "quantity"),
+        ("discountPercent", "101", "discountPercent"),
+        ("vatRate", "20", "vatRate"),
+    ]:
         result = (await _post(server, admin_token, ADD_LINE, {"input": {**base, field: value}}))["data"]["addOrderLine"]
         assert result["__typename"] == "ValidationError" and result["field"] == api_field, (field, value, result)
     async with sessions() as session:

@@ -42,7 +42,9 @@ async def test_graphiql_in_a_browser(client) -> None:
 
 async def test_get_requests_for_clients(client, admin_token) -> None:
     response = await client.get(
-        "/graphql", params={"query": "{ businessEntities { code } }"}, headers={"Authorization": f"Bearer {admin_token}"}
+        "/graphql",
+        params={"query": "{ businessEntities { code } }"},
+        headers={"Authorization": f"Bearer {admin_token}"},
     )
     assert response.status_code == 200
     assert [b["code"] for b in response.json()["data"]["businessEntities"]] == ["CC", "LT", "MKT", "RS", "ZS"]
@@ -69,6 +71,10 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
 async def test_business_entities(client, admin_token) -> None:
     data = await gql(client, "{ businessEntities { id code name } }", token=admin_token)
     assert {b["code"]: b["name"] for b in data["businessEntities"]}["MKT"] == "MeterKastThuis"
-    node = await gql(client, "query ($id: ID!) { node(id: $id) { ... on BusinessEntity { code } } }",
-                     {"id": data["businessEntities"][0]["id"]}, token=admin_token)
+    node = await gql(
+        client,
+        "query ($id: ID!) { node(id: $id) { ... on BusinessEntity { code } } }",
+        {"id": data["businessEntities"][0]["id"]},
+        token=admin_token,
+    )
     assert node["node"] == {"code": "CC"}

@@ -16,8 +16,15 @@ from app.db import create_engine
 from tests.conftest import gql, gql_errors, issue_token
 from tests.factories import make_contact
 
-LIMITS = {"max_query_depth": 6, "max_aliases": 5, "max_tokens": 60, "max_batch_operations": 3,
-          "max_fields": 12, "max_fragments": 3, "max_field_merges": 6}
+LIMITS = {
+    "max_query_depth": 6,
+    "max_aliases": 5,
+    "max_tokens": 60,
+    "max_batch_operations": 3,
+    "max_fields": 12,
+    "max_fragments": 3,
+    "max_field_merges": 6,
+}
 
 
 @pytest.fixture
@@ -100,7 +107,7 @@ async def test_same_named_fields_to_merge(limited, admin_token) -> None:
 async def test_tokens(limited, admin_token) -> None:
     allowed = LIMITS["max_tokens"]
     base = "{ businessEntities { code } }"
-    pad = lambda n: '{ orders(filter: {status: [' + '"x" ' * n + ']}) { totalCount } }'  # noqa: E731
+    pad = lambda n: "{ orders(filter: {status: [" + '"x" ' * n + "]}) { totalCount } }"  # noqa: E731
     just_under = next(pad(n) for n in range(100) if tokens_in(pad(n)) == allowed)
     just_over = next(pad(n) for n in range(100) if tokens_in(pad(n)) == allowed + 1)
     assert tokens_in(base) < allowed

@@ -10,14 +10,22 @@ from app.errors import ValidationFailed
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("  Voltara \t B.V.\r\n", "Voltara B.V."), ("Caf\u0065\u0301", "Caf\u00e9"), ("   ", None), (None, None),
-     ("Laadpunt\u2028Groningen", "Laadpunt Groningen"), ("\u6771\u4eac \U0001f50c", "\u6771\u4eac \U0001f50c")],
+    [
+        ("  Voltara \t B.V.\r\n", "Voltara B.V."),
+        ("Caf\u0065\u0301", "Caf\u00e9"),
+        ("   ", None),
+        (None, None),
+        ("Laadpunt\u2028Groningen", "Laadpunt Groningen"),
+        ("\u6771\u4eac \U0001f50c", "\u6771\u4eac \U0001f50c"),
+    ],
 )
 def test_a_line_is_one_normalised_line(value, expected) -> None:  # type: ignore[no-untyped-def]
     assert text.line(value, field="name", max_length=50) == expected
 
 
-@pytest.mark.parametrize("char", ["\u0000", "\u001b", "\u007f", "\u200b", "\u200d", "\u202e", "\u2066", "\ufeff", "\u00ad"])
+@pytest.mark.parametrize(
+    "char", ["\u0000", "\u001b", "\u007f", "\u200b", "\u200d", "\u202e", "\u2066", "\ufeff", "\u00ad"]
+)
 def test_a_line_refuses_control_and_invisible_characters(char) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationFailed) as refused:
         text.line(f"Volt{char}ara", field="display_name", max_length=50)

@@ -57,7 +57,11 @@ NOBODY = Viewer(unrestricted=False)
 
 
 def viewer_for(
-    *, roles: frozenset[str], contact_id: uuid.UUID | None, contact_type: ContactType | None, parent_id: uuid.UUID | None
+    *,
+    roles: frozenset[str],
+    contact_id: uuid.UUID | None,
+    contact_type: ContactType | None,
+    parent_id: uuid.UUID | None,
 ) -> Viewer:
     if roles & STAFF_ROLES:
         return STAFF
@@ -235,5 +239,7 @@ def field_visible(viewer: Viewer, field: str, contact: Any = Contact) -> ColumnE
     reveal it)."""
     if viewer.unrestricted:
         return true()
-    levels = [int(level) for level in (Access.NAME, Access.PARTY, Access.FULL) if field not in hidden_fields(viewer, level)]
+    levels = [
+        int(level) for level in (Access.NAME, Access.PARTY, Access.FULL) if field not in hidden_fields(viewer, level)
+    ]
     return contact_access(viewer, contact).in_(levels)

@@ -121,8 +121,13 @@ async def create_account(*, session: AsyncSession, account_in: AccountCreate, ac
             raise ValidationFailed("An account with this e-mail address exists.", field="email") from None
         raise
     await record(
-        session=session, actor=actor, action="user_account.create", entity_type="user_account",
-        entity_id=account.id, before=None, after=snapshot(account),
+        session=session,
+        actor=actor,
+        action="user_account.create",
+        entity_type="user_account",
+        entity_id=account.id,
+        before=None,
+        after=snapshot(account),
     )
     return account
 
@@ -155,8 +160,13 @@ async def issue_token(
     session.add(token)
     await session.flush()
     await record(  # the hash is not logged
-        session=session, actor=actor, action="api_token.issue", entity_type="api_token", entity_id=token.id,
-        before=None, after={"user_account_id": account_id, "label": token.label, "expires_at": expires_at},
+        session=session,
+        actor=actor,
+        action="api_token.issue",
+        entity_type="api_token",
+        entity_id=token.id,
+        before=None,
+        after={"user_account_id": account_id, "label": token.label, "expires_at": expires_at},
     )
     return token, raw
 
@@ -170,8 +180,13 @@ async def revoke_token(*, session: AsyncSession, token_id: uuid.UUID, actor: Act
     token.revoked_at = datetime.now(UTC)
     await session.flush()
     await record(
-        session=session, actor=actor, action="api_token.revoke", entity_type="api_token", entity_id=token.id,
-        before={"revoked_at": None}, after={"revoked_at": token.revoked_at},
+        session=session,
+        actor=actor,
+        action="api_token.revoke",
+        entity_type="api_token",
+        entity_id=token.id,
+        before={"revoked_at": None},
+        after={"revoked_at": token.revoked_at},
     )
     return token
 

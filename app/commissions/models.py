@@ -17,9 +17,7 @@ class PartnerCommission(Base):
     __tablename__ = "partner_commission"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    order_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="RESTRICT")
-    )
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="RESTRICT"))
     # the order's brand, so that a brand may have its own commission workflow
     business_entity_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("business_entity.id", ondelete="RESTRICT")

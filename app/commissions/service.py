@@ -96,7 +96,9 @@ async def create_for_order(*, session: AsyncSession, order_id: uuid.UUID, actor:
         return []
     rates = await effective_commission_rates(session=session, ids=[c.contact_id for c in chain])
     base = await _commissionable_net(session, order_id)
-    workflow = await engine.workflow_for(session=session, entity_type=COMMISSION, business_entity_id=order.business_entity_id)
+    workflow = await engine.workflow_for(
+        session=session, entity_type=COMMISSION, business_entity_id=order.business_entity_id
+    )
     created = [
         PartnerCommission(
             order_id=order_id,
@@ -116,7 +118,11 @@ async def create_for_order(*, session: AsyncSession, order_id: uuid.UUID, actor:
     cascade = _cascade_actor(actor)
     for commission in created:
         await engine.initialize(
-            session=session, entity_type=COMMISSION, entity=commission, workflow=workflow, actor=cascade,
+            session=session,
+            entity_type=COMMISSION,
+            entity=commission,
+            workflow=workflow,
+            actor=cascade,
             reason=f"Order {order.number} reached {order.status}",
         )
     return created
@@ -168,15 +174,21 @@ async def recalculate_pending(*, session: AsyncSession, order_id: uuid.UUID, act
         row.base_amount, row.amount = base, amount
         changed.append(row)
         await record(
-            session=session, actor=_cascade_actor(actor), action="partner_commission.recalculate",
-            entity_type=COMMISSION, entity_id=row.id, before=before,
+            session=session,
+            actor=_cascade_actor(actor),
+            action="partner_commission.recalculate",
+            entity_type=COMMISSION,
+            entity_id=row.id,
+            before=before,
             after={"base_amount": str(base), "amount": str(amount)},
         )
     await session.flush()
     return changed
 
 
-async def cancel_open(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, reason: str) -> list[PartnerCommission]:
+async def cancel_open(
+    *, session: AsyncSession, order_id: uuid.UUID, actor: Actor, reason: str
+) -> list[PartnerCommission]:
     """Cancel the order's commissions that are not final yet (not paid)."""
     cancelled = []
     for row, workflow, status in await _locked_with_steps(session, order_id):
@@ -184,8 +196,12 @@ async def cancel_open(*, session: AsyncSession, order_id: uuid.UUID, actor: Acto
         if workflow.steps[status].is_final or exit_step is None:
             continue
         await engine.change_status(
-            session=session, entity_type=COMMISSION, entity_id=row.id, to_status=exit_step.status_name,
-            actor=_cascade_actor(actor), reason=reason,
+            session=session,
+            entity_type=COMMISSION,
+            entity_id=row.id,
+            to_status=exit_step.status_name,
+            actor=_cascade_actor(actor),
+            reason=reason,
         )
         cancelled.append(row)
     return cancelled
@@ -198,7 +214,9 @@ async def _on_status_changed(session: AsyncSession, event: StatusChanged) -> Non
         await create_for_order(session=session, order_id=event.entity_id, actor=event.actor)
     elif event.to_step.step_type is StepType.EXIT:
         await cancel_open(
-            session=session, order_id=event.entity_id, actor=event.actor,
+            session=session,
+            order_id=event.entity_id,
+            actor=event.actor,
             reason=f"Order moved to {event.to_status}",
         )
 
@@ -235,7 +253,9 @@ async def get_many(
     """The commissions with these ids that `viewer` may see."""
     rows = await read(
         session,
-        select(*columns(PartnerCommission)).where(any_of(PartnerCommission.id, ids), policy.visible(viewer, PartnerCommission))
+        select(*columns(PartnerCommission)).where(
+            any_of(PartnerCommission.id, ids), policy.visible(viewer, PartnerCommission)
+        ),
     )
     return {row.id: row for row in rows}
 
@@ -248,7 +268,7 @@ async def of_orders_many(
         session,
         select(*columns(PartnerCommission))
         .where(any_of(PartnerCommission.order_id, order_ids), *_conditions(CommissionFilter(), viewer))
-        .order_by(PartnerCommission.order_id, PartnerCommission.level)
+        .order_by(PartnerCommission.order_id, PartnerCommission.level),
     )
     return grouped(rows, "order_id")
 
@@ -261,7 +281,7 @@ async def of_beneficiaries_many(
         session,
         select(*columns(PartnerCommission))
         .where(any_of(PartnerCommission.beneficiary_contact_id, contact_ids), *_conditions(filter_in, viewer))
-        .order_by(PartnerCommission.beneficiary_contact_id, PartnerCommission.created_at.desc(), PartnerCommission.id)
+        .order_by(PartnerCommission.beneficiary_contact_id, PartnerCommission.created_at.desc(), PartnerCommission.id),
     )
     return grouped(rows, "beneficiary_contact_id")
 

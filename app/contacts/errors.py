@@ -11,9 +11,7 @@ class CycleDetected(DomainError):
     code = "CYCLE_DETECTED"
 
     def __init__(self, contact_id: uuid.UUID, parent_id: uuid.UUID) -> None:
-        super().__init__(
-            "The new parent lies below this contact; the move would form a cycle.", field="parentId"
-        )
+        super().__init__("The new parent lies below this contact; the move would form a cycle.", field="parentId")
         self.contact_id = contact_id
         self.parent_id = parent_id
 

@@ -18,19 +18,19 @@ from typing import Any, Final
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
-from app.audit.service import Actor, record, snapshot
-from app.contacts.errors import CycleDetected, InvalidParent
+from app import text
 from app.access import policy
 from app.access.policy import Access, Viewer
+from app.audit.service import Actor, record, snapshot
+from app.contacts.errors import CycleDetected, InvalidParent
 from app.contacts.models import Contact, ContactClosure, ContactType
 from app.db import any_of, columns, constraint_name, read
 from app.errors import NotFound, ValidationFailed
-from app import text
 from app.keep import KEEP, Keep
 
 HIERARCHY_LOCK_KEY: Final = 7_340_001  # equals the key in the contact_hierarchy_guard trigger
@@ -168,9 +168,7 @@ async def ancestors_of_many(
     return result
 
 
-async def effective_commission_rates(
-    *, session: AsyncSession, ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, Decimal]:
+async def effective_commission_rates(*, session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
     """For each id the commission rate that applies to it: its own, else its nearest ancestor's
     (an explicit 0 stops the inheritance). Ids with no rate anywhere above them are absent."""
     up = (
@@ -320,9 +318,7 @@ async def _lock_hierarchy(session: AsyncSession) -> None:
     await session.execute(select(func.pg_advisory_xact_lock(HIERARCHY_LOCK_KEY)))
 
 
-async def _check_parent(
-    session: AsyncSession, *, contact_id: uuid.UUID | None, parent_id: uuid.UUID
-) -> None:
+async def _check_parent(session: AsyncSession, *, contact_id: uuid.UUID | None, parent_id: uuid.UUID) -> None:
     """Call with the hierarchy lock held, so what it reads cannot change until commit."""
     if parent_id == contact_id:
         raise CycleDetected(contact_id, parent_id)
@@ -362,15 +358,18 @@ async def create(*, session: AsyncSession, contact_in: ContactCreate, actor: Act
     session.add(contact)
     await _flush(session, contact)
     await record(
-        session=session, actor=actor, action="contact.create", entity_type="contact", entity_id=contact.id,
-        before=None, after=snapshot(contact),
+        session=session,
+        actor=actor,
+        action="contact.create",
+        entity_type="contact",
+        entity_id=contact.id,
+        before=None,
+        after=snapshot(contact),
     )
     return contact
 
 
-async def update(
-    *, session: AsyncSession, contact_id: uuid.UUID, changes: ContactChanges, actor: Actor
-) -> Contact:
+async def update(*, session: AsyncSession, contact_id: uuid.UUID, changes: ContactChanges, actor: Actor) -> Contact:
     moving = changes.parent_id is not KEEP
     if moving:
         await _lock_hierarchy(session)
@@ -392,7 +391,12 @@ async def update(
         setattr(contact, name, value)
     await _flush(session, contact)
     await record(
-        session=session, actor=actor, action="contact.update", entity_type="contact", entity_id=contact.id,
-        before=before, after=snapshot(contact),
+        session=session,
+        actor=actor,
+        action="contact.update",
+        entity_type="contact",
+        entity_id=contact.id,
+        before=before,
+        after=snapshot(contact),
     )
     return contact

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import text
 from app.audit.service import Actor, record, snapshot
 from app.db import any_of, columns, grouped, read
-from app import text
 from app.errors import NotFound, ValidationFailed
 from app.orders.errors import OrderAlreadyOnHold, OrderNotOnHold
 from app.orders.models import HoldReason, Order, OrderHold
@@ -77,8 +77,13 @@ async def place_on_hold(
     session.add(hold)
     await session.flush()
     await record(
-        session=session, actor=actor, action="order.hold", entity_type="order", entity_id=order_id,
-        before={"status": status_before}, after=snapshot(hold),
+        session=session,
+        actor=actor,
+        action="order.hold",
+        entity_type="order",
+        entity_id=order_id,
+        before={"status": status_before},
+        after=snapshot(hold),
     )
     return hold
 
@@ -105,8 +110,13 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
     hold.resumed_by_account_id = actor.account_id
     await session.flush()
     await record(
-        session=session, actor=actor, action="order.resume", entity_type="order", entity_id=order_id,
-        before=before, after=snapshot(hold),
+        session=session,
+        actor=actor,
+        action="order.resume",
+        entity_type="order",
+        entity_id=order_id,
+        before=before,
+        after=snapshot(hold),
     )
     return hold
 
@@ -114,8 +124,8 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
 async def holds_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[OrderHold]]:
     rows = await read(
         session,
-        select(*columns(OrderHold)).where(any_of(OrderHold.order_id, order_ids)).order_by(
-            OrderHold.order_id, OrderHold.placed_at.desc()
-        )
+        select(*columns(OrderHold))
+        .where(any_of(OrderHold.order_id, order_ids))
+        .order_by(OrderHold.order_id, OrderHold.placed_at.desc()),
     )
     return grouped(rows, "order_id")

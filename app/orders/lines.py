@@ -18,10 +18,11 @@ from app.db import any_of, columns, grouped, numeric_limit, read
 from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders.errors import OrderLocked
+from app.orders.holds import active_hold
 from app.orders.models import LineItem, Order
 from app.status import engine
-from app.orders.holds import active_hold
 from app.status.models import EntityType, StepType
+
 
 @dataclass(frozen=True, slots=True)
 class OrderLinesChanged:
@@ -58,10 +59,15 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
             f"A description of 1 to {text.LINE_DESCRIPTION_LENGTH} characters is needed.", field="description"
         )
     quantity, price, discount, rate = (
-        values["quantity"], values["unit_price"], values["discount_percent"], values["vat_rate"]
+        values["quantity"],
+        values["unit_price"],
+        values["discount_percent"],
+        values["vat_rate"],
     )
     if quantity is None or not quantity.is_finite() or not 0 < quantity <= MAX_QUANTITY or _places(quantity) > 3:
-        raise ValidationFailed(f"The quantity is above 0 and at most {MAX_QUANTITY}, with at most 3 decimals.", field="quantity")
+        raise ValidationFailed(
+            f"The quantity is above 0 and at most {MAX_QUANTITY}, with at most 3 decimals.", field="quantity"
+        )
     if price is None or not price.is_finite() or not 0 <= price <= MAX_UNIT_PRICE or _places(price) > 2:
         raise ValidationFailed(f"The unit price is from 0 to {MAX_UNIT_PRICE}, in cents.", field="unit_price")
     if not discount.is_finite() or not 0 <= discount <= 100 or _places(discount) > 2:
@@ -158,12 +164,22 @@ async def remove_line(*, session: AsyncSession, line_id: uuid.UUID, actor: Actor
 
 
 async def _changed(
-    session: AsyncSession, actor: Actor, action: str, line: LineItem, before: dict[str, Any] | None,
-    *, removed: bool = False,
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    line: LineItem,
+    before: dict[str, Any] | None,
+    *,
+    removed: bool = False,
 ) -> None:
     await record(
-        session=session, actor=actor, action=action, entity_type="line_item", entity_id=line.id,
-        before=before, after=None if removed else snapshot(line),
+        session=session,
+        actor=actor,
+        action=action,
+        entity_type="line_item",
+        entity_id=line.id,
+        before=before,
+        after=None if removed else snapshot(line),
     )
     await events.publish(session, OrderLinesChanged(order_id=line.order_id, actor=actor))
 
@@ -171,16 +187,14 @@ async def _changed(
 async def lines_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[LineItem]]:
     rows = await read(
         session,
-        select(*columns(LineItem)).where(any_of(LineItem.order_id, order_ids)).order_by(
-            LineItem.order_id, LineItem.created_at, LineItem.id
-        )
+        select(*columns(LineItem))
+        .where(any_of(LineItem.order_id, order_ids))
+        .order_by(LineItem.order_id, LineItem.created_at, LineItem.id),
     )
     return grouped(rows, "order_id")
 
 
-async def articles(
-    *, session: AsyncSession, business_entity_id: uuid.UUID | None, active_only: bool
-) -> list[Article]:
+async def articles(*, session: AsyncSession, business_entity_id: uuid.UUID | None, active_only: bool) -> list[Article]:
     stmt = select(Article).order_by(Article.business_entity_id, Article.sku)
     if business_entity_id is not None:
         stmt = stmt.where(Article.business_entity_id == business_entity_id)

@@ -141,9 +141,7 @@ class LineItem(Base):
     __tablename__ = "line_item"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    order_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="CASCADE")
-    )
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="CASCADE"))
     article_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("article.id", ondelete="RESTRICT"), index=True
     )

@@ -14,6 +14,7 @@ from sqlalchemy import Integer, Select, and_, bindparam, exists, func, or_, sele
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import text
 from app.access import policy
 from app.access.policy import Viewer
 from app.accounts.models import STAFF_ROLES, Role
@@ -21,7 +22,6 @@ from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact, ContactType
 from app.db import any_of, columns, grouped, read
-from app import text
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.orders.models import Order, OrderChannel, OrderReach
@@ -99,9 +99,9 @@ async def channels_of_many(
 ) -> dict[uuid.UUID, list[OrderChannel]]:
     rows = await read(
         session,
-        select(*columns(OrderChannel)).where(any_of(OrderChannel.order_id, order_ids)).order_by(
-            OrderChannel.order_id, OrderChannel.position
-        )
+        select(*columns(OrderChannel))
+        .where(any_of(OrderChannel.order_id, order_ids))
+        .order_by(OrderChannel.order_id, OrderChannel.position),
     )
     return grouped(rows, "order_id")
 
@@ -187,19 +187,27 @@ async def page_involving_many(
         partition_by=roles.c.contact_id, order_by=(Order.created_at.desc(), Order.id.desc())
     )
     numbered = stmt.add_columns(position.label("position")).subquery()
-    wanted = func.unnest(
-        bindparam("contacts", [c for c, _, _ in pages], type_=ARRAY(UUID(as_uuid=True))),
-        bindparam("offsets", [o for _, o, _ in pages], type_=ARRAY(Integer)),
-        bindparam("limits", [n for _, _, n in pages], type_=ARRAY(Integer)),
-    ).table_valued("contact_id", "offset", "limit").render_derived()
+    wanted = (
+        func.unnest(
+            bindparam("contacts", [c for c, _, _ in pages], type_=ARRAY(UUID(as_uuid=True))),
+            bindparam("offsets", [o for _, o, _ in pages], type_=ARRAY(Integer)),
+            bindparam("limits", [n for _, _, n in pages], type_=ARRAY(Integer)),
+        )
+        .table_valued("contact_id", "offset", "limit")
+        .render_derived()
+    )
     rows = await read(
         session,
-        select(wanted.c.contact_id.label("page_contact_id"), wanted.c.offset.label("page_offset"),
-               wanted.c.limit.label("page_limit"), *columns(Order))
+        select(
+            wanted.c.contact_id.label("page_contact_id"),
+            wanted.c.offset.label("page_offset"),
+            wanted.c.limit.label("page_limit"),
+            *columns(Order),
+        )
         .join(numbered, numbered.c.contact_id == wanted.c.contact_id)
         .join(Order, Order.id == numbered.c.order_id)
         .where(numbered.c.position > wanted.c.offset, numbered.c.position <= wanted.c.offset + wanted.c.limit)
-        .order_by(wanted.c.contact_id, numbered.c.position)
+        .order_by(wanted.c.contact_id, numbered.c.position),
     )
     result: dict[PageKey, list[Order]] = defaultdict(list)
     for row in rows:  # the order's columns, and the page it is on
@@ -215,9 +223,7 @@ def _is_partner_like(contact: Contact) -> bool:
     return contact.contact_type is ContactType.ORGANIZATION or contact.parent_organization_id is not None
 
 
-async def _validated_contacts(
-    session: AsyncSession, order_in: OrderCreate, viewer: Viewer
-) -> dict[uuid.UUID, Contact]:
+async def _validated_contacts(session: AsyncSession, order_in: OrderCreate, viewer: Viewer) -> dict[uuid.UUID, Contact]:
     channel = list(order_in.channel_contact_ids)
     if len(channel) > MAX_CHANNEL_LENGTH:
         raise ValidationFailed(f"A channel chain has at most {MAX_CHANNEL_LENGTH} levels.", field="channel_contact_ids")

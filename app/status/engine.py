@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import events, text
 from app.accounts.models import Role
 from app.audit.service import Actor, record
+from app.db import any_of, columns, read
 from app.errors import NotFound
 from app.status.errors import ApprovalRequired, FinalStatus, InvalidStatusTransition, NoWorkflow, StatusConflict
 from app.status.models import (
@@ -32,7 +33,6 @@ from app.status.models import (
     StatusWorkflowStep,
     StepType,
 )
-from app.db import any_of, columns, read
 from app.status.registry import EntityAdapter, adapter_for
 
 
@@ -129,9 +129,7 @@ async def load_workflow(*, session: AsyncSession, workflow_id: uuid.UUID) -> Wor
     return Workflow(row=row, steps={s.status_name: s for s in steps})
 
 
-async def workflow_for(
-    *, session: AsyncSession, entity_type: str, business_entity_id: uuid.UUID | None
-) -> Workflow:
+async def workflow_for(*, session: AsyncSession, entity_type: str, business_entity_id: uuid.UUID | None) -> Workflow:
     """The brand's active workflow for this entity type, else the entity type's default."""
     row = await session.scalar(
         select(StatusWorkflow)
@@ -319,14 +317,10 @@ async def current_of_many(
             & (StatusWorkflowStep.status_name == EntityCurrentStatus.status),
         )
         .where(any_of(EntityCurrentStatus.entity_id, {entity_id for _, entity_id in keys}))
-        .order_by(EntityCurrentStatus.entity_id)
+        .order_by(EntityCurrentStatus.entity_id),
     )
     wanted = set(keys)
-    return {
-        (row.entity_type, row.entity_id): (row, row)
-        for row in rows
-        if (row.entity_type, row.entity_id) in wanted
-    }
+    return {(row.entity_type, row.entity_id): (row, row) for row in rows if (row.entity_type, row.entity_id) in wanted}
 
 
 _READ_TRANSITION = tuple(
@@ -347,7 +341,7 @@ async def transitions_of_many(
         session,
         select(*_READ_TRANSITION)
         .where(any_of(StatusTransition.entity_id, {entity_id for _, entity_id in keys}))
-        .order_by(StatusTransition.entity_id, StatusTransition.created_at.desc(), StatusTransition.id)
+        .order_by(StatusTransition.entity_id, StatusTransition.created_at.desc(), StatusTransition.id),
     )
     wanted = set(keys)
     result: dict[tuple[str, uuid.UUID], list[StatusTransition]] = {}

@@ -81,9 +81,7 @@ class StatusWorkflow(Base):
 
     __table_args__ = (
         # one default per entity type; one active workflow per entity type and brand
-        Index(
-            "uq_status_workflow_default", "entity_type", unique=True, postgresql_where=text("is_default")
-        ),
+        Index("uq_status_workflow_default", "entity_type", unique=True, postgresql_where=text("is_default")),
         Index(
             "uq_status_workflow_brand",
             "entity_type",
@@ -148,9 +146,7 @@ class StatusTransition(Base):
     is_milestone: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB, server_default=text("'{}'::jsonb"))
     # clock_timestamp(): transitions within one transaction keep their order
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.clock_timestamp()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
 
     __table_args__ = (Index("ix_status_transition_entity", "entity_type", "entity_id", "created_at"),)
 

@@ -16,10 +16,10 @@ from app.accounts.models import Role
 from app.accounts.models import UserAccount as UserAccountModel
 from graphql_schema.accounts.loaders import TokensByAccountIdLoader, UserAccountByIdLoader
 from graphql_schema.contacts.types import Contact, load_contact
+from graphql_schema.execution import context_only
 from graphql_schema.node import register_node
 from graphql_schema.permissions import IsAdmin
 from graphql_schema.rows import from_row
-from graphql_schema.execution import context_only
 
 RoleEnum = strawberry.enum(Role, name="Role")
 

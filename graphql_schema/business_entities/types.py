@@ -37,7 +37,8 @@ def business_entity_of(info: Info, entity_id: uuid.UUID | None) -> Any:
     if entity_id is None:
         return None
     return now_or_later(
-        info.context.loaders.get(BusinessEntityByIdLoader), entity_id,
+        info.context.loaders.get(BusinessEntityByIdLoader),
+        entity_id,
         lambda model: BusinessEntity.from_model(model) if model is not None else None,
     )
 

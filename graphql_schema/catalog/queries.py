@@ -20,7 +20,11 @@ class CatalogQueries:
         self, info: Info, business_entity_id: relay.GlobalID | None = None, active_only: bool = True
     ) -> list[Article]:
         try:
-            brand = decode_id(business_entity_id, expected="BusinessEntity", field="businessEntityId") if business_entity_id else None
+            brand = (
+                decode_id(business_entity_id, expected="BusinessEntity", field="businessEntityId")
+                if business_entity_id
+                else None
+            )
         except ValidationFailed as exc:
             raise bad_input(exc.message) from None
         async with info.context.db() as session:

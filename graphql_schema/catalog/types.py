@@ -14,10 +14,10 @@ from strawberry.types import Info
 from app.catalog.models import Article as ArticleModel
 from app.orders import lines
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
+from graphql_schema.execution import context_only
 from graphql_schema.loaders import ContextLoader
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
-from graphql_schema.execution import context_only
 
 
 class ArticleByIdLoader(ContextLoader[uuid.UUID, ArticleModel | None]):
@@ -56,7 +56,9 @@ async def load_article(info: Info, article_id: uuid.UUID | None) -> Article | No
 
 
 async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Article | None]:
-    return [Article.from_model(m) if m else None for m in await info.context.loaders.get(ArticleByIdLoader).load_many(ids)]
+    return [
+        Article.from_model(m) if m else None for m in await info.context.loaders.get(ArticleByIdLoader).load_many(ids)
+    ]
 
 
 register_node("Article", _load_nodes)

@@ -20,10 +20,10 @@ from app.status.models import EntityType
 from graphql_schema.commissions.loaders import CommissionByIdLoader
 from graphql_schema.contacts.types import Contact, contact_of, load_contact
 from graphql_schema.errors import bad_input
+from graphql_schema.execution import context_only
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
 from graphql_schema.status.types import WithStatus
-from graphql_schema.execution import context_only
 
 if TYPE_CHECKING:
     from graphql_schema.orders.types import Order
@@ -36,9 +36,13 @@ class PeriodInput:
 
 
 StatusArgument = Annotated[
-    list[str] | None, strawberry.argument(
-        description=f"Any of these statuses (pending, approved, paid, cancelled; each at most {text.STATUS_NAME_LENGTH} characters)."
-    )
+    list[str] | None,
+    strawberry.argument(
+        description=(
+            "Any of these statuses (pending, approved, paid, cancelled; "
+            f"each at most {text.STATUS_NAME_LENGTH} characters)."
+        )
+    ),
 ]
 PeriodArgument = Annotated[
     PeriodInput | None, strawberry.argument(description="Commissions earned (created) in this period.")
@@ -93,6 +97,7 @@ class PartnerCommission(relay.Node, WithStatus):
     @context_only
     def beneficiary(self, info: Info) -> Contact | None:
         return contact_of(info, self.beneficiary_contact_id)  # type: ignore[return-value]
+
 
 @strawberry.type(description="One beneficiary's commissions in an overview.")
 class BeneficiaryCommissions:

@@ -125,9 +125,7 @@ class ContactMutations:
                 email=_keep_or(input.email),
                 phone=_keep_or(input.phone),
                 contact_subtype=_keep_or(input.contact_subtype),
-                parent_id=_keep_or(
-                    input.parent_id, lambda v: _optional_id(v, expected="Contact", field="parent_id")
-                ),
+                parent_id=_keep_or(input.parent_id, lambda v: _optional_id(v, expected="Contact", field="parent_id")),
                 commission_rate=_keep_or(input.commission_rate),
                 business_entity_id=_keep_or(
                     input.business_entity_id,

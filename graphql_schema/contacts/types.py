@@ -13,8 +13,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app import text
-from app.contacts.models import ContactType
 from app.access import policy
+from app.contacts.models import ContactType
 from app.contacts.service import HierarchyEntry, Seen
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
 from graphql_schema.contacts.loaders import (
@@ -24,11 +24,11 @@ from graphql_schema.contacts.loaders import (
     DescendantsByContactIdLoader,
 )
 from graphql_schema.errors import bad_input
+from graphql_schema.execution import context_only
 from graphql_schema.loaders import awaited, now_or_later
 from graphql_schema.node import register_node
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list, connection_from_query
 from graphql_schema.rows import from_row
-from graphql_schema.execution import context_only
 
 if TYPE_CHECKING:
     from app.access.policy import Viewer
@@ -86,7 +86,8 @@ class Contact(relay.Node):
     def ancestors(self, info: Info) -> list[ContactAtLevel]:
         viewer = info.context.viewer
         return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(AncestorsByContactIdLoader), self.uuid,
+            info.context.loaders.get(AncestorsByContactIdLoader),
+            self.uuid,
             lambda entries: [ContactAtLevel.from_entry(entry, viewer) for entry in entries],
         )
 
@@ -113,9 +114,7 @@ class Contact(relay.Node):
         persons = [row for row in rows if row[0].contact_type is ContactType.PERSON]
         return _page_of_contacts(info, persons, PageArgs(first, after, last, before))
 
-    @strawberry.field(
-        description="Everything below this contact, by level then name; `maxDepth` limits the levels."
-    )
+    @strawberry.field(description="Everything below this contact, by level then name; `maxDepth` limits the levels.")
     async def descendants(
         self,
         info: Info,
@@ -165,7 +164,9 @@ class Contact(relay.Node):
         info: Info,
         status: Annotated[
             list[str] | None,
-            strawberry.argument(description=f"Any of these statuses (each at most {text.STATUS_NAME_LENGTH} characters)."),
+            strawberry.argument(
+                description=f"Any of these statuses (each at most {text.STATUS_NAME_LENGTH} characters)."
+            ),
         ] = None,
         period: Annotated[
             Annotated[PeriodInput, strawberry.lazy("graphql_schema.commissions.types")] | None,
@@ -211,10 +212,10 @@ def contact_of(info: Info, contact_id: uuid.UUID | None) -> Contact | None | Awa
         return None
     viewer = info.context.viewer
     return now_or_later(
-        info.context.loaders.get(ContactByIdLoader), contact_id,
+        info.context.loaders.get(ContactByIdLoader),
+        contact_id,
         lambda seen: Contact.from_seen(seen, viewer) if seen is not None else None,
     )
-
 
 
 async def _load_nodes(info: Info, ids: Sequence[uuid.UUID]) -> list[Contact | None]:

@@ -21,7 +21,6 @@ from graphql_schema.node import decode_id, parse_uuid
 from graphql_schema.orders.types import Order, load_order
 from graphql_schema.permissions import IsStaffEditor
 
-
 _QUANTITY = f"Above 0, at most {lines.MAX_QUANTITY}, at most 3 decimals."
 _UNIT_PRICE = f"EUR, from 0 to {lines.MAX_UNIT_PRICE}, in cents."
 _DISCOUNT = "A percentage from 0 to 100, at most 2 decimals."

@@ -98,7 +98,9 @@ class OrderMutations:
     async def create_order(self, info: Info, input: CreateOrderInput) -> CreateOrderResult:
         async def action(session):  # type: ignore[no-untyped-def]
             order_in = OrderCreate(
-                business_entity_id=decode_id(input.business_entity_id, expected="BusinessEntity", field="business_entity_id"),
+                business_entity_id=decode_id(
+                    input.business_entity_id, expected="BusinessEntity", field="business_entity_id"
+                ),
                 account_contact_id=decode_id(input.account_contact_id, expected="Contact", field="account_contact_id"),
                 end_customer_contact_id=(
                     decode_id(input.end_customer_contact_id, expected="Contact", field="end_customer_contact_id")

@@ -15,8 +15,8 @@ import asyncio
 from collections.abc import Awaitable, Iterable
 from typing import Any
 
-from strawberry.types import Info
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, SelectionNode
+from strawberry.types import Info
 
 from app.orders.models import Order
 from app.status.models import EntityType
@@ -85,8 +85,10 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
     loaders = info.context.loaders
     ids = [order.id for order in orders]
     order_keys = [(EntityType.ORDER.value, order_id) for order_id in ids]
-    contact_fields = {"accountContact": [o.account_contact_id for o in orders],
-                      "endCustomer": [o.end_customer_contact_id for o in orders if o.end_customer_contact_id]}
+    contact_fields = {
+        "accountContact": [o.account_contact_id for o in orders],
+        "endCustomer": [o.end_customer_contact_id for o in orders if o.end_customer_contact_id],
+    }
 
     first: list[Awaitable[Any]] = []
     if "businessEntity" in selected:
@@ -103,9 +105,12 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
         first.append(loaders.get(CommissionsByOrderIdLoader).load_all(ids))
     if "holds" in selected:
         first.append(loaders.get(HoldsByOrderIdLoader).load_all(ids))
-    with_ancestors = {contact_id for name, contact_ids in contact_fields.items()
-                      if name in selected and {"ancestors", "depth"} & set(selection.below(selected, name))
-                      for contact_id in contact_ids}
+    with_ancestors = {
+        contact_id
+        for name, contact_ids in contact_fields.items()
+        if name in selected and {"ancestors", "depth"} & set(selection.below(selected, name))
+        for contact_id in contact_ids
+    }
     if with_ancestors:
         first.append(loaders.get(AncestorsByContactIdLoader).load_all(with_ancestors))
     if first:

@@ -53,7 +53,9 @@ def _to_filter(filter_in: OrderFilterInput | None) -> OrderFilter:
             if filter_in.business_entity_id
             else None
         )
-        contact = decode_id(filter_in.contact_id, expected="Contact", field="contactId") if filter_in.contact_id else None
+        contact = (
+            decode_id(filter_in.contact_id, expected="Contact", field="contactId") if filter_in.contact_id else None
+        )
         return OrderFilter(
             statuses=tuple(filter_in.status or ()),
             business_entity_id=brand,
@@ -66,9 +68,7 @@ def _to_filter(filter_in: OrderFilterInput | None) -> OrderFilter:
         raise bad_input(f"filter.{exc.field}: {exc.message}") from None
 
 
-async def orders_connection(
-    info: Info, filter_in: OrderFilter, order: OrderOrder, page: PageArgs
-) -> Connection[Order]:
+async def orders_connection(info: Info, filter_in: OrderFilter, order: OrderOrder, page: PageArgs) -> Connection[Order]:
     ctx = info.context
 
     async def count() -> int:

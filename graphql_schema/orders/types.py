@@ -18,22 +18,22 @@ from app.orders.models import LineItem as LineItemModel
 from app.orders.models import Order as OrderModel
 from app.orders.models import OrderHold as OrderHoldModel
 from app.status.models import EntityType
+from graphql_schema.business_entities.types import BusinessEntity, business_entity_of
+from graphql_schema.catalog.types import Article, load_article
 from graphql_schema.commissions.loaders import CommissionsByOrderIdLoader
 from graphql_schema.commissions.types import PartnerCommission
-from graphql_schema.business_entities.types import BusinessEntity, business_entity_of
 from graphql_schema.contacts.types import Contact, contact_of
+from graphql_schema.execution import context_only
+from graphql_schema.loaders import now_or_later
 from graphql_schema.node import register_node
-from graphql_schema.catalog.types import Article, load_article
 from graphql_schema.orders.loaders import (
     ChannelByOrderIdLoader,
     HoldsByOrderIdLoader,
     LinesByOrderIdLoader,
     OrderByIdLoader,
 )
-from graphql_schema.loaders import now_or_later
 from graphql_schema.rows import from_row
 from graphql_schema.status.types import WithStatus
-from graphql_schema.execution import context_only
 
 HoldReasonEnum = strawberry.enum(HoldReason, name="HoldReason")
 
@@ -162,7 +162,8 @@ class Order(relay.Node, WithStatus):
     @context_only
     def channel_chain(self, info: Info) -> list[ChannelEntry]:
         return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(ChannelByOrderIdLoader), self.uuid,
+            info.context.loaders.get(ChannelByOrderIdLoader),
+            self.uuid,
             lambda rows: [ChannelEntry(position=row.position, contact_id=row.contact_id) for row in rows],
         )
 
@@ -170,14 +171,17 @@ class Order(relay.Node, WithStatus):
     @context_only
     def lines(self, info: Info) -> list[LineItem]:
         return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(LinesByOrderIdLoader), self.uuid, lambda rows: [LineItem.from_model(r) for r in rows]
+            info.context.loaders.get(LinesByOrderIdLoader),
+            self.uuid,
+            lambda rows: [LineItem.from_model(r) for r in rows],
         )
 
     @strawberry.field
     @context_only
     def totals(self, info: Info) -> OrderTotals:
         return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(LinesByOrderIdLoader), self.uuid,
+            info.context.loaders.get(LinesByOrderIdLoader),
+            self.uuid,
             lambda rows: OrderTotals.from_totals(totals.compute(rows)),
         )
 
@@ -185,7 +189,8 @@ class Order(relay.Node, WithStatus):
     @context_only
     def commissions(self, info: Info) -> list[PartnerCommission]:
         return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(CommissionsByOrderIdLoader), self.uuid,
+            info.context.loaders.get(CommissionsByOrderIdLoader),
+            self.uuid,
             lambda rows: [PartnerCommission.from_model(r) for r in rows],
         )
 
@@ -193,7 +198,9 @@ class Order(relay.Node, WithStatus):
     @context_only
     def holds(self, info: Info) -> list[OrderHold]:
         return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(HoldsByOrderIdLoader), self.uuid, lambda rows: [OrderHold.from_model(r) for r in rows]
+            info.context.loaders.get(HoldsByOrderIdLoader),
+            self.uuid,
+            lambda rows: [OrderHold.from_model(r) for r in rows],
         )
 
 

@@ -36,7 +36,9 @@ class ChangeStatusInput:
     entity_id: relay.GlobalID
     to_status: str
     reason: str | None = text_field(text.REASON_LENGTH, default=None)
-    business_context: JSON | None = strawberry.field(default=None, description="A JSON object kept with the transition.")
+    business_context: JSON | None = strawberry.field(
+        default=None, description="A JSON object kept with the transition."
+    )
     expected_status: str | None = strawberry.field(
         default=None, description="Refuse with StatusConflict unless the status is still this one."
     )

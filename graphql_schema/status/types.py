@@ -15,20 +15,20 @@ from strawberry.types import Info
 
 from app.status.engine import Workflow as WorkflowData
 from app.status.engine import allowed_targets
-from app.status.models import EntityCurrentStatus, EntityType, Movement, StatusTransition as TransitionModel
-from app.status.models import StatusWorkflowStep, StepType
+from app.status.models import EntityCurrentStatus, EntityType, Movement, StatusWorkflowStep, StepType
+from app.status.models import StatusTransition as TransitionModel
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
 from graphql_schema.contacts.types import After, Before, First, Last
+from graphql_schema.execution import context_only
 from graphql_schema.loaders import now_or_later
 from graphql_schema.node import register_node
-from graphql_schema.rows import from_row
 from graphql_schema.pagination import Connection, PageArgs, connection_from_list
+from graphql_schema.rows import from_row
 from graphql_schema.status.loaders import (
     CurrentStatusLoader,
     TransitionsByEntityLoader,
     WorkflowByIdLoader,
 )
-from graphql_schema.execution import context_only
 
 EntityTypeEnum = strawberry.enum(EntityType, name="EntityType")
 MovementEnum = strawberry.enum(Movement, name="StatusMovement")
@@ -176,7 +176,8 @@ class WithStatus:
     @context_only
     def status(self, info: Info) -> CurrentStatus | None:
         return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(CurrentStatusLoader), (self.entity_type.value, self.uuid),
+            info.context.loaders.get(CurrentStatusLoader),
+            (self.entity_type.value, self.uuid),
             lambda found: CurrentStatus.from_models(*found) if found else None,
         )
 
@@ -186,7 +187,8 @@ class WithStatus:
     ) -> Connection[StatusTransition]:
         page, size = PageArgs(first, after, last, before), info.context.max_page_size
         return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(TransitionsByEntityLoader), (self.entity_type.value, self.uuid),
+            info.context.loaders.get(TransitionsByEntityLoader),
+            (self.entity_type.value, self.uuid),
             lambda rows: connection_from_list(rows, page, size, StatusTransition.from_model),
         )
 

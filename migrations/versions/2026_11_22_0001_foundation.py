@@ -121,12 +121,16 @@ def upgrade() -> None:
             name=op.f("ck_contact_commission_rate_organization_only"),
         ),
         sa.ForeignKeyConstraint(
-            ["business_entity_id"], ["business_entity.id"],
-            name=op.f("fk_contact_business_entity_id_business_entity"), ondelete="RESTRICT",
+            ["business_entity_id"],
+            ["business_entity.id"],
+            name=op.f("fk_contact_business_entity_id_business_entity"),
+            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["parent_organization_id"], ["contact.id"],
-            name=op.f("fk_contact_parent_organization_id_contact"), ondelete="RESTRICT",
+            ["parent_organization_id"],
+            ["contact.id"],
+            name=op.f("fk_contact_parent_organization_id_contact"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact")),
     )
@@ -134,12 +138,18 @@ def upgrade() -> None:
     op.create_index(op.f("ix_contact_business_entity_id"), "contact", ["business_entity_id"])
     op.create_index("ix_contact_type_subtype", "contact", ["contact_type", "contact_subtype"])
     op.create_index(
-        "ix_contact_display_name_trgm", "contact", ["display_name"],
-        postgresql_using="gin", postgresql_ops={"display_name": "gin_trgm_ops"},
+        "ix_contact_display_name_trgm",
+        "contact",
+        ["display_name"],
+        postgresql_using="gin",
+        postgresql_ops={"display_name": "gin_trgm_ops"},
     )
     op.create_index(
-        "ix_contact_email_trgm", "contact", ["email"],
-        postgresql_using="gin", postgresql_ops={"email": "gin_trgm_ops"},
+        "ix_contact_email_trgm",
+        "contact",
+        ["email"],
+        postgresql_using="gin",
+        postgresql_ops={"email": "gin_trgm_ops"},
     )
     op.execute(HIERARCHY_GUARD)
     op.execute(HIERARCHY_TRIGGER)
@@ -182,8 +192,10 @@ def upgrade() -> None:
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_account_id"], ["user_account.id"],
-            name=op.f("fk_api_token_user_account_id_user_account"), ondelete="CASCADE",
+            ["user_account_id"],
+            ["user_account.id"],
+            name=op.f("fk_api_token_user_account_id_user_account"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),

@@ -31,19 +31,25 @@ COMMISSION_STEPS = [
 
 def _seed() -> None:
     bind = op.get_bind()
-    bind.execute(sa.text(
-        "UPDATE status_workflow_step s SET creates_commissions = true FROM status_workflow w "
-        "WHERE w.id = s.workflow_id AND w.entity_type = 'order' AND s.status_name = 'completed'"
-    ))
-    bind.execute(sa.text(
-        "UPDATE status_workflow_step s SET locks_lines = true FROM status_workflow w "
-        "WHERE w.id = s.workflow_id AND w.entity_type = 'order' AND s.status_name = 'invoiced'"
-    ))
-    workflow_id = bind.execute(sa.text(
-        "INSERT INTO status_workflow (entity_type, name, description, is_default) "
-        "VALUES ('partner_commission', 'Partner commission', "
-        "'Pending while the order can still change; approved (frozen) and paid by finance.', true) RETURNING id"
-    )).scalar_one()
+    bind.execute(
+        sa.text(
+            "UPDATE status_workflow_step s SET creates_commissions = true FROM status_workflow w "
+            "WHERE w.id = s.workflow_id AND w.entity_type = 'order' AND s.status_name = 'completed'"
+        )
+    )
+    bind.execute(
+        sa.text(
+            "UPDATE status_workflow_step s SET locks_lines = true FROM status_workflow w "
+            "WHERE w.id = s.workflow_id AND w.entity_type = 'order' AND s.status_name = 'invoiced'"
+        )
+    )
+    workflow_id = bind.execute(
+        sa.text(
+            "INSERT INTO status_workflow (entity_type, name, description, is_default) "
+            "VALUES ('partner_commission', 'Partner commission', "
+            "'Pending while the order can still change; approved (frozen) and paid by finance.', true) RETURNING id"
+        )
+    ).scalar_one()
     for status, label, color, order, kind, allowed, sla, milestone, final, role in COMMISSION_STEPS:
         bind.execute(
             sa.text(
@@ -53,45 +59,80 @@ def _seed() -> None:
                 "CAST(:allowed AS varchar(40)[]), :sla, :milestone, :final, :approval, :role)"
             ),
             {
-                "workflow": workflow_id, "status": status, "label": label, "color": color, "order": order,
-                "kind": kind, "allowed": allowed, "sla": sla, "milestone": milestone, "final": final,
-                "approval": role is not None, "role": role,
+                "workflow": workflow_id,
+                "status": status,
+                "label": label,
+                "color": color,
+                "order": order,
+                "kind": kind,
+                "allowed": allowed,
+                "sla": sla,
+                "milestone": milestone,
+                "final": final,
+                "approval": role is not None,
+                "role": role,
             },
         )
 
 
 def upgrade() -> None:
-    op.add_column('status_workflow_step', sa.Column('creates_commissions', sa.Boolean(), server_default=sa.text('false'), nullable=False))
-    op.add_column('status_workflow_step', sa.Column('locks_lines', sa.Boolean(), server_default=sa.text('false'), nullable=False))
-    op.create_table('partner_commission',
-    sa.Column('id', sa.UUID(), server_default=sa.text('gen_random_uuid()'), nullable=False),
-    sa.Column('order_id', sa.UUID(), nullable=False),
-    sa.Column('business_entity_id', sa.UUID(), nullable=False),
-    sa.Column('beneficiary_contact_id', sa.UUID(), nullable=False),
-    sa.Column('level', sa.SmallInteger(), nullable=False),
-    sa.Column('rate', sa.Numeric(precision=5, scale=4), nullable=False),
-    sa.Column('base_amount', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('status', sa.String(length=40), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.CheckConstraint('level >= 1', name=op.f('ck_partner_commission_level_positive')),
-    sa.CheckConstraint('rate > 0 AND rate <= 1', name=op.f('ck_partner_commission_rate_range')),
-    sa.ForeignKeyConstraint(['beneficiary_contact_id'], ['contact.id'], name=op.f('fk_partner_commission_beneficiary_contact_id_contact'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['business_entity_id'], ['business_entity.id'], name=op.f('fk_partner_commission_business_entity_id_business_entity'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_partner_commission_order_id_sales_order'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_commission')),
-    sa.UniqueConstraint('order_id', 'level', name=op.f('uq_partner_commission_order_id_level'))
+    op.add_column(
+        "status_workflow_step",
+        sa.Column("creates_commissions", sa.Boolean(), server_default=sa.text("false"), nullable=False),
     )
-    op.create_index('ix_partner_commission_beneficiary', 'partner_commission', ['beneficiary_contact_id', 'created_at'], unique=False)
-    op.create_index('ix_partner_commission_created_at', 'partner_commission', ['created_at'], unique=False)
+    op.add_column(
+        "status_workflow_step", sa.Column("locks_lines", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+    )
+    op.create_table(
+        "partner_commission",
+        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        sa.Column("order_id", sa.UUID(), nullable=False),
+        sa.Column("business_entity_id", sa.UUID(), nullable=False),
+        sa.Column("beneficiary_contact_id", sa.UUID(), nullable=False),
+        sa.Column("level", sa.SmallInteger(), nullable=False),
+        sa.Column("rate", sa.Numeric(precision=5, scale=4), nullable=False),
+        sa.Column("base_amount", sa.Numeric(precision=12, scale=2), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=12, scale=2), nullable=False),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("level >= 1", name=op.f("ck_partner_commission_level_positive")),
+        sa.CheckConstraint("rate > 0 AND rate <= 1", name=op.f("ck_partner_commission_rate_range")),
+        sa.ForeignKeyConstraint(
+            ["beneficiary_contact_id"],
+            ["contact.id"],
+            name=op.f("fk_partner_commission_beneficiary_contact_id_contact"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["business_entity_id"],
+            ["business_entity.id"],
+            name=op.f("fk_partner_commission_business_entity_id_business_entity"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["sales_order.id"],
+            name=op.f("fk_partner_commission_order_id_sales_order"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_commission")),
+        sa.UniqueConstraint("order_id", "level", name=op.f("uq_partner_commission_order_id_level")),
+    )
+    op.create_index(
+        "ix_partner_commission_beneficiary",
+        "partner_commission",
+        ["beneficiary_contact_id", "created_at"],
+        unique=False,
+    )
+    op.create_index("ix_partner_commission_created_at", "partner_commission", ["created_at"], unique=False)
     _seed()
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM status_workflow WHERE entity_type = 'partner_commission'")
-    op.drop_index('ix_partner_commission_created_at', table_name='partner_commission')
-    op.drop_index('ix_partner_commission_beneficiary', table_name='partner_commission')
-    op.drop_table('partner_commission')
-    op.drop_column('status_workflow_step', 'locks_lines')
-    op.drop_column('status_workflow_step', 'creates_commissions')
+    op.drop_index("ix_partner_commission_created_at", table_name="partner_commission")
+    op.drop_index("ix_partner_commission_beneficiary", table_name="partner_commission")
+    op.drop_table("partner_commission")
+    op.drop_column("status_workflow_step", "locks_lines")
+    op.drop_column("status_workflow_step", "creates_commissions")

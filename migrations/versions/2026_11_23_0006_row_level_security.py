@@ -131,10 +131,16 @@ def downgrade() -> None:
         op.execute(f"DROP POLICY {table}_write ON {table}")
         op.execute(f"DROP POLICY {table}_read ON {table}")
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
-    for name in ("chargecars_sees_entity(text, uuid)", "chargecars_sees_contact_outside(uuid)",
-                 "chargecars_sees_commission(uuid)", "chargecars_sees_order(uuid)", "chargecars_chain_orders()",
-                 "chargecars_viewer_contact()", "chargecars_viewer_root()",
-                 "chargecars_unrestricted()"):
+    for name in (
+        "chargecars_sees_entity(text, uuid)",
+        "chargecars_sees_contact_outside(uuid)",
+        "chargecars_sees_commission(uuid)",
+        "chargecars_sees_order(uuid)",
+        "chargecars_chain_orders()",
+        "chargecars_viewer_contact()",
+        "chargecars_viewer_root()",
+        "chargecars_unrestricted()",
+    ):
         op.execute(f"DROP FUNCTION {name}")
     op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM {ROLE}")
     op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM {ROLE}")

@@ -71,8 +71,12 @@ SEES_CONTACT_OUTSIDE = """CREATE OR REPLACE FUNCTION chargecars_sees_contact_out
 # app/db.py): a generic plan of a statement under row-level security guessed badly and took
 # 10-40× longer once a long-running server had cached it. The per-row functions keep cached
 # plans for their own small keyed lookups, which generic plans serve well.
-PER_ROW = ("chargecars_sees_order(uuid)", "chargecars_sees_commission(uuid)", "chargecars_sees_contact_outside(uuid)",
-           "chargecars_sees_entity(text, uuid)")
+PER_ROW = (
+    "chargecars_sees_order(uuid)",
+    "chargecars_sees_commission(uuid)",
+    "chargecars_sees_contact_outside(uuid)",
+    "chargecars_sees_entity(text, uuid)",
+)
 SCOPE = "SELECT descendant_id FROM contact_closure WHERE ancestor_id = chargecars_viewer_root()"
 ORDER_READ = f"chargecars_unrestricted() OR id IN (SELECT order_id FROM order_party WHERE contact_id IN ({SCOPE}))"
 
@@ -82,10 +86,12 @@ def upgrade() -> None:
         "order_party",
         sa.Column("order_id", sa.UUID(), nullable=False),
         sa.Column("contact_id", sa.UUID(), nullable=False),
-        sa.ForeignKeyConstraint(["contact_id"], ["contact.id"], name=op.f("fk_order_party_contact_id_contact"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["order_id"], ["sales_order.id"], name=op.f("fk_order_party_order_id_sales_order"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contact.id"], name=op.f("fk_order_party_contact_id_contact"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["sales_order.id"], name=op.f("fk_order_party_order_id_sales_order"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("order_id", "contact_id", name=op.f("pk_order_party")),
     )
     op.create_index("ix_order_party_contact", "order_party", ["contact_id", "order_id"])

@@ -25,8 +25,16 @@ depends_on: str | Sequence[str] | None = None
 
 STAFF = "chargecars_staff"
 API = "chargecars_api"
-SCOPED = ("contact", "sales_order", "order_channel", "line_item", "order_hold", "partner_commission",
-          "status_transition", "entity_current_status")
+SCOPED = (
+    "contact",
+    "sales_order",
+    "order_channel",
+    "line_item",
+    "order_hold",
+    "partner_commission",
+    "status_transition",
+    "entity_current_status",
+)
 SCOPE = "SELECT descendant_id FROM contact_closure WHERE ancestor_id = chargecars_viewer_root()"
 
 # the functions and rules of 0006/0007 without the unrestricted test
@@ -84,8 +92,11 @@ def downgrade() -> None:
     for table, rule in READ.items():
         op.execute(f"ALTER POLICY {table}_read ON {table} USING (chargecars_unrestricted() OR {rule})")
     for function in FUNCTIONS:
-        op.execute(function.replace("SELECT EXISTS (", "SELECT chargecars_unrestricted() OR EXISTS (", 1)
-                   .replace("ELSE false END", "ELSE chargecars_unrestricted() END"))
+        op.execute(
+            function.replace("SELECT EXISTS (", "SELECT chargecars_unrestricted() OR EXISTS (", 1).replace(
+                "ELSE false END", "ELSE chargecars_unrestricted() END"
+            )
+        )
     for table in SCOPED:
         op.execute(
             f"CREATE POLICY {table}_write ON {table} FOR ALL TO {API} "
@@ -93,7 +104,9 @@ def downgrade() -> None:
         )
         op.execute(f"DROP POLICY {table}_staff ON {table}")
     op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM {STAFF}")
-    op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM {STAFF}")
+    op.execute(
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM {STAFF}"
+    )
     op.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {STAFF}")
     op.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {STAFF}")
     op.execute(f"REVOKE USAGE ON SCHEMA public FROM {STAFF}")

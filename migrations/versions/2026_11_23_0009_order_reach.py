@@ -97,13 +97,17 @@ SCOPE = "SELECT descendant_id FROM contact_closure WHERE ancestor_id = chargecar
 
 def reached(order_id: str) -> str:
     """The viewer's scope reaches the order `order_id` (a column): one primary-key probe."""
-    return (f"EXISTS (SELECT 1 FROM order_reach reach "
-            f"WHERE reach.ancestor_id = chargecars_viewer_root() AND reach.order_id = {order_id})")
+    return (
+        f"EXISTS (SELECT 1 FROM order_reach reach "
+        f"WHERE reach.ancestor_id = chargecars_viewer_root() AND reach.order_id = {order_id})"
+    )
 
 
 def status_rule(table: str) -> str:
-    return (f"CASE {table}.entity_type WHEN 'order' THEN {reached(f'{table}.entity_id')} "
-            f"WHEN 'partner_commission' THEN chargecars_sees_commission({table}.entity_id) ELSE false END")
+    return (
+        f"CASE {table}.entity_type WHEN 'order' THEN {reached(f'{table}.entity_id')} "
+        f"WHEN 'partner_commission' THEN chargecars_sees_commission({table}.entity_id) ELSE false END"
+    )
 
 
 # The read rules of chargecars_api, written out in each policy rather than called as functions:
@@ -142,10 +146,12 @@ def upgrade() -> None:
         "order_reach",
         sa.Column("ancestor_id", sa.UUID(), nullable=False),
         sa.Column("order_id", sa.UUID(), nullable=False),
-        sa.ForeignKeyConstraint(["ancestor_id"], ["contact.id"], name=op.f("fk_order_reach_ancestor_id_contact"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["order_id"], ["sales_order.id"], name=op.f("fk_order_reach_order_id_sales_order"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["ancestor_id"], ["contact.id"], name=op.f("fk_order_reach_ancestor_id_contact"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["sales_order.id"], name=op.f("fk_order_reach_order_id_sales_order"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("ancestor_id", "order_id", name=op.f("pk_order_reach")),
     )
     op.create_index("ix_order_reach_order", "order_reach", ["order_id"])
@@ -191,8 +197,12 @@ def downgrade() -> None:
     op.execute(PARTY_REBUILD.format(reach=""))
     op.execute("DROP TRIGGER order_reach_after_closure_delete ON contact_closure")
     op.execute("DROP TRIGGER order_reach_after_closure_insert ON contact_closure")
-    for name in ("order_reach_follow_closure()", "order_reach_of_order(uuid)", "order_reach_rebuild()",
-                 "order_reach_refresh(uuid[])"):
+    for name in (
+        "order_reach_follow_closure()",
+        "order_reach_of_order(uuid)",
+        "order_reach_rebuild()",
+        "order_reach_refresh(uuid[])",
+    ):
         op.execute(f"DROP FUNCTION {name}")
     op.drop_index("ix_order_reach_order", table_name="order_reach")
     op.drop_table("order_reach")

@@ -24,9 +24,13 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.execute("ALTER TABLE order_reach ENABLE ROW LEVEL SECURITY")
-    op.execute("CREATE POLICY order_reach_read ON order_reach FOR SELECT TO chargecars_api "
-               "USING (ancestor_id = chargecars_viewer_root())")
-    op.execute("CREATE POLICY order_reach_staff ON order_reach FOR ALL TO chargecars_staff USING (true) WITH CHECK (true)")
+    op.execute(
+        "CREATE POLICY order_reach_read ON order_reach FOR SELECT TO chargecars_api "
+        "USING (ancestor_id = chargecars_viewer_root())"
+    )
+    op.execute(
+        "CREATE POLICY order_reach_staff ON order_reach FOR ALL TO chargecars_staff USING (true) WITH CHECK (true)"
+    )
 
 
 def downgrade() -> None:

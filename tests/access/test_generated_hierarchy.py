@@ -1,6 +1,7 @@
 """A generated hierarchy (216 organisations over 6 levels, persons, customers, 400 orders with
 lines, the completed ones with their commissions) read by every kind of viewer through every
-path, compared with the visibility rules (docs/design.md, "Visibility") computed here, independently of app/: not one row
+path, compared with the visibility rules (docs/design.md, "Visibility") computed here, independently of app/: not one
+row
 too many, not one too few, and the counts and totals agree.
 """
 
@@ -137,10 +138,21 @@ async def generate(sessions) -> World:  # type: ignore[no-untyped-def]
     def contact(kind: str, name: str, parent: uuid.UUID | None, rate: Decimal | None = None) -> uuid.UUID:
         contact_id = uuid.uuid4()
         # every contact has an e-mail address, so that whether a viewer may read it shows
-        contacts.append({"id": contact_id, "contact_type": kind, "display_name": name,
-                         "parent_organization_id": parent, "commission_rate": rate,
-                         "email": f"{contact_id.hex[:12]}@generated.example"})
-        world.parent[contact_id], world.is_org[contact_id], world.rate[contact_id] = parent, kind == "organization", rate
+        contacts.append(
+            {
+                "id": contact_id,
+                "contact_type": kind,
+                "display_name": name,
+                "parent_organization_id": parent,
+                "commission_rate": rate,
+                "email": f"{contact_id.hex[:12]}@generated.example",
+            }
+        )
+        world.parent[contact_id], world.is_org[contact_id], world.rate[contact_id] = (
+            parent,
+            kind == "organization",
+            rate,
+        )
         return contact_id
 
     for depth, count in enumerate(ORGANISATIONS_PER_LEVEL):
@@ -173,14 +185,34 @@ async def generate(sessions) -> World:  # type: ignore[no-untyped-def]
         end = rng.choice(world.customers) if rng.random() < 0.8 else None
         status = "completed" if rng.random() < 0.45 else rng.choice(["intake", "quoted", "scheduled"])
         order_lines = [
-            {"order_id": order_id, "description": f"Line {k}", "quantity": Decimal(rng.randint(1, 3)),
-             "unit_price": Decimal(rng.randint(100, 200_000)) / 100, "discount_percent": Decimal(rng.choice([0, 0, 5, 12.5])),
-             "vat_rate": Decimal(rng.choice([21, 21, 9, 0])), "is_commissionable": rng.random() < 0.8}
+            {
+                "order_id": order_id,
+                "description": f"Line {k}",
+                "quantity": Decimal(rng.randint(1, 3)),
+                "unit_price": Decimal(rng.randint(100, 200_000)) / 100,
+                "discount_percent": Decimal(rng.choice([0, 0, 5, 12.5])),
+                "vat_rate": Decimal(rng.choice([21, 21, 9, 0])),
+                "is_commissionable": rng.random() < 0.8,
+            }
             for k in range(rng.randint(1, 3))
         ]
-        world.orders[order_id] = {"account": account, "end": end, "chain": chain, "status": status, "lines": order_lines}
-        orders.append({"id": order_id, "business_entity_id": brands[n % len(brands)], "number": f"GEN-{n:05d}",
-                       "account_contact_id": account, "end_customer_contact_id": end, "status": status})
+        world.orders[order_id] = {
+            "account": account,
+            "end": end,
+            "chain": chain,
+            "status": status,
+            "lines": order_lines,
+        }
+        orders.append(
+            {
+                "id": order_id,
+                "business_entity_id": brands[n % len(brands)],
+                "number": f"GEN-{n:05d}",
+                "account_contact_id": account,
+                "end_customer_contact_id": end,
+                "status": status,
+            }
+        )
         channels += [{"order_id": order_id, "position": p, "contact_id": c} for p, c in enumerate(chain, start=1)]
         lines += order_lines
 
@@ -193,8 +225,13 @@ async def generate(sessions) -> World:  # type: ignore[no-untyped-def]
                 await commissions.create_for_order(session=session, order_id=order_id, actor=SYSTEM)
     async with sessions() as session:
         for row in await session.scalars(select(PartnerCommission)):
-            world.commissions[row.id] = {"order": row.order_id, "beneficiary": row.beneficiary_contact_id,
-                                         "level": row.level, "rate": row.rate, "amount": row.amount}
+            world.commissions[row.id] = {
+                "order": row.order_id,
+                "beneficiary": row.beneficiary_contact_id,
+                "level": row.level,
+                "rate": row.rate,
+                "amount": row.amount,
+            }
     return world
 
 
@@ -204,8 +241,14 @@ def expected_commissions(world: World) -> dict[tuple[uuid.UUID, int], tuple[uuid
     for order_id, order in world.orders.items():
         if order["status"] != "completed":
             continue
-        base = sum((half_up(line["quantity"] * line["unit_price"] * (100 - line["discount_percent"]) / 100)
-                    for line in order["lines"] if line["is_commissionable"]), Decimal("0.00"))
+        base = sum(
+            (
+                half_up(line["quantity"] * line["unit_price"] * (100 - line["discount_percent"]) / 100)
+                for line in order["lines"]
+                if line["is_commissionable"]
+            ),
+            Decimal("0.00"),
+        )
         for level, partner in enumerate(order["chain"], start=1):
             rate = world.effective_rate(partner)
             if rate:
@@ -268,7 +311,8 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     for node in nodes:
         order_id = uid(node["id"])
         assert {uid(c["id"]) for c in node["commissions"]} == {
-            c for c in want_commissions if world.commissions[c]["order"] == order_id}
+            c for c in want_commissions if world.commissions[c]["order"] == order_id
+        }
 
     # contacts (every page), totalCount
     total, nodes = await page_all(client, token, CONTACTS_PAGE, "contacts")
@@ -284,8 +328,11 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
         assert got == (rate if rate is not None and shown["rate"] else None), (node, shown)
 
     # nodes: every order, contact and commission id; the invisible ones are null
-    everything = ([gid("Order", o) for o in world.orders] + [gid("Contact", c) for c in world.parent]
-                  + [gid("PartnerCommission", c) for c in world.commissions])
+    everything = (
+        [gid("Order", o) for o in world.orders]
+        + [gid("Contact", c) for c in world.parent]
+        + [gid("PartnerCommission", c) for c in world.commissions]
+    )
     seen: dict[str, set[uuid.UUID]] = defaultdict(set)
     for ids in chunks(everything, 100):
         for node in (await gql(client, NODES, {"ids": ids}, token=token))["nodes"]:
@@ -297,15 +344,22 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
 
     # order(id:) and node(id:), one by one for a sample of visible and invisible ids
     hidden_orders = sorted(set(world.orders) - want_orders)
-    picks = sample.sample(sorted(want_orders), min(8, len(want_orders))) + sample.sample(hidden_orders, min(8, len(hidden_orders)))
+    picks = sample.sample(sorted(want_orders), min(8, len(want_orders))) + sample.sample(
+        hidden_orders, min(8, len(hidden_orders))
+    )
     aliases = " ".join(f'o{i}: order(id: "{gid("Order", o)}") {{ id }}' for i, o in enumerate(picks))
     hidden_commissions = sorted(set(world.commissions) - want_commissions)
-    commission_picks = (sample.sample(sorted(want_commissions), min(6, len(want_commissions)))
-                        + sample.sample(hidden_commissions, min(6, len(hidden_commissions))))
-    aliases += " " + " ".join(f'c{i}: node(id: "{gid("PartnerCommission", c)}") {{ id }}' for i, c in enumerate(commission_picks))
+    commission_picks = sample.sample(sorted(want_commissions), min(6, len(want_commissions))) + sample.sample(
+        hidden_commissions, min(6, len(hidden_commissions))
+    )
+    aliases += " " + " ".join(
+        f'c{i}: node(id: "{gid("PartnerCommission", c)}") {{ id }}' for i, c in enumerate(commission_picks)
+    )
     data = await gql(client, f"{{ {aliases} }}", token=token)
     assert {o for i, o in enumerate(picks) if data[f"o{i}"] is not None} == set(picks) & want_orders
-    assert {c for i, c in enumerate(commission_picks) if data[f"c{i}"] is not None} == set(commission_picks) & want_commissions
+    assert {c for i, c in enumerate(commission_picks) if data[f"c{i}"] is not None} == set(
+        commission_picks
+    ) & want_commissions
 
     # contact.orders, contact.descendants, contact.commissions: every visible contact of a
     # restricted viewer, a sample of 100 for the unrestricted ones (they see all 800)
@@ -356,8 +410,11 @@ def _walls(monkeypatch: pytest.MonkeyPatch, walls: str) -> None:
         # the application's row conditions all pass; only row-level security filters
         monkeypatch.setattr(policy, "visible", lambda viewer, model, row=None: true())
         access = policy.contact_access
-        monkeypatch.setattr(policy, "contact_access", lambda viewer, contact=Contact: func.greatest(
-            access(viewer, contact), int(policy.Access.NAME)))
+        monkeypatch.setattr(
+            policy,
+            "contact_access",
+            lambda viewer, contact=Contact: func.greatest(access(viewer, contact), int(policy.Access.NAME)),
+        )
     elif walls == "application only":
         monkeypatch.setattr(db, "API_ROLE", "none")  # transactions stay the owner's: no row-level security
 
@@ -377,7 +434,9 @@ async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(
 
     sample = random.Random(7)
     # staff roles share one rule (unrestricted): the admin stands for them
-    viewers: list[tuple[str, str, Expected]] = [("admin", await issue_token(sessions, Role.ADMIN), Expected(None, world))]
+    viewers: list[tuple[str, str, Expected]] = [
+        ("admin", await issue_token(sessions, Role.ADMIN), Expected(None, world))
+    ]
     # a partner person at every depth, in the busiest organisation of that depth
     order_count: dict[uuid.UUID, int] = defaultdict(int)
     for order in world.orders.values():
@@ -386,17 +445,34 @@ async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(
     for depth, level in enumerate(world.levels, start=1):
         org = max(level, key=lambda o: (len(world.subtree(o)), order_count[o]))
         person = world.staff_person[org]
-        viewers.append((f"partner person at depth {depth}", await issue_token(sessions, Role.PARTNER, contact_id=person),
-                        Expected(world.subtree(org) | {person}, world, person)))
+        viewers.append(
+            (
+                f"partner person at depth {depth}",
+                await issue_token(sessions, Role.PARTNER, contact_id=person),
+                Expected(world.subtree(org) | {person}, world, person),
+            )
+        )
     # a partner account on an organisation itself, and customers with and without orders
     org = world.levels[2][0]
-    viewers.append(("partner organisation", await issue_token(sessions, Role.PARTNER, contact_id=org),
-                    Expected(world.subtree(org), world, org)))
+    viewers.append(
+        (
+            "partner organisation",
+            await issue_token(sessions, Role.PARTNER, contact_id=org),
+            Expected(world.subtree(org), world, org),
+        )
+    )
     with_orders = next(c for c in world.customers if any(o["end"] == c for o in world.orders.values()))
-    without = next((c for c in world.customers if all(o["end"] != c and o["account"] != c for o in world.orders.values())), None)
+    without = next(
+        (c for c in world.customers if all(o["end"] != c and o["account"] != c for o in world.orders.values())), None
+    )
     for customer in [with_orders, *([without] if without else [])]:
-        viewers.append((f"customer {customer}", await issue_token(sessions, Role.CUSTOMER, contact_id=customer),
-                        Expected({customer}, world, customer, customer=True)))
+        viewers.append(
+            (
+                f"customer {customer}",
+                await issue_token(sessions, Role.CUSTOMER, contact_id=customer),
+                Expected({customer}, world, customer, customer=True),
+            )
+        )
 
     for name, token, expected in viewers:
         try:

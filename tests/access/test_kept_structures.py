@@ -32,8 +32,10 @@ PARTIES = """
     SELECT id, account_contact_id FROM sales_order
     UNION SELECT id, end_customer_contact_id FROM sales_order WHERE end_customer_contact_id IS NOT NULL
     UNION SELECT order_id, contact_id FROM order_channel"""
-REACH = f"SELECT DISTINCT closure.ancestor_id, parties.id FROM ({PARTIES}) parties (id, contact_id) " \
-        f"JOIN ({CLOSURE}) closure ON closure.descendant_id = parties.contact_id"
+REACH = (
+    f"SELECT DISTINCT closure.ancestor_id, parties.id FROM ({PARTIES}) parties (id, contact_id) "
+    f"JOIN ({CLOSURE}) closure ON closure.descendant_id = parties.contact_id"
+)
 
 
 async def assert_exact(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -48,22 +50,30 @@ async def assert_exact(sessions) -> None:  # type: ignore[no-untyped-def]
             assert have == want, (kept, len(have - want), len(want - have))
 
 
-async def new_order(sessions, account: uuid.UUID, channel: list[uuid.UUID] = (), end: uuid.UUID | None = None) -> uuid.UUID:  # type: ignore[no-untyped-def, assignment]
+async def new_order(
+    sessions, account: uuid.UUID, channel: list[uuid.UUID] = (), end: uuid.UUID | None = None
+) -> uuid.UUID:  # type: ignore[no-untyped-def, assignment]
     brand = await brand_id(sessions, "CC")
     async with sessions() as session, session.begin():
         order = await orders.create(
-            session=session, actor=SYSTEM, viewer=viewer_for(roles=frozenset({"admin"}), contact_id=None,
-                                                            contact_type=None, parent_id=None),
-            order_in=OrderCreate(business_entity_id=brand, account_contact_id=account, end_customer_contact_id=end,
-                                 channel_contact_ids=list(channel)),
+            session=session,
+            actor=SYSTEM,
+            viewer=viewer_for(roles=frozenset({"admin"}), contact_id=None, contact_type=None, parent_id=None),
+            order_in=OrderCreate(
+                business_entity_id=brand,
+                account_contact_id=account,
+                end_customer_contact_id=end,
+                channel_contact_ids=list(channel),
+            ),
         )
         return order.id
 
 
 async def move(sessions, contact_id: uuid.UUID, parent_id: uuid.UUID | None) -> None:  # type: ignore[no-untyped-def]
     async with sessions() as session, session.begin():
-        await contacts.update(session=session, contact_id=contact_id, changes=ContactChanges(parent_id=parent_id),
-                              actor=SYSTEM)
+        await contacts.update(
+            session=session, contact_id=contact_id, changes=ContactChanges(parent_id=parent_id), actor=SYSTEM
+        )
 
 
 async def test_kept_structures_stay_exact_through_moves_orders_and_chain_changes(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -123,8 +133,9 @@ async def test_an_order_written_while_its_subtree_moves_reaches_the_new_ancestor
 
     async def first() -> None:
         async with sessions() as session, session.begin():
-            await contacts.update(session=session, contact_id=shop.id, changes=ContactChanges(parent_id=new_parent.id),
-                                  actor=SYSTEM)
+            await contacts.update(
+                session=session, contact_id=shop.id, changes=ContactChanges(parent_id=new_parent.id), actor=SYSTEM
+            )
             moved.set()
             await release.wait()
 
@@ -137,8 +148,11 @@ async def test_an_order_written_while_its_subtree_moves_reaches_the_new_ancestor
     await t1
     order_id = await t2
     async with sessions() as session:
-        reached = set((await session.execute(
-            text("SELECT ancestor_id FROM order_reach WHERE order_id = :o"), {"o": order_id})).scalars())
+        reached = set(
+            (
+                await session.execute(text("SELECT ancestor_id FROM order_reach WHERE order_id = :o"), {"o": order_id})
+            ).scalars()
+        )
     assert reached == {seller.id, shop.id, new_parent.id}
     await assert_exact(sessions)
 
@@ -152,12 +166,18 @@ async def test_a_move_while_an_order_is_written_waits_and_carries_the_order_alon
     seller = await make_contact(sessions, "Seller", person=True, parent_id=shop.id)
     brand = await brand_id(sessions, "CC")
     written, release = asyncio.Event(), asyncio.Event()
-    staff = viewer_for(roles=frozenset({"admin"}), contact_id=None, contact_type=ContactType.ORGANIZATION, parent_id=None)
+    staff = viewer_for(
+        roles=frozenset({"admin"}), contact_id=None, contact_type=ContactType.ORGANIZATION, parent_id=None
+    )
 
     async def first() -> None:
         async with sessions() as session, session.begin():
-            await orders.create(session=session, actor=SYSTEM, viewer=staff, order_in=OrderCreate(
-                business_entity_id=brand, account_contact_id=seller.id))
+            await orders.create(
+                session=session,
+                actor=SYSTEM,
+                viewer=staff,
+                order_in=OrderCreate(business_entity_id=brand, account_contact_id=seller.id),
+            )
             written.set()
             await release.wait()
 

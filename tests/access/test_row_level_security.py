@@ -17,8 +17,17 @@ from app.contacts.models import ContactType
 from app.db import API_ROLE, STAFF_ROLE
 from tests.factories import load_demo
 
-SCOPED = ("contact", "sales_order", "order_channel", "line_item", "order_hold", "partner_commission",
-          "status_transition", "entity_current_status", "order_reach")
+SCOPED = (
+    "contact",
+    "sales_order",
+    "order_channel",
+    "line_item",
+    "order_hold",
+    "partner_commission",
+    "status_transition",
+    "entity_current_status",
+    "order_reach",
+)
 
 
 async def _counts(sessions, viewer) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -29,18 +38,29 @@ async def _counts(sessions, viewer) -> dict[str, int]:  # type: ignore[no-untype
 @pytest.mark.parametrize("role", [API_ROLE, STAFF_ROLE])
 async def test_the_request_roles_own_nothing_and_cannot_bypass(engine, role) -> None:  # type: ignore[no-untyped-def]
     async with engine.connect() as conn:
-        found = (await conn.execute(text("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = :r"),
-                                    {"r": role})).one()
-        owned = (await conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = :r"), {"r": role})).scalar_one()
-        secured = set((await conn.execute(text(
-            "SELECT relname FROM pg_class WHERE relrowsecurity AND relnamespace = 'public'::regnamespace"))).scalars())
+        found = (
+            await conn.execute(
+                text("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = :r"), {"r": role}
+            )
+        ).one()
+        owned = (
+            await conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = :r"), {"r": role})
+        ).scalar_one()
+        secured = set(
+            (
+                await conn.execute(
+                    text("SELECT relname FROM pg_class WHERE relrowsecurity AND relnamespace = 'public'::regnamespace")
+                )
+            ).scalars()
+        )
     assert tuple(found) == (False, False, False) and owned == 0
     assert secured == set(SCOPED)
 
 
 async def test_each_viewer_runs_as_its_role(sessions) -> None:  # type: ignore[no-untyped-def]
-    partner = viewer_for(roles=frozenset({"partner"}), contact_id=uuid.uuid4(), contact_type=ContactType.ORGANIZATION,
-                         parent_id=None)
+    partner = viewer_for(
+        roles=frozenset({"partner"}), contact_id=uuid.uuid4(), contact_type=ContactType.ORGANIZATION, parent_id=None
+    )
     for viewer, role in ((STAFF, STAFF_ROLE), (partner, API_ROLE)):
         async with sessions(info={"viewer": viewer}) as session:
             assert (await session.execute(text("SELECT current_user"))).scalar_one() == role
@@ -58,10 +78,16 @@ async def test_a_viewer_sees_its_rows_and_staff_all(sessions) -> None:  # type: 
     contacts, _ = await load_demo(sessions, with_orders=True)
     everything = await _counts(sessions, STAFF)
     async with sessions() as session:  # the owner: no row-level security
-        assert everything == {t: (await session.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one() for t in SCOPED}
+        assert everything == {
+            t: (await session.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one() for t in SCOPED
+        }
     dealer = contacts["Sanne Bakker"]
-    partner = viewer_for(roles=frozenset({"partner"}), contact_id=dealer.id, contact_type=ContactType.PERSON,
-                         parent_id=dealer.parent_organization_id)
+    partner = viewer_for(
+        roles=frozenset({"partner"}),
+        contact_id=dealer.id,
+        contact_type=ContactType.PERSON,
+        parent_id=dealer.parent_organization_id,
+    )
     seen = await _counts(sessions, partner)
     assert 0 < seen["sales_order"] < everything["sales_order"]
     assert 0 < seen["contact"] < everything["contact"]
@@ -71,8 +97,12 @@ async def test_a_viewer_sees_its_rows_and_staff_all(sessions) -> None:  # type: 
 async def test_only_staff_transactions_write(sessions) -> None:  # type: ignore[no-untyped-def]
     contacts, _ = await load_demo(sessions)
     dealer = contacts["Sanne Bakker"]
-    partner = viewer_for(roles=frozenset({"partner"}), contact_id=dealer.id, contact_type=ContactType.PERSON,
-                         parent_id=dealer.parent_organization_id)
+    partner = viewer_for(
+        roles=frozenset({"partner"}),
+        contact_id=dealer.id,
+        contact_type=ContactType.PERSON,
+        parent_id=dealer.parent_organization_id,
+    )
     insert = text("INSERT INTO contact (contact_type, display_name) VALUES ('organization', 'Sneaky B.V.')")
     with pytest.raises(DBAPIError, match="row-level security"):
         async with sessions(info={"viewer": partner}) as session, session.begin():

@@ -46,8 +46,14 @@ async def test_admin_creates_an_account_issues_and_revokes_a_token(client, sessi
     created = await gql(
         client,
         CREATE_ACCOUNT,
-        {"input": {"email": "Pieter@Groendus.nl", "displayName": "Pieter", "roles": ["PARTNER"],
-                   "contactId": str(relay.GlobalID("Contact", str(person.id)))}},
+        {
+            "input": {
+                "email": "Pieter@Groendus.nl",
+                "displayName": "Pieter",
+                "roles": ["PARTNER"],
+                "contactId": str(relay.GlobalID("Contact", str(person.id))),
+            }
+        },
         token=admin_token,
     )
     account = created["createUserAccount"]["userAccount"]
@@ -55,7 +61,9 @@ async def test_admin_creates_an_account_issues_and_revokes_a_token(client, sessi
 
     expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     issued = await gql(
-        client, ISSUE, {"input": {"userAccountId": account["id"], "label": "portal", "expiresAt": expires}},
+        client,
+        ISSUE,
+        {"input": {"userAccountId": account["id"], "label": "portal", "expiresAt": expires}},
         token=admin_token,
     )
     token = issued["issueApiToken"]["token"]
@@ -71,7 +79,11 @@ async def test_admin_creates_an_account_issues_and_revokes_a_token(client, sessi
     again = await gql(client, REVOKE, {"input": {"id": token_id}}, token=admin_token)
     assert (again["revokeApiToken"]["__typename"], again["revokeApiToken"]["code"]) == ("TokenRevoked", "TOKEN_REVOKED")
 
-    listing = await gql(client, "{ userAccounts(first: 10) { totalCount nodes { email apiTokens { label revokedAt } } } }", token=admin_token)
+    listing = await gql(
+        client,
+        "{ userAccounts(first: 10) { totalCount nodes { email apiTokens { label revokedAt } } } }",
+        token=admin_token,
+    )
     assert listing["userAccounts"]["totalCount"] == 2
     pieter = next(n for n in listing["userAccounts"]["nodes"] if n["email"] == "pieter@groendus.nl")
     assert [t["label"] for t in pieter["apiTokens"]] == ["portal"]
@@ -82,16 +94,34 @@ async def test_account_and_token_input_errors(client, sessions, session, admin_t
         ({"email": "nope", "displayName": "X", "roles": ["STAFF"]}, "ValidationError", "email"),
         ({"email": "a@b.nl", "displayName": "X", "roles": []}, "ValidationError", "roles"),
         ({"email": "a@b.nl", "displayName": "X", "roles": ["PARTNER"]}, "ValidationError", "contactId"),
-        ({"email": "a@b.nl", "displayName": "X", "roles": ["CUSTOMER"],
-          "contactId": str(relay.GlobalID("Contact", "00000000-0000-0000-0000-000000000001"))}, "NotFound", "contactId"),
+        (
+            {
+                "email": "a@b.nl",
+                "displayName": "X",
+                "roles": ["CUSTOMER"],
+                "contactId": str(relay.GlobalID("Contact", "00000000-0000-0000-0000-000000000001")),
+            },
+            "NotFound",
+            "contactId",
+        ),
     ]
     for input_, typename, field in cases:
         result = (await gql(client, CREATE_ACCOUNT, {"input": input_}, token=admin_token))["createUserAccount"]
         assert (result["__typename"], result["field"]) == (typename, field), input_
     assert (await session.execute(text("SELECT count(*) FROM user_account"))).scalar_one() == 1  # the admin
 
-    await gql(client, CREATE_ACCOUNT, {"input": {"email": "dup@b.nl", "displayName": "X", "roles": ["STAFF"]}}, token=admin_token)
-    dup = await gql(client, CREATE_ACCOUNT, {"input": {"email": "DUP@b.nl", "displayName": "Y", "roles": ["STAFF"]}}, token=admin_token)
+    await gql(
+        client,
+        CREATE_ACCOUNT,
+        {"input": {"email": "dup@b.nl", "displayName": "X", "roles": ["STAFF"]}},
+        token=admin_token,
+    )
+    dup = await gql(
+        client,
+        CREATE_ACCOUNT,
+        {"input": {"email": "DUP@b.nl", "displayName": "Y", "roles": ["STAFF"]}},
+        token=admin_token,
+    )
     assert (dup["createUserAccount"]["__typename"], dup["createUserAccount"]["field"]) == ("ValidationError", "email")
 
     missing = str(relay.GlobalID("UserAccount", "00000000-0000-0000-0000-000000000001"))
@@ -100,7 +130,7 @@ async def test_account_and_token_input_errors(client, sessions, session, admin_t
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     listing = await gql(client, "{ userAccounts { nodes { id } } }", token=admin_token)
     account_id = listing["userAccounts"]["nodes"][0]["id"]
-    result = (await gql(client, ISSUE, {"input": {"userAccountId": account_id, "expiresAt": past}}, token=admin_token))
+    result = await gql(client, ISSUE, {"input": {"userAccountId": account_id, "expiresAt": past}}, token=admin_token)
     assert (result["issueApiToken"]["__typename"], result["issueApiToken"]["field"]) == ("ValidationError", "expiresAt")
     assert (await session.execute(text("SELECT count(*) FROM api_token"))).scalar_one() == 1
 
@@ -109,7 +139,10 @@ async def test_only_admins_manage_accounts_and_tokens(client, sessions) -> None:
     staff = await issue_token(sessions, Role.STAFF)
     for query, variables in [
         (CREATE_ACCOUNT, {"input": {"email": "x@y.nl", "displayName": "X", "roles": ["ADMIN"]}}),
-        (ISSUE, {"input": {"userAccountId": str(relay.GlobalID("UserAccount", "00000000-0000-0000-0000-000000000001"))}}),
+        (
+            ISSUE,
+            {"input": {"userAccountId": str(relay.GlobalID("UserAccount", "00000000-0000-0000-0000-000000000001"))}},
+        ),
         ("{ userAccounts { totalCount } }", None),
     ]:
         errors = await gql_errors(client, query, variables, token=staff)
@@ -120,5 +153,7 @@ async def test_a_viewer_sees_only_its_own_account(client, sessions, admin_token)
     staff = await issue_token(sessions, Role.STAFF)
     admin_account = (await gql(client, "{ viewer { account { id } } }", token=admin_token))["viewer"]["account"]["id"]
     own = (await gql(client, "{ viewer { account { id } } }", token=staff))["viewer"]["account"]["id"]
-    data = await gql(client, "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [admin_account, own]}, token=staff)
+    data = await gql(
+        client, "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [admin_account, own]}, token=staff
+    )
     assert data["nodes"] == [None, {"id": own}]

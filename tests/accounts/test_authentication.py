@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text, update
 
 from app.accounts import service
-from app.audit.service import SYSTEM
 from app.accounts.models import ApiToken, Role, UserAccount
+from app.audit.service import SYSTEM
 from tests.conftest import gql, issue_token, post
 
 DATA = "{ viewer { roles } }"
@@ -49,7 +49,9 @@ async def _account_with_token(sessions, **token_args) -> tuple:  # type: ignore[
             actor=SYSTEM,
             account_in=service.AccountCreate(email="t@test.example", display_name="T", roles=[Role.STAFF]),
         )
-        token, raw = await service.issue_token(session=session, account_id=account.id, label=None, actor=SYSTEM, **token_args)
+        token, raw = await service.issue_token(
+            session=session, account_id=account.id, label=None, actor=SYSTEM, **token_args
+        )
     return account.id, token.id, raw
 
 
@@ -78,7 +80,9 @@ async def test_an_inactive_account_is_refused(client, sessions) -> None:
     assert (await post(client, DATA, token=raw)).status_code == 401
 
 
-async def test_tokens_are_stored_only_as_a_hash_and_record_their_last_use(client, sessions, session, admin_token) -> None:
+async def test_tokens_are_stored_only_as_a_hash_and_record_their_last_use(
+    client, sessions, session, admin_token
+) -> None:
     rows = (await session.execute(text("SELECT token_hash, last_used_at FROM api_token"))).all()
     assert len(rows) == 1
     assert admin_token not in rows[0].token_hash and rows[0].token_hash == service.hash_token(admin_token)
@@ -93,7 +97,9 @@ async def test_tokens_are_stored_only_as_a_hash_and_record_their_last_use(client
 
 async def test_the_viewer(client, sessions) -> None:
     token = await issue_token(sessions, Role.FINANCE)
-    data = await gql(client, "{ viewer { roles account { email roles } contact { id } scopeRoot { id } } }", token=token)
+    data = await gql(
+        client, "{ viewer { roles account { email roles } contact { id } scopeRoot { id } } }", token=token
+    )
     assert data["viewer"]["roles"] == ["FINANCE"]
     assert data["viewer"]["account"]["roles"] == ["FINANCE"]
     assert data["viewer"]["contact"] is None and data["viewer"]["scopeRoot"] is None

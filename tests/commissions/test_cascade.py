@@ -35,8 +35,16 @@ WALK_TO_COMPLETED = ("quoted", "accepted", "scheduled", "installing", "installed
 
 
 async def add_line(client, token, order_id, price, *, commissionable=True):  # type: ignore[no-untyped-def]
-    variables = {"input": {"orderId": order_id, "description": "Work", "quantity": "1", "unitPrice": price,
-                           "vatRate": "21", "isCommissionable": commissionable}}
+    variables = {
+        "input": {
+            "orderId": order_id,
+            "description": "Work",
+            "quantity": "1",
+            "unitPrice": price,
+            "vatRate": "21",
+            "isCommissionable": commissionable,
+        }
+    }
     result = (await gql(client, ADD_LINE, variables, token=token))["addOrderLine"]
     assert result["__typename"] == "OrderLineSuccess", result
     return result
@@ -65,7 +73,9 @@ async def test_completion_creates_one_commission_per_level_with_inherited_rates(
     no_rate = await make_contact(sessions, "Independent Installer")
     zero = await make_contact(sessions, "Zero Agreement", parent_id=contacts["Voltara Regio Noord"].id, rate=Decimal(0))
     channel = [*chain, no_rate, zero]
-    order = (await create_order(admin, account=chain[0], end_customer=contacts["Eva de Vries"], channel=channel))["order"]
+    order = (await create_order(admin, account=chain[0], end_customer=contacts["Eva de Vries"], channel=channel))[
+        "order"
+    ]
     await add_line(client, admin, order["id"], "1000.00")
     await add_line(client, admin, order["id"], "333.33")
     await add_line(client, admin, order["id"], "250.00", commissionable=False)
@@ -76,10 +86,12 @@ async def test_completion_creates_one_commission_per_level_with_inherited_rates(
     await change(client, admin, order["id"], "completed")
     result = await commissions_of(client, admin, order["id"])
     assert result["totals"]["commissionableNet"] == "1333.33"
-    assert [(c["level"], c["beneficiary"]["displayName"], c["rate"], c["baseAmount"], c["amount"])
-            for c in result["commissions"]] == [
-        (1, "Agent Jansen Verkoop", "0.0400", "1333.33", "53.33"),       # own rate
-        (2, "Snellader Service Haren", "0.0500", "1333.33", "66.67"),    # 66.6665 half-up; inherited
+    assert [
+        (c["level"], c["beneficiary"]["displayName"], c["rate"], c["baseAmount"], c["amount"])
+        for c in result["commissions"]
+    ] == [
+        (1, "Agent Jansen Verkoop", "0.0400", "1333.33", "53.33"),  # own rate
+        (2, "Snellader Service Haren", "0.0500", "1333.33", "66.67"),  # 66.6665 half-up; inherited
         (3, "Laadpunt Groningen", "0.0500", "1333.33", "66.67"),
         (4, "Voltara Regio Noord", "0.0300", "1333.33", "40.00"),
         (5, "Voltara Distribution B.V.", "0.0200", "1333.33", "26.67"),
@@ -103,8 +115,10 @@ async def test_an_order_without_channel_or_before_the_step_has_none(client, demo
 async def commissions_at_installed(sessions):  # type: ignore[no-untyped-def]
     """A workflow that creates commissions before the lines lock (`installed`), so that the
     recalculation and the cancellation can happen; restored afterwards (reference data)."""
-    flip = ("UPDATE status_workflow_step s SET creates_commissions = (s.status_name = :step) FROM status_workflow w "
-            "WHERE w.id = s.workflow_id AND w.is_default AND w.entity_type = 'order'")
+    flip = (
+        "UPDATE status_workflow_step s SET creates_commissions = (s.status_name = :step) FROM status_workflow w "
+        "WHERE w.id = s.workflow_id AND w.is_default AND w.entity_type = 'order'"
+    )
     async with sessions() as session, session.begin():
         await session.execute(text(flip), {"step": "installed"})
     yield
@@ -128,19 +142,32 @@ async def test_pending_follows_the_lines_approved_is_frozen_cancelled_with_the_o
     await add_line(client, admin, order["id"], "500.00")
     levels = (await commissions_of(client, admin, order["id"]))["commissions"]
     assert [(c["baseAmount"], c["amount"]) for c in levels] == [
-        ("1500.00", "60.00"), ("1500.00", "75.00"), ("1500.00", "75.00")]
+        ("1500.00", "60.00"),
+        ("1500.00", "75.00"),
+        ("1500.00", "75.00"),
+    ]
 
     # approved (finance) is frozen; level 1 is paid, level 3 stays pending
-    assert (await change_commission(client, finance_token, levels[0]["id"], "approved"))["__typename"] == "ChangeStatusSuccess"
-    assert (await change_commission(client, finance_token, levels[0]["id"], "paid"))["__typename"] == "ChangeStatusSuccess"
-    assert (await change_commission(client, finance_token, levels[1]["id"], "approved"))["__typename"] == "ChangeStatusSuccess"
+    assert (await change_commission(client, finance_token, levels[0]["id"], "approved"))[
+        "__typename"
+    ] == "ChangeStatusSuccess"
+    assert (await change_commission(client, finance_token, levels[0]["id"], "paid"))[
+        "__typename"
+    ] == "ChangeStatusSuccess"
+    assert (await change_commission(client, finance_token, levels[1]["id"], "approved"))[
+        "__typename"
+    ] == "ChangeStatusSuccess"
     await add_line(client, admin, order["id"], "100.00", commissionable=False)  # base unchanged: nothing written
     await add_line(client, admin, order["id"], "500.00")
     levels = (await commissions_of(client, admin, order["id"]))["commissions"]
     assert [(c["status"]["name"], c["baseAmount"], c["amount"]) for c in levels] == [
-        ("paid", "1500.00", "60.00"), ("approved", "1500.00", "75.00"), ("pending", "2000.00", "100.00")]
-    recalculations = (await session.execute(text(
-        "SELECT count(*) FROM audit_log WHERE action = 'partner_commission.recalculate'"))).scalar_one()
+        ("paid", "1500.00", "60.00"),
+        ("approved", "1500.00", "75.00"),
+        ("pending", "2000.00", "100.00"),
+    ]
+    recalculations = (
+        await session.execute(text("SELECT count(*) FROM audit_log WHERE action = 'partner_commission.recalculate'"))
+    ).scalar_one()
     assert recalculations == 3 + 1
 
     # back and forth past the creating step: no second set
@@ -155,9 +182,14 @@ async def test_pending_follows_the_lines_approved_is_frozen_cancelled_with_the_o
     assert [c["status"]["name"] for c in levels] == ["paid", "cancelled", "cancelled"]
     latest = levels[1]["statusHistory"]["nodes"][0]
     assert (latest["fromStatus"], latest["toStatus"]) == ("approved", "cancelled")
-    system = (await session.execute(text(
-        "SELECT DISTINCT triggered_by_system FROM status_transition WHERE entity_type = 'partner_commission' "
-        "AND to_status = 'cancelled'"))).scalar_one()
+    system = (
+        await session.execute(
+            text(
+                "SELECT DISTINCT triggered_by_system FROM status_transition WHERE entity_type = 'partner_commission' "
+                "AND to_status = 'cancelled'"
+            )
+        )
+    ).scalar_one()
     assert system == "commission-cascade"
 
 
@@ -171,8 +203,12 @@ async def test_approval_and_payment_need_finance(client, demo, chain, create_ord
     staff = await issue_token(sessions, Role.STAFF)
     refused = await change_commission(client, staff, commission["id"], "approved")
     assert (refused["__typename"], refused["role"]) == ("ApprovalRequired", "finance")
-    errors = await gql_errors(client, CHANGE, {"input": {
-        "entityType": "PARTNER_COMMISSION", "entityId": commission["id"], "toStatus": "approved"}}, token=tokens["partner"])
+    errors = await gql_errors(
+        client,
+        CHANGE,
+        {"input": {"entityType": "PARTNER_COMMISSION", "entityId": commission["id"], "toStatus": "approved"}},
+        token=tokens["partner"],
+    )
     assert errors[0].get("extensions", {}).get("code") == "FORBIDDEN", errors
     # a frozen commission cannot go back to pending
     finance = await issue_token(sessions, Role.FINANCE)
@@ -194,12 +230,15 @@ query ($period: PeriodInput, $status: [String!]) {
 """
 CONTACT_COMMISSIONS = """
 query ($id: ID!, $period: PeriodInput, $status: [String!]) {
-  node(id: $id) { ... on Contact { commissions(period: $period, status: $status) { totalCount nodes { amount level } } } }
+  node(id: $id) { ... on Contact { commissions(period: $period, status: $status) { totalCount nodes { amount level }
+  } } }
 }
 """
 
 
-async def test_overview_and_contact_commissions_by_period_and_status(client, demo, chain, create_order, session) -> None:
+async def test_overview_and_contact_commissions_by_period_and_status(
+    client, demo, chain, create_order, session
+) -> None:
     contacts, tokens = demo
     admin = tokens["admin"]
     for price in ("1000.00", "2000.00"):
@@ -208,17 +247,21 @@ async def test_overview_and_contact_commissions_by_period_and_status(client, dem
         for status in WALK_TO_COMPLETED:
             await change(client, admin, order["id"], status)
     # move one commission into last month (earned then)
-    await session.execute(text(
-        "UPDATE partner_commission SET created_at = created_at - interval '40 days' "
-        "WHERE base_amount = 1000 AND level = 1"))
+    await session.execute(
+        text(
+            "UPDATE partner_commission SET created_at = created_at - interval '40 days' "
+            "WHERE base_amount = 1000 AND level = 1"
+        )
+    )
     await session.commit()
     today = (await session.execute(text("SELECT (now() AT TIME ZONE 'Europe/Amsterdam')::date"))).scalar_one()
     period = {"from": today.isoformat(), "to": today.isoformat()}
 
     everything = (await gql(client, OVERVIEW, {}, token=admin))["commissionOverview"]
     assert (everything["count"], everything["total"], everything["currency"]) == (4, "240.00", "EUR")
-    assert [(b["beneficiary"]["displayName"], b["count"], b["total"]) for b in everything["beneficiaries"]["nodes"]] == [
-        ("Laadpunt Groningen", 2, "150.00"), ("Voltara Regio Noord", 2, "90.00")]
+    assert [
+        (b["beneficiary"]["displayName"], b["count"], b["total"]) for b in everything["beneficiaries"]["nodes"]
+    ] == [("Laadpunt Groningen", 2, "150.00"), ("Voltara Regio Noord", 2, "90.00")]
     this_period = (await gql(client, OVERVIEW, {"period": period}, token=admin))["commissionOverview"]
     assert (this_period["count"], this_period["total"]) == (3, "190.00")
     pending = (await gql(client, OVERVIEW, {"status": ["approved"]}, token=admin))["commissionOverview"]

@@ -93,7 +93,9 @@ async def test_the_database_refuses_a_cycle_written_by_hand(sessions) -> None:
     b = await make_contact(sessions, "B", parent_id=a.id)
     async with sessions() as s:
         with pytest.raises(IntegrityError) as caught:
-            await s.execute(text("UPDATE contact SET parent_organization_id = :b WHERE id = :a"), {"a": a.id, "b": b.id})
+            await s.execute(
+                text("UPDATE contact SET parent_organization_id = :b WHERE id = :a"), {"a": a.id, "b": b.id}
+            )
     assert constraint_name(caught.value) == "ck_contact_no_cycle"
 
 

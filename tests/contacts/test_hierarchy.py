@@ -76,9 +76,7 @@ async def test_max_depth_limits_descendants(client, sessions) -> None:
         "Anouk Willems": 2,
         "Laadpunt Groningen": 2,
     }
-    errors = await gql_errors(
-        client, HIERARCHY, {"id": gid(contacts[CHAIN[0]]), "maxDepth": 0}, token=tokens["admin"]
-    )
+    errors = await gql_errors(client, HIERARCHY, {"id": gid(contacts[CHAIN[0]]), "maxDepth": 0}, token=tokens["admin"])
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
@@ -152,7 +150,7 @@ async def test_forward_and_backward_paging(client, admin_token, parent_with_chil
     page = (await gql(client, PAGE, backwards, token=admin_token))["contact"]["children"]
     assert [e["node"]["displayName"] for e in page["edges"]] == ["Child 4", "Child 5"]
 
-    last = (await gql(client, PAGE, {"id": gid(parent_with_children), "last": 2}, token=admin_token))
+    last = await gql(client, PAGE, {"id": gid(parent_with_children), "last": 2}, token=admin_token)
     assert [e["node"]["displayName"] for e in last["contact"]["children"]["edges"]] == ["Child 5", "Child 6"]
 
 

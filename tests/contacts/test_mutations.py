@@ -14,7 +14,8 @@ CREATE = """
 mutation ($input: CreateContactInput!) {
   createContact(input: $input) {
     __typename
-    ... on ContactSuccess { contact { id displayName contactType email commissionRate parent { displayName } businessEntity { code } } }
+    ... on ContactSuccess { contact { id displayName contactType email commissionRate parent { displayName }
+    businessEntity { code } } }
     ... on UserError { code message field }
   }
 }
@@ -80,14 +81,66 @@ async def test_create_organisation_with_a_commission_rate(client, admin_token) -
         ({"contactType": "PERSON", "email": "a@b.nl"}, "ValidationError", "VALIDATION_FAILED", "displayName"),
         ({"contactType": "ORGANIZATION"}, "ValidationError", "VALIDATION_FAILED", "displayName"),
         ({"contactType": "ORGANIZATION", "displayName": "   "}, "ValidationError", "VALIDATION_FAILED", "displayName"),
-        ({"contactType": "PERSON", "firstName": "A", "email": "not-an-address"}, "ValidationError", "VALIDATION_FAILED", "email"),
-        ({"contactType": "PERSON", "firstName": "A", "commissionRate": "0.1"}, "ValidationError", "VALIDATION_FAILED", "commissionRate"),
-        ({"contactType": "ORGANIZATION", "displayName": "X", "commissionRate": "1.5"}, "ValidationError", "VALIDATION_FAILED", "commissionRate"),
-        ({"contactType": "ORGANIZATION", "displayName": "X", "commissionRate": "0.12345"}, "ValidationError", "VALIDATION_FAILED", "commissionRate"),
-        ({"contactType": "ORGANIZATION", "displayName": "X" * 201}, "ValidationError", "VALIDATION_FAILED", "displayName"),
-        ({"contactType": "ORGANIZATION", "displayName": "X", "parentId": str(relay.GlobalID("Contact", "00000000-0000-0000-0000-000000000001"))}, "InvalidParent", "INVALID_PARENT", "parentId"),
-        ({"contactType": "ORGANIZATION", "displayName": "X", "parentId": str(relay.GlobalID("UserAccount", "00000000-0000-0000-0000-000000000001"))}, "ValidationError", "VALIDATION_FAILED", "parentId"),
-        ({"contactType": "ORGANIZATION", "displayName": "X", "businessEntityId": str(relay.GlobalID("BusinessEntity", "00000000-0000-0000-0000-000000000001"))}, "ValidationError", "VALIDATION_FAILED", "businessEntityId"),
+        (
+            {"contactType": "PERSON", "firstName": "A", "email": "not-an-address"},
+            "ValidationError",
+            "VALIDATION_FAILED",
+            "email",
+        ),
+        (
+            {"contactType": "PERSON", "firstName": "A", "commissionRate": "0.1"},
+            "ValidationError",
+            "VALIDATION_FAILED",
+            "commissionRate",
+        ),
+        (
+            {"contactType": "ORGANIZATION", "displayName": "X", "commissionRate": "1.5"},
+            "ValidationError",
+            "VALIDATION_FAILED",
+            "commissionRate",
+        ),
+        (
+            {"contactType": "ORGANIZATION", "displayName": "X", "commissionRate": "0.12345"},
+            "ValidationError",
+            "VALIDATION_FAILED",
+            "commissionRate",
+        ),
+        (
+            {"contactType": "ORGANIZATION", "displayName": "X" * 201},
+            "ValidationError",
+            "VALIDATION_FAILED",
+            "displayName",
+        ),
+        (
+            {
+                "contactType": "ORGANIZATION",
+                "displayName": "X",
+                "parentId": str(relay.GlobalID("Contact", "00000000-0000-0000-0000-000000000001")),
+            },
+            "InvalidParent",
+            "INVALID_PARENT",
+            "parentId",
+        ),
+        (
+            {
+                "contactType": "ORGANIZATION",
+                "displayName": "X",
+                "parentId": str(relay.GlobalID("UserAccount", "00000000-0000-0000-0000-000000000001")),
+            },
+            "ValidationError",
+            "VALIDATION_FAILED",
+            "parentId",
+        ),
+        (
+            {
+                "contactType": "ORGANIZATION",
+                "displayName": "X",
+                "businessEntityId": str(relay.GlobalID("BusinessEntity", "00000000-0000-0000-0000-000000000001")),
+            },
+            "ValidationError",
+            "VALIDATION_FAILED",
+            "businessEntityId",
+        ),
     ],
 )
 async def test_create_refuses_bad_input_and_writes_nothing(
@@ -106,7 +159,10 @@ async def test_a_person_cannot_be_a_parent(client, admin_token, sessions, sessio
     person = await make_contact(sessions, "Person", person=True, parent_id=org.id)
     before = await contact_count(session)
     data = await gql(
-        client, CREATE, {"input": {"contactType": "PERSON", "firstName": "Kid", "parentId": gid(person)}}, token=admin_token
+        client,
+        CREATE,
+        {"input": {"contactType": "PERSON", "firstName": "Kid", "parentId": gid(person)}},
+        token=admin_token,
     )
     assert data["createContact"]["__typename"] == "InvalidParent"
     assert data["createContact"]["message"] == "Only organisations can be parents."
@@ -142,8 +198,14 @@ async def test_moving_under_own_descendant_is_a_cycle(client, admin_token, sessi
     for target in (c, a):
         data = await gql(client, UPDATE, {"input": {"id": gid(a), "parentId": gid(target)}}, token=admin_token)
         result = data["updateContact"]
-        assert (result["__typename"], result["code"], result["field"]) == ("CycleDetected", "CYCLE_DETECTED", "parentId")
-    parent = (await session.execute(text("SELECT parent_organization_id FROM contact WHERE id = :id"), {"id": a.id})).scalar_one()
+        assert (result["__typename"], result["code"], result["field"]) == (
+            "CycleDetected",
+            "CYCLE_DETECTED",
+            "parentId",
+        )
+    parent = (
+        await session.execute(text("SELECT parent_organization_id FROM contact WHERE id = :id"), {"id": a.id})
+    ).scalar_one()
     assert parent is None
 
 
@@ -185,9 +247,16 @@ async def test_every_contact_mutation_is_audited(client, admin_token, sessions, 
     org = await make_contact(sessions, "Org")
     await gql(client, UPDATE, {"input": {"id": gid(org), "displayName": "Renamed"}}, token=admin_token)
     await gql(client, UPDATE, {"input": {"id": gid(org), "email": "broken"}}, token=admin_token)  # refused
-    rows = (await session.execute(text(
-        "SELECT action, before->>'display_name', after->>'display_name', account_id IS NOT NULL, request_id IS NOT NULL "
-        "FROM audit_log WHERE entity_id = :id ORDER BY occurred_at"), {"id": org.id})).all()
+    rows = (
+        await session.execute(
+            text(
+                "SELECT action, before->>'display_name', after->>'display_name', account_id IS NOT NULL, "
+                "request_id IS NOT NULL "
+                "FROM audit_log WHERE entity_id = :id ORDER BY occurred_at"
+            ),
+            {"id": org.id},
+        )
+    ).all()
     assert [tuple(r) for r in rows] == [
         ("contact.create", None, "Org", False, False),  # made by the test factory, as a system
         ("contact.update", "Org", "Renamed", True, True),

@@ -1,5 +1,6 @@
 """What each kind of viewer sees of the contacts, on every path, compared with an independent
-computation of the visibility rule (docs/design.md, "Visibility"): the scope (the viewer's organisation and all below it, or the
+computation of the visibility rule (docs/design.md, "Visibility"): the scope (the viewer's organisation and all below
+it, or the
 customer's own contact, plus the viewer's own contact) and the viewer's ancestors (name only)."""
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from strawberry import relay
 from tests.conftest import gql
 from tests.factories import load_demo, make_contact
 
-CONTACTS = "query ($first: Int, $after: String) { contacts(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }"
+CONTACTS = (
+    "query ($first: Int, $after: String) { contacts(first: $first, after: $after) "
+    "{ totalCount pageInfo { hasNextPage endCursor } nodes { id } } }"
+)
 NODE = "query ($id: ID!) { node(id: $id) { id ... on Contact { displayName } } contact(id: $id) { id } }"
 NODES = "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }"
 NESTED = """
@@ -140,9 +144,10 @@ async def test_every_path_shows_exactly_the_scope(client, session, demo, key, vi
     nested, _ = await _all_pages(client, NESTED, token)
     for node in nested:
         contact_id = uuid.UUID(relay.GlobalID.from_id(node["id"]).node_id)
-        ids = lambda items, key=None: {
-            uuid.UUID(relay.GlobalID.from_id((i[key] if key else i)["id"]).node_id) for i in items
-        }
+
+        def ids(items, key=None):  # type: ignore[no-untyped-def]
+            return {uuid.UUID(relay.GlobalID.from_id((i[key] if key else i)["id"]).node_id) for i in items}
+
         children = {c for c in tree.children[contact_id] if c in visible}
         assert ids(node["children"]["nodes"]) == children
         assert node["children"]["totalCount"] == len(children)

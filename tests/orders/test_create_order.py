@@ -16,9 +16,16 @@ async def order_count(session) -> int:  # type: ignore[no-untyped-def]
 
 async def test_the_chain_keeps_its_order(create_order, demo, chain, session) -> None:
     contacts, tokens = demo
-    result = await create_order(tokens["admin"], account=chain[0], end_customer=contacts["Eva de Vries"],
-                                channel=list(reversed(chain)), notes="  Wallbox in garage  ")
-    assert [e["contact"]["displayName"] for e in result["order"]["channelChain"]] == [c.display_name for c in reversed(chain)]
+    result = await create_order(
+        tokens["admin"],
+        account=chain[0],
+        end_customer=contacts["Eva de Vries"],
+        channel=list(reversed(chain)),
+        notes="  Wallbox in garage  ",
+    )
+    assert [e["contact"]["displayName"] for e in result["order"]["channelChain"]] == [
+        c.display_name for c in reversed(chain)
+    ]
     assert (await session.execute(text("SELECT notes FROM sales_order"))).scalar_one() == "Wallbox in garage"
     audit = (await session.execute(text("SELECT action FROM audit_log ORDER BY occurred_at"))).scalars().all()
     assert audit[-2:] == ["order.create", "status.change"]
@@ -30,7 +37,11 @@ async def test_input_errors_write_nothing(create_order, demo, sessions, session)
     lone = await make_contact(sessions, "Lone Person", person=True)
     cases = [
         (dict(account=lone), "ValidationError", "accountContactId"),
-        (dict(account=contacts["Groendus"], channel=[contacts["Groendus"], contacts["Groendus"]]), "ValidationError", "channelContactIds"),
+        (
+            dict(account=contacts["Groendus"], channel=[contacts["Groendus"], contacts["Groendus"]]),
+            "ValidationError",
+            "channelContactIds",
+        ),
         (dict(account=contacts["Groendus"], channel=[lone]), "ValidationError", "channelContactIds"),
         (dict(account=contacts["Groendus"], notes="x" * 5001), "ValidationError", "notes"),
     ]
@@ -38,9 +49,11 @@ async def test_input_errors_write_nothing(create_order, demo, sessions, session)
         result = await create_order(admin, **kwargs)
         assert (result["__typename"], result["field"]) == (typename, field), kwargs
     ghost = type("Ghost", (), {"id": uuid.uuid4()})
-    for kwargs, field in [(dict(account=ghost), "accountContactId"),
-                          (dict(account=contacts["Groendus"], end_customer=ghost), "endCustomerContactId"),
-                          (dict(account=contacts["Groendus"], channel=[ghost]), "channelContactIds")]:
+    for kwargs, field in [
+        (dict(account=ghost), "accountContactId"),
+        (dict(account=contacts["Groendus"], end_customer=ghost), "endCustomerContactId"),
+        (dict(account=contacts["Groendus"], channel=[ghost]), "channelContactIds"),
+    ]:
         result = await create_order(admin, **kwargs)
         assert (result["__typename"], result["field"]) == ("NotFound", field)
     assert await order_count(session) == 0
@@ -49,8 +62,12 @@ async def test_input_errors_write_nothing(create_order, demo, sessions, session)
 
 async def test_a_wrong_brand_id_is_a_validation_error(client, demo, session) -> None:
     contacts, tokens = demo
-    variables = {"input": {"businessEntityId": gid("BusinessEntity", uuid.uuid4()),
-                           "accountContactId": gid("Contact", contacts["Groendus"].id)}}
+    variables = {
+        "input": {
+            "businessEntityId": gid("BusinessEntity", uuid.uuid4()),
+            "accountContactId": gid("Contact", contacts["Groendus"].id),
+        }
+    }
     result = (await gql(client, CREATE_ORDER, variables, token=tokens["admin"]))["createOrder"]
     assert (result["__typename"], result["field"]) == ("ValidationError", "businessEntityId")
 
@@ -69,7 +86,11 @@ async def test_a_partner_creates_orders_with_its_organisation_in_the_chain(creat
 
 async def test_customers_cannot_create_orders(client, demo, sessions) -> None:
     contacts, tokens = demo
-    variables = {"input": {"businessEntityId": gid("BusinessEntity", await brand_id(sessions, "CC")),
-                           "accountContactId": gid("Contact", contacts["Eva de Vries"].id)}}
+    variables = {
+        "input": {
+            "businessEntityId": gid("BusinessEntity", await brand_id(sessions, "CC")),
+            "accountContactId": gid("Contact", contacts["Eva de Vries"].id),
+        }
+    }
     errors = await gql_errors(client, CREATE_ORDER, variables, token=tokens["customer"])
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"

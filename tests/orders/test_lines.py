@@ -18,7 +18,8 @@ mutation ($input: AddOrderLineInput!) {
   addOrderLine(input: $input) {
     __typename
     ... on OrderLineSuccess { order { lines { id description quantity unitPrice vatRate netAmount article { sku } }
-                                       totals { net vat { rate base amount } vatTotal gross commissionableNet currency } } }
+                                       totals { net vat { rate base amount } vatTotal gross commissionableNet
+                                       currency } } }
     ... on OrderLocked { status }
     ... on UserError { code field message }
   }
@@ -39,8 +40,13 @@ mutation ($input: RemoveOrderLineInput!) {
 
 
 def line(quantity: str, price: str, discount: str = "0", rate: str = "21", commissionable: bool = True) -> LineItem:
-    return LineItem(quantity=Decimal(quantity), unit_price=Decimal(price), discount_percent=Decimal(discount),
-                    vat_rate=Decimal(rate), is_commissionable=commissionable)
+    return LineItem(
+        quantity=Decimal(quantity),
+        unit_price=Decimal(price),
+        discount_percent=Decimal(discount),
+        vat_rate=Decimal(rate),
+        is_commissionable=commissionable,
+    )
 
 
 def test_rounding_is_half_up_per_line_and_vat_per_rate() -> None:
@@ -52,8 +58,13 @@ def test_rounding_is_half_up_per_line_and_vat_per_rate() -> None:
         line("1", "50.00", rate="0", commissionable=False),
     ]
     result = totals.compute(lines)
-    assert [totals.line_net(x) for x in lines] == [Decimal("0.38"), Decimal("0.13"), Decimal("27.23"),
-                                                   Decimal("100.00"), Decimal("50.00")]
+    assert [totals.line_net(x) for x in lines] == [
+        Decimal("0.38"),
+        Decimal("0.13"),
+        Decimal("27.23"),
+        Decimal("100.00"),
+        Decimal("50.00"),
+    ]
     assert result.net == Decimal("177.74")
     assert [(v.rate, v.base, v.amount) for v in result.vat] == [
         (Decimal("21"), Decimal("27.74"), Decimal("5.83")),  # 5.8254 → 5.83
@@ -61,7 +72,10 @@ def test_rounding_is_half_up_per_line_and_vat_per_rate() -> None:
         (Decimal("0"), Decimal("50.00"), Decimal("0.00")),
     ]
     assert (result.vat_total, result.gross, result.commissionable_net) == (
-        Decimal("14.83"), Decimal("192.57"), Decimal("127.74"))
+        Decimal("14.83"),
+        Decimal("192.57"),
+        Decimal("127.74"),
+    )
 
 
 @pytest.fixture
@@ -69,12 +83,18 @@ async def catalogue(sessions):  # type: ignore[no-untyped-def]
     async with sessions() as session, session.begin():
         brand = (await session.execute(text("SELECT id FROM business_entity WHERE code = 'CC'"))).scalar_one()
         other = (await session.execute(text("SELECT id FROM business_entity WHERE code = 'ZS'"))).scalar_one()
-        rows = (await session.execute(text(
-            "INSERT INTO article (business_entity_id, sku, name, unit, unit_price, vat_rate, is_active) VALUES "
-            "(:b, 'WB-11', 'Wallbox 11 kW', 'piece', 899.00, 21, true), "
-            "(:b, 'CBL-5', 'Cable 5x6 mm2', 'metre', 12.35, 21, true), "
-            "(:b, 'OLD-1', 'Discontinued', 'piece', 10.00, 21, false), "
-            "(:o, 'ZS-1', 'Other brand article', 'piece', 5.00, 21, true) RETURNING sku, id"), {"b": brand, "o": other})).all()
+        rows = (
+            await session.execute(
+                text(
+                    "INSERT INTO article (business_entity_id, sku, name, unit, unit_price, vat_rate, is_active) VALUES "
+                    "(:b, 'WB-11', 'Wallbox 11 kW', 'piece', 899.00, 21, true), "
+                    "(:b, 'CBL-5', 'Cable 5x6 mm2', 'metre', 12.35, 21, true), "
+                    "(:b, 'OLD-1', 'Discontinued', 'piece', 10.00, 21, false), "
+                    "(:o, 'ZS-1', 'Other brand article', 'piece', 5.00, 21, true) RETURNING sku, id"
+                ),
+                {"b": brand, "o": other},
+            )
+        ).all()
     return {sku: gid("Article", article_id) for sku, article_id in rows}
 
 
@@ -88,17 +108,40 @@ async def test_lines_from_articles_and_free_lines(client, demo, catalogue, order
     _, tokens = demo
     admin = tokens["admin"]
     await gql(client, ADD, {"input": {"orderId": order, "articleId": catalogue["WB-11"], "quantity": "1"}}, token=admin)
-    await gql(client, ADD, {"input": {"orderId": order, "articleId": catalogue["CBL-5"], "quantity": "7.5",
-                                      "discountPercent": "10"}}, token=admin)
-    data = await gql(client, ADD, {"input": {"orderId": order, "description": "Permit fee", "quantity": "1",
-                                             "unitPrice": "45.00", "vatRate": "0", "isCommissionable": False}}, token=admin)
+    await gql(
+        client,
+        ADD,
+        {"input": {"orderId": order, "articleId": catalogue["CBL-5"], "quantity": "7.5", "discountPercent": "10"}},
+        token=admin,
+    )
+    data = await gql(
+        client,
+        ADD,
+        {
+            "input": {
+                "orderId": order,
+                "description": "Permit fee",
+                "quantity": "1",
+                "unitPrice": "45.00",
+                "vatRate": "0",
+                "isCommissionable": False,
+            }
+        },
+        token=admin,
+    )
     result = data["addOrderLine"]["order"]
     assert [(x["description"], x["netAmount"], (x["article"] or {}).get("sku")) for x in result["lines"]] == [
-        ("Wallbox 11 kW", "899.00", "WB-11"), ("Cable 5x6 mm2", "83.36", "CBL-5"), ("Permit fee", "45.00", None)]
+        ("Wallbox 11 kW", "899.00", "WB-11"),
+        ("Cable 5x6 mm2", "83.36", "CBL-5"),
+        ("Permit fee", "45.00", None),
+    ]
     assert result["totals"] == {
         "net": "1027.36",
         "vat": [{"rate": "21", "base": "982.36", "amount": "206.30"}, {"rate": "0", "base": "45.00", "amount": "0.00"}],
-        "vatTotal": "206.30", "gross": "1233.66", "commissionableNet": "982.36", "currency": "EUR",
+        "vatTotal": "206.30",
+        "gross": "1233.66",
+        "commissionableNet": "982.36",
+        "currency": "EUR",
     }
     cable = result["lines"][1]["id"]
     updated = await gql(client, UPDATE, {"input": {"id": cable, "quantity": "10"}}, token=admin)
@@ -116,14 +159,20 @@ async def test_lines_from_articles_and_free_lines(client, demo, catalogue, order
         ({"quantity": "1", "description": "x", "unitPrice": "1.001", "vatRate": "21"}, "ValidationError", "unitPrice"),
         ({"quantity": "1", "description": "x", "unitPrice": "-1", "vatRate": "21"}, "ValidationError", "unitPrice"),
         ({"quantity": "1", "description": "x", "unitPrice": "1", "vatRate": "19"}, "ValidationError", "vatRate"),
-        ({"quantity": "1", "description": "x", "unitPrice": "1", "vatRate": "21", "discountPercent": "101"}, "ValidationError", "discountPercent"),
+        (
+            {"quantity": "1", "description": "x", "unitPrice": "1", "vatRate": "21", "discountPercent": "101"},
+            "ValidationError",
+            "discountPercent",
+        ),
         ({"quantity": "1", "unitPrice": "1", "vatRate": "21"}, "ValidationError", "description"),
         ({"quantity": "1", "description": "x", "vatRate": "21"}, "ValidationError", "unitPrice"),
         ({"quantity": "1", "articleId": "OLD-1"}, "ValidationError", "articleId"),
         ({"quantity": "1", "articleId": "ZS-1"}, "NotFound", "articleId"),
     ],
 )
-async def test_bad_lines_are_refused_and_write_nothing(client, demo, catalogue, order, session, extra, typename, field) -> None:
+async def test_bad_lines_are_refused_and_write_nothing(
+    client, demo, catalogue, order, session, extra, typename, field
+) -> None:
     _, tokens = demo
     if "articleId" in extra:
         extra = {**extra, "articleId": catalogue[extra["articleId"]]}
@@ -135,7 +184,9 @@ async def test_bad_lines_are_refused_and_write_nothing(client, demo, catalogue, 
 async def test_lines_are_locked_once_invoiced_or_final(client, demo, catalogue, order) -> None:
     _, tokens = demo
     admin = tokens["admin"]
-    data = await gql(client, ADD, {"input": {"orderId": order, "articleId": catalogue["WB-11"], "quantity": "1"}}, token=admin)
+    data = await gql(
+        client, ADD, {"input": {"orderId": order, "articleId": catalogue["WB-11"], "quantity": "1"}}, token=admin
+    )
     line_id = data["addOrderLine"]["order"]["lines"][0]["id"]
     for status in ("quoted", "accepted", "scheduled", "installing", "installed", "invoiced"):
         await change(client, admin, order, status)
@@ -153,14 +204,20 @@ async def test_lines_are_locked_once_invoiced_or_final(client, demo, catalogue, 
     assert result["__typename"] == "OrderLocked", result
     await gql(client, RESUME, {"input": {"orderId": order}}, token=admin)
     await change(client, admin, order, "completed")
-    result = (await gql(client, ADD, {"input": {"orderId": order, "articleId": catalogue["WB-11"], "quantity": "1"}}, token=admin))
+    result = await gql(
+        client, ADD, {"input": {"orderId": order, "articleId": catalogue["WB-11"], "quantity": "1"}}, token=admin
+    )
     assert result["addOrderLine"]["status"] == "completed"
 
 
 async def test_only_staff_edit_lines(client, demo, order) -> None:
     _, tokens = demo
-    errors = await gql_errors(client, ADD, {"input": {"orderId": order, "quantity": "1", "description": "x",
-                                                      "unitPrice": "1", "vatRate": "21"}}, token=tokens["partner"])
+    errors = await gql_errors(
+        client,
+        ADD,
+        {"input": {"orderId": order, "quantity": "1", "description": "x", "unitPrice": "1", "vatRate": "21"}},
+        token=tokens["partner"],
+    )
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
 
 

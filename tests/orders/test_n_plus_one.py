@@ -29,6 +29,7 @@ query ($first: Int!) {
 }
 """
 
+
 async def test_statement_count_is_the_same_for_10_and_100(client, database_url, sessions, count_statements) -> None:
     # the benchmark's generator: 200 orders with lines, histories and commissions, in seconds
     data = await generate(database_url, scale=0.004)

@@ -11,9 +11,8 @@ from app.numbering import service as numbering
 from app.numbering.errors import NumberingNotConfigured
 from app.numbering.service import DocumentType, current_year
 from app.status import engine
-from tests.conftest import post
+from tests.conftest import CREATE_ORDER, post
 from tests.factories import brand_id, gid
-from tests.conftest import CREATE_ORDER
 
 
 async def test_the_first_order_of_a_brand(create_order, demo, chain) -> None:
@@ -26,9 +25,7 @@ async def test_the_first_order_of_a_brand(create_order, demo, chain) -> None:
 
 async def test_200_concurrent_creations_get_200_consecutive_numbers(create_order, demo, session) -> None:
     contacts, tokens = demo
-    results = await asyncio.gather(
-        *(create_order(tokens["admin"], account=contacts["Groendus"]) for _ in range(200))
-    )
+    results = await asyncio.gather(*(create_order(tokens["admin"], account=contacts["Groendus"]) for _ in range(200)))
     assert [r for r in results if r["__typename"] != "OrderSuccess"] == []
     numbers = sorted(r["order"]["number"] for r in results)
     assert numbers == [f"CC-{current_year()}-{n:05d}" for n in range(1, 201)]
@@ -65,7 +62,9 @@ async def test_a_creation_that_fails_after_taking_a_number_leaves_no_gap(
 async def test_a_new_year_starts_its_own_series(sessions) -> None:
     brand = await brand_id(sessions, "CC")
     async with sessions() as session, session.begin():
-        this_year = await numbering.allocate(session=session, business_entity_id=brand, document_type=DocumentType.INVOICE)
+        this_year = await numbering.allocate(
+            session=session, business_entity_id=brand, document_type=DocumentType.INVOICE
+        )
         next_year = await numbering.allocate(
             session=session, business_entity_id=brand, document_type=DocumentType.INVOICE, year=current_year() + 1
         )
@@ -80,7 +79,9 @@ async def test_a_rollback_returns_the_number(sessions) -> None:
     brand = await brand_id(sessions, "MKT")
     async with sessions() as session:
         async with session.begin():
-            taken = await numbering.allocate(session=session, business_entity_id=brand, document_type=DocumentType.QUOTE)
+            taken = await numbering.allocate(
+                session=session, business_entity_id=brand, document_type=DocumentType.QUOTE
+            )
             await session.rollback()
     async with sessions() as session, session.begin():
         again = await numbering.allocate(session=session, business_entity_id=brand, document_type=DocumentType.QUOTE)

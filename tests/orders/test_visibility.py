@@ -15,8 +15,14 @@ from tests.conftest import gql
 from tests.contacts.test_visibility import Tree
 from tests.factories import make_contact
 
-ORDERS = "query ($after: String) { orders(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id number } } }"
-ONE = "query ($id: ID!, $number: String!) { order(id: $id) { id } orderByNumber(number: $number) { id } node(id: $id) { id } }"
+ORDERS = (
+    "query ($after: String) { orders(first: 100, after: $after) "
+    "{ totalCount pageInfo { hasNextPage endCursor } nodes { id number } } }"
+)
+ONE = (
+    "query ($id: ID!, $number: String!) "
+    "{ order(id: $id) { id } orderByNumber(number: $number) { id } node(id: $id) { id } }"
+)
 CONTACT_ORDERS = "query ($id: ID!) { contact(id: $id) { orders(first: 100) { totalCount nodes { id } } } }"
 
 
@@ -32,9 +38,17 @@ async def orders(create_order, demo, sessions):  # type: ignore[no-untyped-def]
     outsider = await make_contact(sessions, "Unrelated Customer", person=True, parent_id=contacts["Alva"].id)
     c = contacts
     specs = [
-        dict(account=c["Agent Jansen Verkoop"], end_customer=c["Eva de Vries"],
-             channel=[c["Agent Jansen Verkoop"], c["Snellader Service Haren"], c["Laadpunt Groningen"],
-                      c["Voltara Regio Noord"], c["Voltara Distribution B.V."]]),
+        dict(
+            account=c["Agent Jansen Verkoop"],
+            end_customer=c["Eva de Vries"],
+            channel=[
+                c["Agent Jansen Verkoop"],
+                c["Snellader Service Haren"],
+                c["Laadpunt Groningen"],
+                c["Voltara Regio Noord"],
+                c["Voltara Distribution B.V."],
+            ],
+        ),
         dict(account=c["Laadpunt Groningen"], channel=[c["Laadpunt Groningen"], c["Voltara Regio Noord"]]),
         dict(account=c["Voltara Regio Zuid"], channel=[c["Voltara Regio Zuid"], c["Voltara Distribution B.V."]]),
         dict(account=c["Groendus"], end_customer=outsider, channel=[c["Groendus Dealer Utrecht"], c["Groendus"]]),
@@ -51,11 +65,14 @@ async def orders(create_order, demo, sessions):  # type: ignore[no-untyped-def]
 
 async def _expected(session, viewer_id, role) -> tuple[set[uuid.UUID], set[uuid.UUID]]:  # type: ignore[no-untyped-def]
     """Visible orders and visible contacts, computed from the tables in Python."""
-    tree = Tree((await session.execute(text("SELECT id, parent_organization_id, contact_type::text FROM contact"))).all())
+    tree = Tree(
+        (await session.execute(text("SELECT id, parent_organization_id, contact_type::text FROM contact"))).all()
+    )
     full, name_only = tree.expected(viewer_id, role)
     involved: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for order_id, account, end_customer in (await session.execute(
-            text("SELECT id, account_contact_id, end_customer_contact_id FROM sales_order"))).all():
+    for order_id, account, end_customer in (
+        await session.execute(text("SELECT id, account_contact_id, end_customer_contact_id FROM sales_order"))
+    ).all():
         involved[order_id] |= {account} | ({end_customer} if end_customer else set())
     for order_id, contact_id in (await session.execute(text("SELECT order_id, contact_id FROM order_channel"))).all():
         involved[order_id].add(contact_id)
@@ -64,8 +81,12 @@ async def _expected(session, viewer_id, role) -> tuple[set[uuid.UUID], set[uuid.
     return visible_orders, full | name_only | on_orders
 
 
-VIEWERS = [("admin", None, "staff"), ("partner", "Mark Visser", "partner"),
-           ("dealer", "Sanne Bakker", "partner"), ("customer", "Eva de Vries", "customer")]
+VIEWERS = [
+    ("admin", None, "staff"),
+    ("partner", "Mark Visser", "partner"),
+    ("dealer", "Sanne Bakker", "partner"),
+    ("customer", "Eva de Vries", "customer"),
+]
 
 
 @pytest.mark.parametrize(("key", "viewer_name", "role"), VIEWERS, ids=[v[0] for v in VIEWERS])
@@ -87,14 +108,16 @@ async def test_every_order_path_matches_the_rule(client, session, demo, orders, 
         data = await gql(client, ONE, {"id": order["id"], "number": order["number"]}, token=token)
         seen = order_id in visible
         assert [(data[k] is not None) for k in ("order", "orderByNumber", "node")] == [seen] * 3, order["number"]
-    data = await gql(client, "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-                     {"ids": [o["id"] for o in orders]}, token=token)
+    data = await gql(
+        client, "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [o["id"] for o in orders]}, token=token
+    )
     assert [n is not None for n in data["nodes"]] == [raw(o["id"]) in visible for o in orders]
 
     # contact.orders for every contact the viewer can see
     involved = defaultdict(set)
-    for order_id, account, end_customer in (await session.execute(
-            text("SELECT id, account_contact_id, end_customer_contact_id FROM sales_order"))).all():
+    for order_id, account, end_customer in (
+        await session.execute(text("SELECT id, account_contact_id, end_customer_contact_id FROM sales_order"))
+    ).all():
         involved[account].add(order_id)
         if end_customer:
             involved[end_customer].add(order_id)
@@ -115,8 +138,9 @@ async def test_every_order_path_matches_the_rule(client, session, demo, orders, 
 async def test_the_dealer_sees_the_end_customer_of_its_order_in_full(client, demo, orders, sessions) -> None:
     contacts, tokens = demo
     outsider_order = orders[3]
-    data = await gql(client, "query ($id: ID!) { order(id: $id) { id } }", {"id": outsider_order["id"]},
-                     token=tokens["dealer"])
+    data = await gql(
+        client, "query ($id: ID!) { order(id: $id) { id } }", {"id": outsider_order["id"]}, token=tokens["dealer"]
+    )
     assert data["order"] is None
     chain_order = orders[0]
     query = """query ($id: ID!) { order(id: $id) { accountContact { displayName email }
@@ -124,8 +148,12 @@ async def test_the_dealer_sees_the_end_customer_of_its_order_in_full(client, dem
     data = (await gql(client, query, {"id": chain_order["id"]}, token=tokens["dealer"]))["order"]
     assert data["endCustomer"] == {"displayName": "Eva de Vries", "email": "eva.devries@example.demo"}
     assert [e["contact"]["displayName"] for e in data["channelChain"]] == [
-        "Agent Jansen Verkoop", "Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord",
-        "Voltara Distribution B.V."]
+        "Agent Jansen Verkoop",
+        "Snellader Service Haren",
+        "Laadpunt Groningen",
+        "Voltara Regio Noord",
+        "Voltara Distribution B.V.",
+    ]
     assert [e["position"] for e in data["channelChain"]] == [1, 2, 3, 4, 5]
 
 
@@ -165,29 +193,49 @@ async def test_contact_orders_pages_newest_first(client, session, demo, orders, 
     contacts, tokens = demo
     c = contacts
     for _ in range(3):
-        result = await create_order(tokens["admin"], account=c["Laadpunt Groningen"],
-                                    channel=[c["Laadpunt Groningen"], c["Voltara Regio Noord"]])
+        result = await create_order(
+            tokens["admin"],
+            account=c["Laadpunt Groningen"],
+            channel=[c["Laadpunt Groningen"], c["Voltara Regio Noord"]],
+        )
         assert result["__typename"] == "OrderSuccess", result
 
     async def newest_first(contact_id: uuid.UUID) -> list[uuid.UUID]:
-        return list((await session.scalars(text(
-            "SELECT o.id FROM sales_order o WHERE o.account_contact_id = :c OR o.end_customer_contact_id = :c "
-            "OR EXISTS (SELECT 1 FROM order_channel ch WHERE ch.order_id = o.id AND ch.contact_id = :c) "
-            "ORDER BY o.created_at DESC, o.id DESC"), {"c": contact_id})).all())
+        return list(
+            (
+                await session.scalars(
+                    text(
+                        "SELECT o.id FROM sales_order o WHERE o.account_contact_id = :c OR "
+                        "o.end_customer_contact_id = :c "
+                        "OR EXISTS (SELECT 1 FROM order_channel ch WHERE ch.order_id = o.id AND ch.contact_id = :c) "
+                        "ORDER BY o.created_at DESC, o.id DESC"
+                    ),
+                    {"c": contact_id},
+                )
+            ).all()
+        )
 
     a, b = c["Laadpunt Groningen"].id, c["Voltara Distribution B.V."].id
     all_a, all_b = await newest_first(a), await newest_first(b)
     assert len(all_a) == 5 and len(all_b) == 2
     first = await gql(client, PAGES, {"a": gid(a), "b": gid(b)}, token=tokens["admin"])
-    variables = {"a": gid(a), "b": gid(b), "afterA": first["a1"]["orders"]["edges"][-1]["cursor"],
-                 "beforeB": first["b2"]["orders"]["edges"][1]["cursor"]}
+    variables = {
+        "a": gid(a),
+        "b": gid(b),
+        "afterA": first["a1"]["orders"]["edges"][-1]["cursor"],
+        "beforeB": first["b2"]["orders"]["edges"][1]["cursor"],
+    }
     data = await gql(client, PAGES, variables, token=tokens["admin"])
 
     def page(alias: str) -> tuple[list[uuid.UUID], bool, bool, int]:
         orders_ = data[alias]["orders"]
         info = orders_["pageInfo"]
-        return ([raw(e["node"]["id"]) for e in orders_["edges"]], info["hasNextPage"], info["hasPreviousPage"],
-                orders_["totalCount"])
+        return (
+            [raw(e["node"]["id"]) for e in orders_["edges"]],
+            info["hasNextPage"],
+            info["hasPreviousPage"],
+            orders_["totalCount"],
+        )
 
     assert page("a1") == (all_a[:2], True, False, 5)
     assert page("a2") == (all_a[2:4], True, True, 5)

@@ -32,7 +32,9 @@ async def test_subscribers_see_every_change(client, create_order, demo, subscrib
     order = (await create_order(tokens["admin"], account=contacts["Groendus"]))["order"]
     await change(client, tokens["admin"], order["id"], "quoted")
     assert [(e.from_status, e.to_status, e.movement.value) for e in seen] == [
-        (None, "intake", "initial"), ("intake", "quoted", "forward")]
+        (None, "intake", "initial"),
+        ("intake", "quoted", "forward"),
+    ]
     assert seen[1].actor.account_id is not None and seen[1].business_entity_id is not None
 
 
@@ -43,9 +45,14 @@ async def test_a_failing_subscriber_rolls_the_change_back(client, create_order, 
     failing["on"] = True
     from tests.conftest import post
 
-    body = (await post(client, "mutation ($i: ChangeStatusInput!) { changeStatus(input: $i) { __typename } }",
-                       {"i": {"entityType": "ORDER", "entityId": order["id"], "toStatus": "quoted"}},
-                       token=tokens["admin"])).json()
+    body = (
+        await post(
+            client,
+            "mutation ($i: ChangeStatusInput!) { changeStatus(input: $i) { __typename } }",
+            {"i": {"entityType": "ORDER", "entityId": order["id"], "toStatus": "quoted"}},
+            token=tokens["admin"],
+        )
+    ).json()
     assert body["errors"][0]["message"] == "Unexpected error."
     status = (await session.execute(text("SELECT status FROM sales_order"))).scalar_one()
     transitions = (await session.execute(text("SELECT count(*) FROM status_transition"))).scalar_one()

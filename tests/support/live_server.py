@@ -35,9 +35,22 @@ def live_server(database_url: URL, **env: str) -> Iterator[str]:
         **env,
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "app.asgi:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=environment, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.asgi:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=environment,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
