@@ -21,14 +21,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/chargecars run
 
-## Lint and format (ruff), then the whole test suite against a real PostgreSQL.
+## The static checks (make lint), then the whole test suite against a real PostgreSQL.
 test: $(STAMP) lint
 	$(BIN)/pytest
 
-## The static checks alone (seconds): ruff's lint rules and its formatting.
+## The static checks alone (seconds): ruff's lint rules and formatting, mypy, and the import
+## contracts (pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Generated operations against a real server (docs/design.md, "Limits"): 1,300 per persona
 ## and mode, 5,200 in all; FUZZ_EXAMPLES for more or fewer.

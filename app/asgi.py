@@ -98,7 +98,8 @@ class GraphQLApp(GraphQL):
         except TypeError:
             return json.dumps(data, separators=(",", ":")).encode()
 
-    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:  # type: ignore[override]
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data: object
         if request.method == "GET":
             data = self.parse_query_params(request.query_params)
         elif request_body.media_type(request.content_type) == "application/json":
@@ -112,7 +113,7 @@ class GraphQLApp(GraphQL):
         self._validate_batch_request(batch, protocol="http")
         return batch
 
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Request-level refusals (unparsable body, too many operations in a batch) answered
         as GraphQL errors rather than plain text."""
         request_id = request.scope["state"][_STATE_KEY]["request_id"]
@@ -199,6 +200,7 @@ class GraphQLApp(GraphQL):
             receive = _replaying(body, receive)
         return (authorization[0].decode("latin-1") if authorization else None), receive
 
+    # Strawberry declares the context as its own generic type; ours is a Context
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         values = request.scope["state"][_STATE_KEY]
         if response is not None:

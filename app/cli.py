@@ -7,14 +7,20 @@ import asyncio
 import logging
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.config import Settings, get_settings
+
+T = TypeVar("T")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI_ACTOR = Actor(account_id=None, system="cli")
@@ -31,7 +37,7 @@ def _database(settings: Settings) -> URL:
     return url
 
 
-async def _with_session(url: URL, work):  # type: ignore[no-untyped-def]
+async def _with_session(url: URL, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from app.db import create_engine, session_factory
 
     engine = create_engine(url, pool_size=1)
@@ -51,7 +57,7 @@ def _migrate(url: URL, revision: str = "head") -> None:
 def _seed(url: URL) -> bool:
     from app import demo
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: AsyncSession) -> Any:
         if not await demo.is_empty(session=session):
             return False
         await demo.seed(session=session)
@@ -63,7 +69,7 @@ def _seed(url: URL) -> bool:
 def _print_demo_tokens(url: URL, settings: Settings) -> None:
     from app import demo
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: AsyncSession) -> Any:
         return await demo.issue_demo_tokens(session=session)
 
     issued = asyncio.run(_with_session(url, work))
@@ -145,7 +151,7 @@ def cmd_create_token(args: argparse.Namespace, settings: Settings) -> None:
     email = args.email or f"cli-{roles[0].value}-{uuid.uuid4().hex[:8]}@cli.chargecars.nl"
     expires_at = datetime.now(UTC) + timedelta(days=args.days) if args.days else None
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: AsyncSession) -> Any:
         account = await session.scalar(select(UserAccount).where(UserAccount.email == email.lower()))
         if account is None:
             account = await service.create_account(

@@ -34,7 +34,7 @@ class Base(DeclarativeBase):
     __mapper_args__ = {"eager_defaults": True}
 
 
-class _Values(ARRAY):  # type: ignore[type-arg]
+class _Values(ARRAY):
     """An array parameter passed to the driver as it is when its items need no conversion
     (asyncpg encodes uuids, strings and numbers itself): no Python pass over each item."""
 
@@ -70,7 +70,7 @@ async def read(session: AsyncSession, statement: Any) -> list[Any]:
     transaction: SQLAlchemy's Core result, without the ORM's per-row loading, which an ORM
     session applies even to plain columns."""
     connection = await session.connection()
-    return (await connection.execute(statement)).all()
+    return list((await connection.execute(statement)).all())
 
 
 def grouped(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
@@ -114,7 +114,7 @@ def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", False)
-    return create_async_engine(url, **kwargs)  # type: ignore[arg-type]
+    return create_async_engine(url, **kwargs)
 
 
 API_ROLE = "chargecars_api"

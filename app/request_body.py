@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
 MAX_JSON_DEPTH: Final = 64
@@ -36,7 +36,9 @@ class BadRequest(Exception):
         """The body was not read to its end: the connection cannot carry another request."""
 
 
-async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]], headers: dict[bytes, bytes], limit: int) -> bytes:
+async def read_body(
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]], headers: dict[bytes, bytes], limit: int
+) -> bytes:
     """The whole body, or BadRequest(413) as soon as it is known to exceed `limit` bytes."""
     declared = headers.get(b"content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -119,4 +121,4 @@ def check_payload(data: Any) -> list[dict[str, Any]] | dict[str, Any]:
             if value is not None and not isinstance(value, expected):
                 kind = "a string" if expected is str else "an object"
                 raise BadRequest(400, f"{where}: `{key}` must be {kind} or null.")
-    return data  # type: ignore[no-any-return]
+    return data

@@ -49,7 +49,7 @@ class Dataset:
     rate: dict[uuid.UUID, Decimal | None] = field(default_factory=dict)
     staff: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=lambda: defaultdict(list))
     customers: list[uuid.UUID] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, float] = field(default_factory=dict)
 
     def upline(self, contact: uuid.UUID) -> list[uuid.UUID]:
         chain, current = [], self.parent[contact]
@@ -316,8 +316,8 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
         chain = [(start := rng.choice(deep)), *uplines[start]][: rng.randint(0, 4)]
         account = chain[0] if chain and rng.random() < 0.6 else rng.choice(data.customers)
         created = NOW - timedelta(days=rng.uniform(0, 365))
-        flow = order_flow[code]
-        path = flow.walk(rng, rng.randint(5, 12))
+        order_steps = order_flow[code]
+        path = order_steps.walk(rng, rng.randint(5, 12))
         numbers[code] += 1
         orders.append(
             (
@@ -351,10 +351,10 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
                 )
             )
         lines.extend(order_lines)
-        at = _transitions(transitions, current, "order", order_id, flow, path, created, rng)
-        if chain and not flow.creates_commissions.isdisjoint(path):
+        at = _transitions(transitions, current, "order", order_id, order_steps, path, created, rng)
+        if chain and not order_steps.creates_commissions.isdisjoint(path):
             base = totals.compute([line_view(line) for line in order_lines]).commissionable_net
-            for level, partner in enumerate(chain, start=1):
+            for position, partner in enumerate(chain, start=1):
                 rate = rates[partner]
                 if not rate:
                     continue
@@ -368,7 +368,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
                         order_id,
                         brand_id,
                         partner,
-                        level,
+                        position,
                         rate,
                         base,
                         commission_amount(rate, base),

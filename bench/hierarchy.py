@@ -55,6 +55,13 @@ async def _minimum(run: Callable[[], Awaitable[Any]], repeat: int) -> tuple[floa
     return best * 1000, result
 
 
+def _asking(conn: asyncpg.Connection, query: str, args: tuple[Any, ...]) -> Callable[[], Awaitable[Any]]:
+    async def ask() -> Any:
+        return await conn.fetchval(query, *args)
+
+    return ask
+
+
 async def compare(conn: asyncpg.Connection, repeat: int) -> list[dict[str, Any]]:
     await conn.execute(PATHS)
     top = await conn.fetchval(
@@ -110,8 +117,8 @@ async def compare(conn: asyncpg.Connection, repeat: int) -> list[dict[str, Any]]
     )
     rows = []
     for name, closure, ltree, args in questions:
-        closure_ms, closure_answer = await _minimum(lambda q=closure, a=args: conn.fetchval(q, *a), repeat)
-        ltree_ms, ltree_answer = await _minimum(lambda q=ltree, a=args: conn.fetchval(q, *a), repeat)
+        closure_ms, closure_answer = await _minimum(_asking(conn, closure, args), repeat)
+        ltree_ms, ltree_answer = await _minimum(_asking(conn, ltree, args), repeat)
         assert closure_answer == ltree_answer, (name, closure_answer, ltree_answer)
         rows.append(
             {

@@ -502,7 +502,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 server.terminate()
                 server.wait(timeout=30)
     cells.sort(key=lambda c: (c.workers, c.concurrency, c.operation))
-    results = {
+    results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": await machine(url),
         "dataset": data.counts | {"scale": args.scale, "seed": args.seed},

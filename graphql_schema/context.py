@@ -71,10 +71,11 @@ class Loaders:
         self._loaders: dict[type[DataLoader], DataLoader] = {}
 
     def get(self, loader_class: Callable[[Context], L]) -> L:
+        # keyed by the loader's class, which the signature types as its constructor
         loader = self._loaders.get(loader_class)  # type: ignore[call-overload]
         if loader is None:
             loader = self._loaders[loader_class] = loader_class(self._context)  # type: ignore[index]
-        return loader  # type: ignore[return-value]
+        return loader
 
     def clear(self) -> None:
         self._loaders.clear()

@@ -179,7 +179,7 @@ _EXTRA_FIELDS: dict[type[DomainError], tuple[type[UserError], Callable[[Any], di
 
 def to_user_error(exc: DomainError) -> UserError:
     """The GraphQL error type for a domain exception (the one mapping between the layers)."""
-    common = {
+    common: dict[str, Any] = {
         "code": ErrorCode(exc.code),
         "message": exc.message,
         "field": to_camel_case(exc.field) if exc.field else None,

@@ -27,7 +27,7 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from graphql import (
     GraphQLField,
@@ -48,7 +48,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def context_only(resolver: F) -> F:
     """Mark a resolver that reads nothing of its `info` but `info.context` (and takes no
     arguments): the executor may call it with `ContextInfo` instead of building a full `Info`."""
-    resolver._context_only = True  # type: ignore[attr-defined]
+    setattr(resolver, "_context_only", True)  # noqa: B010 - a mark read back with getattr
     return resolver
 
 
@@ -86,7 +86,7 @@ def _make_plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
         return None
     if getattr(field.resolve, "_is_default", False):
         non_null = isinstance(field.type, GraphQLNonNull)
-        inner = field.type.of_type if non_null else field.type  # type: ignore[union-attr]
+        inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
         return _Plan(
             _ATTRIBUTE,
             definition.python_name,
@@ -119,18 +119,18 @@ def _plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
 
 
 def _default_node_id(source: Any) -> bool:
+    """`source` is a Node whose id Strawberry computes its own way (no override of `resolve_id`
+    or `resolve_typename`): the short way computes it the same."""
     cls = type(source)
     return (
         isinstance(source, Node)
-        and cls.resolve_id.__func__ is Node.resolve_id.__func__
-        and (  # type: ignore[attr-defined]
-            cls.resolve_typename.__func__ is Node.resolve_typename.__func__  # type: ignore[attr-defined]
-        )
+        and getattr(cls.resolve_id, "__func__", None) is getattr(Node.resolve_id, "__func__", None)
+        and getattr(cls.resolve_typename, "__func__", None) is getattr(Node.resolve_typename, "__func__", None)
     )
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
-    def execute_fields(  # type: ignore[override]
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
         source_value: Any,
@@ -172,7 +172,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         done = super().execute_fields(parent_type, source_value, path, rest, position_context) if rest else {}
         if pending or self.is_awaitable(done):
             return self._gathered(results, rest, done, pending)
-        return _merged(results, rest, done)
+        return _merged(results, rest, cast(dict[str, Any], done))
 
     def _steps(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, _Plan | None]]:
         """Each field of a collected selection with its plan, worked out once per selection (the
@@ -213,7 +213,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             value = GlobalID(type_name=plan.name, node_id=str(getattr(source, _id_attribute(type(source)))))
         else:
             try:
-                value = plan.call(source, ContextInfo(self.context_value)) if plan.takes_info else plan.call(source)  # type: ignore[misc]
+                call = cast(Callable[..., Any], plan.call)
+                value = call(source, ContextInfo(self.context_value)) if plan.takes_info else call(source)
             except Exception as error:
                 self.handle_field_error(error, plan.return_type, fields, field_path)
                 return None
@@ -283,7 +284,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if isinstance(return_type, GraphQLList):
             return self._complete_list(return_type.of_type, fields, path, value)
         if is_leaf_type(return_type):
-            coerced = return_type.coerce_output_value(value)  # type: ignore[union-attr]
+            coerced = return_type.coerce_output_value(value)
             if coerced is None or coerced is Undefined:
                 raise _Slow
             return coerced
@@ -293,7 +294,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         raise _Slow  # abstract types
 
     def _subfields(self, object_type: GraphQLObjectType, fields: Any, value: Any) -> Any:
-        if object_type.is_type_of is not None and not object_type.is_type_of(value, None):
+        # Strawberry's is_type_of reads the value only, never its info
+        if object_type.is_type_of is not None and not object_type.is_type_of(value, cast(Any, None)):
             raise _Slow
         grouped, new_defer_usages, *_ = self.collect_subfields(object_type, fields)
         if new_defer_usages:
@@ -304,7 +306,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if not isinstance(value, list | tuple):
             raise _Slow
         required = isinstance(item_type, GraphQLNonNull)
-        inner = item_type.of_type if required else item_type  # type: ignore[union-attr]
+        inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if required and any(item is None for item in value):
             raise _Slow
         if isinstance(inner, GraphQLObjectType):

@@ -21,7 +21,7 @@ import datetime
 import decimal
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import strawberry
 from graphql import (
@@ -165,7 +165,8 @@ def parse_decimal(value: object) -> decimal.Decimal:
             'A decimal is written with ASCII digits, an optional sign, point and exponent ("12.50", "1e3").'
         )
     number = decimal.Decimal(text)
-    if number and (number.adjusted() >= _LARGEST_EXPONENT or number.as_tuple().exponent < _SMALLEST_EXPONENT):  # type: ignore[operator]
+    exponent = number.as_tuple().exponent  # an int: NaN and Infinity were refused above
+    if number and (number.adjusted() >= _LARGEST_EXPONENT or cast(int, exponent) < _SMALLEST_EXPONENT):
         raise InputRefused(
             f"A decimal lies below 10^{_LARGEST_EXPONENT} with at most {-_SMALLEST_EXPONENT} decimal places."
         )
@@ -204,6 +205,17 @@ def _within_years(parse: Callable[[object], Any], kind: str) -> Callable[[object
     return parse_within
 
 
+def _parser(definition: ScalarDefinition) -> Callable[[object], Any]:
+    """The parse function of one of Strawberry's own scalars (each has one)."""
+    assert definition.parse_value is not None
+    return definition.parse_value
+
+
+def _parse_datetime(value: object) -> datetime.datetime:
+    parsed: datetime.datetime = _parser(DateTimeDefinition)(value)
+    return parsed
+
+
 def _aware(moment: datetime.datetime) -> datetime.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
 
@@ -211,7 +223,7 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
 DATE = dataclasses.replace(
     DateDefinition,
     description=f"A calendar date, ISO 8601 (`2026-11-23`), in the years {EARLIEST_YEAR} to {LATEST_YEAR}.",
-    parse_value=_within_years(DateDefinition.parse_value, "date"),  # type: ignore[arg-type]
+    parse_value=_within_years(_parser(DateDefinition), "date"),
 )
 DATETIME = dataclasses.replace(
     DateTimeDefinition,
@@ -219,10 +231,7 @@ DATETIME = dataclasses.replace(
         f"A date with time, ISO 8601 (`2026-11-23T14:30:00+01:00`; without an offset it is UTC), in the years "
         f"{EARLIEST_YEAR} to {LATEST_YEAR}."
     ),
-    parse_value=_within_years(
-        lambda value: _aware(DateTimeDefinition.parse_value(value)),
-        "date and time",  # type: ignore[misc]
-    ),
+    parse_value=_within_years(lambda value: _aware(_parse_datetime(value)), "date and time"),
 )
 
 

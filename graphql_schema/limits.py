@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import cast
 
 from graphql import (
     DocumentNode,
@@ -92,7 +93,7 @@ class _Measurer:
                 inner = (
                     self.fragment(selection)
                     if isinstance(selection, FragmentSpreadNode)
-                    else self.selection_set(selection.selection_set)  # type: ignore[attr-defined]
+                    else self.selection_set(cast(InlineFragmentNode, selection).selection_set)
                 )
                 depth = max(depth, inner.depth)
                 fields += inner.fields

@@ -17,7 +17,7 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 
-class ContextLoader(DataLoader, Generic[K, V]):  # type: ignore[type-arg]
+class ContextLoader(DataLoader, Generic[K, V]):
     """A dataloader of one request. Besides the usual `load` (one key, batched with the other
     keys asked for in the same tick), `load_all` loads a root list's keys in bulk: one batch for
     those not known yet, kept as plain values (no future per key)."""
@@ -65,4 +65,4 @@ async def _converted(pending: Awaitable[Any], convert: Callable[[Any], R]) -> R:
 
 async def awaited(value: R | Awaitable[R]) -> R:
     """The value of a `now_or_later` result, for callers that await."""
-    return await value if inspect.isawaitable(value) else value  # type: ignore[return-value]
+    return await value if inspect.isawaitable(value) else value

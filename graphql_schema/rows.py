@@ -25,12 +25,13 @@ def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
     """An instance of the Strawberry type `cls` whose fields are read from the same-named
     attributes of `row` (a plain row, app.db.columns, or an object); `overrides` supplies the
     fields that differ (ids, converted values)."""
+    klass: Any = cls  # the caches key on the class
     columns = getattr(row, "_fields", None)
     if columns is not None:
-        names = _read(cls, columns, frozenset(overrides))
+        names = _read(klass, columns, frozenset(overrides))
         values = {name: getattr(row, name) for name in names}
     else:
         values = {
-            name: getattr(row, name) for name in _field_names(cls) if name not in overrides and hasattr(row, name)
+            name: getattr(row, name) for name in _field_names(klass) if name not in overrides and hasattr(row, name)
         }
     return cls(**values, **overrides)

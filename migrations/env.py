@@ -6,7 +6,7 @@ import asyncio
 import logging.config
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -19,7 +19,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 
-def _url():
+def _url() -> str | URL:
     url = config.attributes.get("url")
     if url is None:
         from app.config import get_settings

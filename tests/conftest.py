@@ -178,14 +178,14 @@ class StatementCounter:
 
 
 @pytest.fixture
-def count_statements(engine: AsyncEngine):  # type: ignore[no-untyped-def]
+def count_statements(engine: AsyncEngine):
     """`with count_statements() as counter:` counts every SQL statement sent to the server."""
 
     @contextmanager
     def counting() -> Iterator[StatementCounter]:
         counter = StatementCounter()
 
-        def listener(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        def listener(conn, cursor, statement, parameters, context, executemany):
             counter.statements.append(statement)
 
         event.listen(engine.sync_engine, "before_cursor_execute", listener)
@@ -211,12 +211,12 @@ mutation ($input: CreateOrderInput!) {
 
 
 @pytest.fixture
-async def demo(sessions):  # type: ignore[no-untyped-def]
+async def demo(sessions):
     return await load_demo(sessions)
 
 
 @pytest.fixture
-def create_order(client, sessions):  # type: ignore[no-untyped-def]
+def create_order(client, sessions):
     async def create(
         token: str,
         *,
@@ -224,7 +224,7 @@ def create_order(client, sessions):  # type: ignore[no-untyped-def]
         account,
         end_customer=None,
         channel=(),
-        notes=None,  # type: ignore[no-untyped-def]
+        notes=None,
     ) -> dict[str, Any]:
         variables = {
             "input": {
@@ -250,6 +250,6 @@ CHAIN = [
 
 
 @pytest.fixture
-def chain(demo):  # type: ignore[no-untyped-def]
+def chain(demo):
     contacts, _ = demo
     return [contacts[name] for name in CHAIN]

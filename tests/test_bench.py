@@ -11,7 +11,7 @@ from bench import run
 from tests.conftest import ROOT
 
 
-def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, monkeypatch) -> None:
     # on the test server (its own database, `<name>_bench`), not a third embedded server
     monkeypatch.setenv(
         "CHARGECARS_BENCH_DATA_DIR", os.environ.get("CHARGECARS_TEST_DATA_DIR", str(ROOT / ".pgdata-test"))
@@ -68,7 +68,7 @@ def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, mon
     assert data.exists()
 
 
-def test_the_hierarchy_comparison_runs_and_both_structures_agree(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_hierarchy_comparison_runs_and_both_structures_agree(monkeypatch) -> None:
     """`python -m bench.hierarchy` at a tiny scale: every question gets the same answer from the
     closure table and from ltree paths (the comparison asserts it), and both moves are timed."""
     import asyncio

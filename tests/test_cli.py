@@ -14,7 +14,7 @@ from tests.factories import make_contact
 
 
 @pytest.fixture
-def cli_env(monkeypatch, settings, tmp_path):  # type: ignore[no-untyped-def]
+def cli_env(monkeypatch, settings, tmp_path):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     get_settings.cache_clear()
     yield tmp_path

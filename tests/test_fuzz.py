@@ -75,13 +75,13 @@ def _scalars(ids: list[str]) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
 
 
 @pytest.fixture(scope="module")
-def server(database_url) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def server(database_url) -> Iterator[str]:
     with live_server(database_url) as base:
         yield base
 
 
 @pytest.fixture
-async def personas(sessions, engine) -> tuple[dict[str, str], list[str]]:  # type: ignore[no-untyped-def]
+async def personas(sessions, engine) -> tuple[dict[str, str], list[str]]:
     """Tokens of an admin and of a partner in the demo hierarchy, and ids that exist."""
     contacts, tokens = await load_demo(sessions, with_orders=True)
     async with sessions() as session:
@@ -103,7 +103,7 @@ def _check(response: httpx.Response, query: str, outcomes: Counter[str]) -> None
 
 @pytest.mark.parametrize("persona", ["admin", "partner"])
 @pytest.mark.parametrize("mode", [Mode.POSITIVE, Mode.NEGATIVE], ids=["valid", "one-violation"])
-def test_generated_operations_never_fail_on_the_server(server, personas, persona, mode) -> None:  # type: ignore[no-untyped-def]
+def test_generated_operations_never_fail_on_the_server(server, personas, persona, mode) -> None:
     tokens, ids = personas
     outcomes: Counter[str] = Counter()
     strategy = from_schema(SCHEMA, custom_scalars=_scalars(ids), mode=mode)

@@ -29,7 +29,7 @@ fragment levels, forever at 39)."""
 
 
 @pytest.fixture(scope="module")
-def server(database_url) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def server(database_url) -> Iterator[str]:
     with live_server(database_url) as base:
         yield base
 
@@ -99,7 +99,7 @@ def refused_in_time(client: httpx.Client, query: str) -> dict[str, Any]:
     [error] = response.json()["errors"]
     # past the token limit the parser refuses it; under it, the document limits do
     assert error["extensions"]["code"] in ("GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"), error
-    return error  # type: ignore[no-any-return]
+    return error
 
 
 DOCUMENTS = st.one_of(
@@ -111,13 +111,13 @@ DOCUMENTS = st.one_of(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=DOCUMENTS)
-def test_expanding_wide_and_deep_documents_are_refused_quickly_while_healthz_answers(server, query) -> None:  # type: ignore[no-untyped-def]
+def test_expanding_wide_and_deep_documents_are_refused_quickly_while_healthz_answers(server, query) -> None:
     with httpx.Client(base_url=server, timeout=60) as client, HealthProbe(server) as probe:
         refused_in_time(client, query)
     assert probe.slowest < BUDGET_S, probe.slowest
 
 
-def test_the_reported_reproducers(server) -> None:  # type: ignore[no-untyped-def]
+def test_the_reported_reproducers(server) -> None:
     with httpx.Client(base_url=server, timeout=60) as client, HealthProbe(server) as probe:
         for levels in (21, 39):
             error = refused_in_time(client, doubling(levels))
@@ -129,7 +129,7 @@ def test_the_reported_reproducers(server) -> None:  # type: ignore[no-untyped-de
     assert probe.answers > 0 and probe.slowest < BUDGET_S
 
 
-def test_documents_within_the_limits_still_run(server) -> None:  # type: ignore[no-untyped-def]
+def test_documents_within_the_limits_still_run(server) -> None:
     with httpx.Client(base_url=server, timeout=60) as client:
         # introspection as GraphiQL sends it, anonymously
         from graphql import get_introspection_query
@@ -166,6 +166,7 @@ def _exchange(base: str, body: bytes, headers: dict[str, str]) -> tuple[http.cli
     """POST `body`, then a valid request on the same connection: the answer to the first, its
     body, and whether the connection carried the second one."""
     parts = urlsplit(base)
+    assert parts.hostname is not None
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
         conn.putrequest("POST", "/graphql")
@@ -189,7 +190,7 @@ def _exchange(base: str, body: bytes, headers: dict[str, str]) -> tuple[http.cli
 
 
 @pytest.mark.parametrize(("body", "headers", "status"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
-def test_malformed_requests_get_a_graphql_error_and_a_reusable_connection(server, body, headers, status) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_requests_get_a_graphql_error_and_a_reusable_connection(server, body, headers, status) -> None:
     response, content, reused = _exchange(server, body, dict(headers))
     assert response.status == status
     assert response.getheader("Content-Type") == "application/json"
@@ -200,7 +201,7 @@ def test_malformed_requests_get_a_graphql_error_and_a_reusable_connection(server
     assert reused, "the connection was dropped"
 
 
-def test_a_body_over_the_cap_is_refused_before_it_is_read(server) -> None:  # type: ignore[no-untyped-def]
+def test_a_body_over_the_cap_is_refused_before_it_is_read(server) -> None:
     search = "x" * 10_000_000
     body = json.dumps(
         {"query": "query ($s: String) { contacts(filter: {search: $s}) { totalCount } }", "variables": {"s": search}}
@@ -213,7 +214,7 @@ def test_a_body_over_the_cap_is_refused_before_it_is_read(server) -> None:  # ty
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
-def test_media_types_ignore_case(server) -> None:  # type: ignore[no-untyped-def]
+def test_media_types_ignore_case(server) -> None:
     response = httpx.post(
         f"{server}/graphql",
         content=b'{"query": "{ __typename }"}',
@@ -233,14 +234,14 @@ async def _post(
     async with httpx.AsyncClient(base_url=server, timeout=30) as client:
         response = await client.post("/graphql", content=content, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def _refusal(body: dict[str, Any]) -> str:
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
     assert body.get("data") is None or not any(body["data"].values()), body
-    return error["message"]  # type: ignore[no-any-return]
+    return error["message"]
 
 
 BY_NUMBER = "query ($n: String!) { orderByNumber(number: $n) { id } }"
@@ -252,27 +253,28 @@ CREATE_CONTACT = """mutation ($name: String) {
 }"""
 
 
-async def test_strings_that_cannot_be_stored_are_refused_wherever_they_are(server, admin_token, sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_strings_that_cannot_be_stored_are_refused_wherever_they_are(server, admin_token, sessions) -> None:
     nul, surrogate = "a\u0000b", "\ud800x"
     assert "`$n` contains a NUL character" in _refusal(await _post(server, admin_token, BY_NUMBER, {"n": nul}))
     raw = b'{"query": "query ($n: String!) { orderByNumber(number: $n) { id } }", "variables": {"n": "\\ud800x"}}'
     assert "lone surrogate (U+D800)" in _refusal(await _post(server, admin_token, "", raw=raw))
     literal = '{ orderByNumber(number: "a\\u0000b") { id } }'  # NUL written in the query text
     assert "`number` contains a NUL character" in _refusal(await _post(server, admin_token, literal))
-    for query, variables in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         (SEARCH, {"s": nul}),
         ("query ($s: String) { contacts(filter: {subtype: $s}) { totalCount } }", {"s": nul}),
         ("query ($s: [String!]) { orders(filter: {status: $s}) { totalCount } }", {"s": ["new", nul]}),
         (CREATE_CONTACT, {"name": nul}),
         (CREATE_CONTACT, {"name": surrogate}),
         (CREATE_CONTACT, {"name": "x" * 10_001}),
-    ]:
+    ]
+    for query, variables in cases:
         _refusal(await _post(server, admin_token, query, variables))
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Contact)) == 0
 
 
-async def test_list_arguments_are_bounded(server, admin_token) -> None:  # type: ignore[no-untyped-def]
+async def test_list_arguments_are_bounded(server, admin_token) -> None:
     query = "query ($s: [String!]) { orders(filter: {status: $s}) { totalCount } }"
     assert "`$s` has 40000 items; at most 100" in _refusal(
         await _post(server, admin_token, query, {"s": ["x"] * 40_000})
@@ -283,7 +285,7 @@ async def test_list_arguments_are_bounded(server, admin_token) -> None:  # type:
     assert "has 101 items" in _refusal(await _post(server, admin_token, literal))
 
 
-async def test_free_text_has_a_length_per_field(server, admin_token) -> None:  # type: ignore[no-untyped-def]
+async def test_free_text_has_a_length_per_field(server, admin_token) -> None:
     assert (
         _refusal(await _post(server, admin_token, SEARCH, {"s": "x" * 101})) == "filter.search: At most 100 characters."
     )
@@ -303,7 +305,7 @@ async def test_free_text_has_a_length_per_field(server, admin_token) -> None:  #
         ("Cafe\u0301", "Caf\u00e9"),  # NFC
     ],
 )
-async def test_names_hold_no_control_or_invisible_characters(server, admin_token, sessions, name, stored) -> None:  # type: ignore[no-untyped-def]
+async def test_names_hold_no_control_or_invisible_characters(server, admin_token, sessions, name, stored) -> None:
     result = (await _post(server, admin_token, CREATE_CONTACT, {"name": name}))["data"]["createContact"]
     if stored is None:
         assert result["__typename"] == "ValidationError" and result["field"] == "displayName", result
@@ -320,7 +322,7 @@ ADD_LINE = """mutation ($input: AddOrderLineInput!) {
 
 
 @pytest.fixture
-async def order_id(client, sessions, admin_token, demo) -> str:  # type: ignore[no-untyped-def]
+async def order_id(client, sessions, admin_token, demo) -> str:
     contacts, _ = demo
     variables = {
         "input": {
@@ -333,7 +335,7 @@ async def order_id(client, sessions, admin_token, demo) -> str:  # type: ignore[
         json={"query": CREATE_ORDER, "variables": variables},
         headers={"Authorization": f"Bearer {admin_token}"},
     )
-    return response.json()["data"]["createOrder"]["order"]["id"]  # type: ignore[no-any-return]
+    return response.json()["data"]["createOrder"]["order"]["id"]
 
 
 @pytest.mark.parametrize(
@@ -354,7 +356,7 @@ async def order_id(client, sessions, admin_token, demo) -> str:  # type: ignore[
 )
 async def test_decimals_are_plain_ascii_finite_and_in_range(
     server, admin_token, sessions, order_id, field, value
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     line = {
         "orderId": order_id,
         "quantity": "1",
@@ -378,7 +380,7 @@ async def test_decimals_are_plain_ascii_finite_and_in_range(
 
 async def test_decimals_within_the_scalar_are_checked_against_each_field(
     server, admin_token, sessions, order_id
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     base = {"orderId": order_id, "quantity": "1", "unitPrice": "0", "description": "Cable", "vatRate": "21"}
     for field, value, api_field in [
         ("quantity", "1e12", "quantity"),
@@ -395,6 +397,6 @@ async def test_decimals_within_the_scalar_are_checked_against_each_field(
     assert ok["data"]["addOrderLine"]["__typename"] == "OrderLineSuccess"
 
 
-async def test_numbers_too_long_to_convert_are_refused_before_validation(server, admin_token) -> None:  # type: ignore[no-untyped-def]
+async def test_numbers_too_long_to_convert_are_refused_before_validation(server, admin_token) -> None:
     body = await _post(server, admin_token, "{ contacts(first: " + "9" * 5000 + ") { totalCount } }")
     assert "`first` is a number of more than 40 characters" in _refusal(body)

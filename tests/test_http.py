@@ -53,7 +53,7 @@ async def test_get_requests_for_clients(client, admin_token) -> None:
 async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
     client, admin_token, monkeypatch, caplog
 ) -> None:
-    async def broken(**kwargs):  # type: ignore[no-untyped-def]
+    async def broken(**kwargs):
         raise RuntimeError('relation "secret_table" does not exist')
 
     monkeypatch.setattr(business_entities, "list_all", broken)

@@ -28,7 +28,7 @@ LIMITS = {
 
 
 @pytest.fixture
-async def limited(engine, settings) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+async def limited(engine, settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(engine=engine, settings=dataclasses.replace(settings, **LIMITS))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         yield http

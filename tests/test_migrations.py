@@ -45,8 +45,8 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database() -> None:
         asyncio.run(drop_database(url))
 
 
-async def test_models_and_migrations_agree(engine) -> None:  # type: ignore[no-untyped-def]
-    def diff(sync_conn):  # type: ignore[no-untyped-def]
+async def test_models_and_migrations_agree(engine) -> None:
+    def diff(sync_conn):
         context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
         return compare_metadata(context, Base.metadata)
 
@@ -55,12 +55,12 @@ async def test_models_and_migrations_agree(engine) -> None:  # type: ignore[no-u
     assert differences == []
 
 
-async def test_database_is_at_head(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_database_is_at_head(engine) -> None:
     async with engine.connect() as conn:
         assert await migrate.current_revision(conn) == migrate.head_revision()
 
 
-async def test_brands_are_seeded(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_brands_are_seeded(engine) -> None:
     async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT code, name FROM business_entity ORDER BY code"))).all()
     assert [tuple(r) for r in rows] == [

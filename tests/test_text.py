@@ -19,14 +19,14 @@ from app.errors import ValidationFailed
         ("\u6771\u4eac \U0001f50c", "\u6771\u4eac \U0001f50c"),
     ],
 )
-def test_a_line_is_one_normalised_line(value, expected) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_is_one_normalised_line(value, expected) -> None:
     assert text.line(value, field="name", max_length=50) == expected
 
 
 @pytest.mark.parametrize(
     "char", ["\u0000", "\u001b", "\u007f", "\u200b", "\u200d", "\u202e", "\u2066", "\ufeff", "\u00ad"]
 )
-def test_a_line_refuses_control_and_invisible_characters(char) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_refuses_control_and_invisible_characters(char) -> None:
     with pytest.raises(ValidationFailed) as refused:
         text.line(f"Volt{char}ara", field="display_name", max_length=50)
     assert refused.value.field == "display_name" and f"U+{ord(char):04X}" in refused.value.message

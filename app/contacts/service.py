@@ -145,7 +145,7 @@ async def children_of_many(
     )
     by_parent: dict[uuid.UUID, list[Seen]] = defaultdict(list)
     for contact, access in rows:
-        by_parent[contact.parent_organization_id].append((contact, access))  # type: ignore[index]
+        by_parent[contact.parent_organization_id].append((contact, access))
     return by_parent
 
 
@@ -268,7 +268,7 @@ async def search(
     column = getattr(Contact, order.field.value)
     keys = [column.desc(), Contact.id.desc()] if order.descending else [column.asc(), Contact.id.asc()]
     stmt = _filtered(select(*columns(Contact)), filter_in, viewer).order_by(*keys).offset(offset).limit(limit)
-    return await _seen(session, stmt, viewer)  # type: ignore[return-value]
+    return await _seen(session, stmt, viewer)
 
 
 # --- writes ------------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def _validated(contact_type: ContactType, values: dict[str, Any]) -> dict[str, A
     if rate is not None:
         if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(1):
             raise ValidationFailed("A commission rate is a fraction from 0 to 1.", field="commission_rate")
-        if rate.as_tuple().exponent < -4:  # type: ignore[operator]
+        if rate.as_tuple().exponent < -4:
             raise ValidationFailed("A commission rate has at most 4 decimals.", field="commission_rate")
     return clean
 
@@ -339,7 +339,8 @@ async def _flush(session: AsyncSession, contact: Contact) -> None:
         name = constraint_name(exc)
         parent_id = contact.parent_organization_id
         if name == "ck_contact_no_cycle":
-            raise CycleDetected(contact.id, parent_id) from None  # type: ignore[arg-type]
+            assert parent_id is not None  # only a move under a parent can close a cycle
+            raise CycleDetected(contact.id, parent_id) from None
         if name in ("ck_contact_parent_is_organization", "fk_contact_parent_organization_id_contact"):
             raise InvalidParent("The parent must be an existing organisation.", parent_id) from None
         if name == "fk_contact_business_entity_id_business_entity":

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
@@ -76,7 +77,7 @@ RevokeApiTokenResult = Annotated[
 class AccountMutations:
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def create_user_account(self, info: Info, input: CreateUserAccountInput) -> CreateUserAccountResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             contact_id = (
                 decode_id(input.contact_id, expected="Contact", field="contact_id") if input.contact_id else None
             )
@@ -96,7 +97,7 @@ class AccountMutations:
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def issue_api_token(self, info: Info, input: IssueApiTokenInput) -> IssueApiTokenResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             account_id = decode_id(input.user_account_id, expected="UserAccount", field="user_account_id")
             token, raw = await service.issue_token(
                 session=session,
@@ -111,7 +112,7 @@ class AccountMutations:
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> RevokeApiTokenResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             token_id = decode_id(input.id, expected="ApiToken", field="id")
             token = await service.revoke_token(session=session, token_id=token_id, actor=info.context.actor)
             return RevokeApiTokenSuccess(api_token=ApiToken.from_model(token))

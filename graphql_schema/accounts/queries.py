@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
@@ -35,7 +38,7 @@ class AccountQueries:
             async with ctx.db() as session:
                 return await service.count_accounts(session=session)
 
-        async def fetch(offset: int, limit: int):  # type: ignore[no-untyped-def]
+        async def fetch(offset: int, limit: int) -> Sequence[Any]:
             async with ctx.db() as session:
                 return await service.list_accounts(session=session, offset=offset, limit=limit)
 

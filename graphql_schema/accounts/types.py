@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Self
+from uuid import UUID
 
 import strawberry
 from strawberry import relay
@@ -47,8 +48,8 @@ class UserAccount(relay.Node):
     is_active: bool
     created_at: datetime
 
-    uuid: strawberry.Private[uuid.UUID]
-    contact_id: strawberry.Private[uuid.UUID | None]
+    uuid: strawberry.Private[UUID]
+    contact_id: strawberry.Private[UUID | None]
 
     @classmethod
     def from_model(cls, model: UserAccountModel) -> Self:
@@ -68,9 +69,9 @@ class UserAccount(relay.Node):
 @strawberry.type(description="Who is asking: the account behind the token and its scope.")
 class Viewer:
     roles: list[RoleEnum]  # type: ignore[valid-type]
-    account_id: strawberry.Private[uuid.UUID]
-    contact_id: strawberry.Private[uuid.UUID | None]
-    scope_root_id: strawberry.Private[uuid.UUID | None]
+    account_id: strawberry.Private[UUID]
+    contact_id: strawberry.Private[UUID | None]
+    scope_root_id: strawberry.Private[UUID | None]
 
     @strawberry.field
     async def account(self, info: Info) -> UserAccount:

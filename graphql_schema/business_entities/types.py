@@ -29,7 +29,7 @@ class BusinessEntity(relay.Node):
 
 
 async def load_business_entity(info: Info, entity_id: uuid.UUID | None) -> BusinessEntity | None:
-    return await awaited(business_entity_of(info, entity_id))  # type: ignore[no-any-return]
+    return await awaited(business_entity_of(info, entity_id))
 
 
 def business_entity_of(info: Info, entity_id: uuid.UUID | None) -> Any:

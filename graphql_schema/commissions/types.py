@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Self
+from uuid import UUID
 
 import strawberry
 from strawberry import relay
@@ -78,9 +79,9 @@ class PartnerCommission(relay.Node, WithStatus):
     created_at: datetime = strawberry.field(description="When the order reached its commission-creating step.")
     updated_at: datetime
 
-    uuid: strawberry.Private[uuid.UUID]
-    order_id: strawberry.Private[uuid.UUID]
-    beneficiary_contact_id: strawberry.Private[uuid.UUID]
+    uuid: strawberry.Private[UUID]
+    order_id: strawberry.Private[UUID]
+    beneficiary_contact_id: strawberry.Private[UUID]
 
     @classmethod
     def from_model(cls, row: CommissionModel) -> Self:
@@ -104,7 +105,7 @@ class BeneficiaryCommissions:
     count: int
     total: Decimal
     currency: str
-    beneficiary_id: strawberry.Private[uuid.UUID]
+    beneficiary_id: strawberry.Private[UUID]
 
     @strawberry.field
     @context_only

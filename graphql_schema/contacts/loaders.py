@@ -38,7 +38,7 @@ class DescendantsByContactIdLoader(ContextLoader[tuple[uuid.UUID, int | None], l
 
     async def batch_load_fn(self, keys: Sequence[tuple[uuid.UUID, int | None]]) -> list[list[HierarchyEntry]]:
         depths = [depth for _, depth in keys]
-        deepest = None if None in depths else max(depths)  # type: ignore[type-var]
+        deepest = None if None in depths else max(d for d in depths if d is not None)
         async with self.context.db() as session:
             trees = await service.descendants_of_many(
                 session=session,

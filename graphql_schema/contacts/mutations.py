@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
@@ -79,11 +82,11 @@ UpdateContactResult = Annotated[
 ]
 
 
-def _optional_id(value: relay.GlobalID | None, *, expected: str, field: str):  # type: ignore[no-untyped-def]
+def _optional_id(value: relay.GlobalID | None, *, expected: str, field: str) -> uuid.UUID | None:
     return decode_id(value, expected=expected, field=field) if value is not None else None
 
 
-def _keep_or(value, convert=lambda v: v):  # type: ignore[no-untyped-def]
+def _keep_or(value: Any, convert: Callable[[Any], Any] = lambda v: v) -> Any:
     return KEEP if value is strawberry.UNSET else convert(value)
 
 
@@ -91,7 +94,7 @@ def _keep_or(value, convert=lambda v: v):  # type: ignore[no-untyped-def]
 class ContactMutations:
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def create_contact(self, info: Info, input: CreateContactInput) -> CreateContactResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             contact = await service.create(
                 session=session,
                 actor=info.context.actor,
@@ -116,7 +119,7 @@ class ContactMutations:
 
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             contact_id = decode_id(input.id, expected="Contact", field="id")
             changes = ContactChanges(
                 display_name=_keep_or(input.display_name),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -88,7 +90,7 @@ class ContactQueries:
             async with ctx.db() as session:
                 return await service.count(session=session, filter_in=filter_in, viewer=viewer)
 
-        async def fetch(offset: int, limit: int):  # type: ignore[no-untyped-def]
+        async def fetch(offset: int, limit: int) -> Sequence[Any]:
             async with ctx.db() as session:
                 return await service.search(
                     session=session,

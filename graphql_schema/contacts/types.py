@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Self
+from uuid import UUID
 
 import strawberry
 from strawberry import relay
@@ -65,9 +66,9 @@ class Contact(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    uuid: strawberry.Private[uuid.UUID]
-    parent_id: strawberry.Private[uuid.UUID | None]
-    business_entity_id: strawberry.Private[uuid.UUID | None]
+    uuid: strawberry.Private[UUID]
+    parent_id: strawberry.Private[UUID | None]
+    business_entity_id: strawberry.Private[UUID | None]
 
     @classmethod
     def from_seen(cls, seen: Seen, viewer: Viewer) -> Self:

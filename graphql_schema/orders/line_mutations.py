@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
+from strawberry.types.unset import UnsetType
 
 from app import text
 from app.errors import NotFound
-from app.keep import KEEP
+from app.keep import KEEP, Keep
 from app.orders import lines
 from app.orders.lines import LineIn
 from graphql_schema.errors import NotFoundError, OrderLocked, UserError, ValidationError, run_mutation
@@ -20,6 +22,9 @@ from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id, parse_uuid
 from graphql_schema.orders.types import Order, load_order
 from graphql_schema.permissions import IsStaffEditor
+
+T = TypeVar("T")
+
 
 _QUANTITY = f"Above 0, at most {lines.MAX_QUANTITY}, at most 3 decimals."
 _UNIT_PRICE = f"EUR, from 0 to {lines.MAX_UNIT_PRICE}, in cents."
@@ -72,11 +77,11 @@ def _line_id(value: strawberry.ID) -> uuid.UUID:
     return line_id
 
 
-def _kept(value):  # type: ignore[no-untyped-def]
-    return KEEP if value is strawberry.UNSET or value is None else value
+def _kept(value: T | UnsetType | None) -> T | Keep:
+    return KEEP if isinstance(value, UnsetType) or value is None else value
 
 
-def _line_in(input: AddOrderLineInput | UpdateOrderLineInput, *, article_id) -> LineIn:  # type: ignore[no-untyped-def]
+def _line_in(input: AddOrderLineInput | UpdateOrderLineInput, *, article_id: Any) -> LineIn:
     """The line fields both mutations share; what is left out (or null) is kept."""
     return LineIn(
         article_id=article_id,
@@ -89,17 +94,19 @@ def _line_in(input: AddOrderLineInput | UpdateOrderLineInput, *, article_id) -> 
     )
 
 
-async def _result(info: Info, result):  # type: ignore[no-untyped-def]
+async def _result(info: Info, result: Any) -> Any:
     if isinstance(result, UserError):
         return result
-    return OrderLineSuccess(order=await load_order(info, result))
+    order = await load_order(info, result)
+    assert order is not None, "whoever may change an order's lines may see it"
+    return OrderLineSuccess(order=order)
 
 
 @strawberry.type
 class OrderLineMutations:
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def add_order_line(self, info: Info, input: AddOrderLineInput) -> OrderLineResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")
             line = await lines.add_line(
                 session=session,
@@ -118,7 +125,7 @@ class OrderLineMutations:
 
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def update_order_line(self, info: Info, input: UpdateOrderLineInput) -> OrderLineResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             line = await lines.update_line(
                 session=session,
                 line_id=_line_id(input.id),
@@ -131,7 +138,7 @@ class OrderLineMutations:
 
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def remove_order_line(self, info: Info, input: RemoveOrderLineInput) -> OrderLineResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             return await lines.remove_line(session=session, line_id=_line_id(input.id), actor=info.context.actor)
 
         return await _result(info, await run_mutation(info, action))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
@@ -83,12 +84,13 @@ ResumeOrderResult = Annotated[
 ]
 
 
-async def _with_order(info: Info, result):  # type: ignore[no-untyped-def]
+async def _with_order(info: Info, result: Any) -> Any:
     """Read the order back through the viewer's loaders once the transaction is committed."""
     if isinstance(result, UserError):
         return result
     order_id, hold = result
     order = await load_order(info, order_id)
+    assert order is not None, "whoever may change an order may see it"
     return OrderSuccess(order=order) if hold is None else OrderHoldSuccess(order=order, hold=OrderHold.from_model(hold))
 
 
@@ -96,7 +98,7 @@ async def _with_order(info: Info, result):  # type: ignore[no-untyped-def]
 class OrderMutations:
     @strawberry.mutation(permission_classes=[CanCreateOrders])
     async def create_order(self, info: Info, input: CreateOrderInput) -> CreateOrderResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             order_in = OrderCreate(
                 business_entity_id=decode_id(
                     input.business_entity_id, expected="BusinessEntity", field="business_entity_id"
@@ -121,7 +123,7 @@ class OrderMutations:
 
     @strawberry.mutation(permission_classes=[CanChangeStatus])
     async def place_order_on_hold(self, info: Info, input: PlaceOrderOnHoldInput) -> PlaceOrderOnHoldResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")
             hold = await holds.place_on_hold(
                 session=session,
@@ -142,7 +144,7 @@ class OrderMutations:
 
     @strawberry.mutation(permission_classes=[CanChangeStatus])
     async def resume_order(self, info: Info, input: ResumeOrderInput) -> ResumeOrderResult:
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")
             hold = await holds.resume(session=session, order_id=order_id, actor=info.context.actor, reason=input.reason)
             return hold.order_id, hold

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
-from typing import Any
+from typing import Any, cast
 
-from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, SelectionNode
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, SelectionNode
 from strawberry.types import Info
 
 from app.orders.models import Order
@@ -43,7 +43,7 @@ def fields_of(selections: Iterable[SelectionNode], fragments: dict[str, Fragment
             fragment = fragments.get(selection.name.value)
             inner = fragment.selection_set.selections if fragment is not None else ()
         else:  # an inline fragment
-            inner = selection.selection_set.selections  # type: ignore[attr-defined]
+            inner = cast(InlineFragmentNode, selection).selection_set.selections
         for name, fields in fields_of(inner, fragments).items():
             found.setdefault(name, []).extend(fields)
     return found

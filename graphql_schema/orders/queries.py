@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -75,7 +76,7 @@ async def orders_connection(info: Info, filter_in: OrderFilter, order: OrderOrde
         async with ctx.db() as session:
             return await service.count(session=session, filter_in=filter_in, viewer=ctx.viewer)
 
-    async def fetch(offset: int, limit: int):  # type: ignore[no-untyped-def]
+    async def fetch(offset: int, limit: int) -> Sequence[Any]:
         async with ctx.db() as session:
             rows = await service.search(
                 session=session, filter_in=filter_in, order=order, viewer=ctx.viewer, offset=offset, limit=limit

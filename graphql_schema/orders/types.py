@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Self
+from uuid import UUID
 
 import strawberry
 from strawberry import relay
@@ -41,7 +42,7 @@ HoldReasonEnum = strawberry.enum(HoldReason, name="HoldReason")
 @strawberry.type(description="One level of the channel chain: position 1 is nearest the order.")
 class ChannelEntry:
     position: int
-    contact_id: strawberry.Private[uuid.UUID]
+    contact_id: strawberry.Private[UUID]
 
     @strawberry.field
     @context_only
@@ -81,7 +82,7 @@ class LineItem:
     vat_rate: Decimal = strawberry.field(description="Percent: 21, 9 or 0.")
     is_commissionable: bool
     net_amount: Decimal
-    article_id: strawberry.Private[uuid.UUID | None]
+    article_id: strawberry.Private[UUID | None]
 
     @classmethod
     def from_model(cls, row: LineItemModel) -> Self:
@@ -131,10 +132,10 @@ class Order(relay.Node, WithStatus):
     created_at: datetime
     updated_at: datetime
 
-    uuid: strawberry.Private[uuid.UUID]
-    business_entity_id: strawberry.Private[uuid.UUID]
-    account_contact_id: strawberry.Private[uuid.UUID]
-    end_customer_contact_id: strawberry.Private[uuid.UUID | None]
+    uuid: strawberry.Private[UUID]
+    business_entity_id: strawberry.Private[UUID]
+    account_contact_id: strawberry.Private[UUID]
+    end_customer_contact_id: strawberry.Private[UUID | None]
 
     @classmethod
     def from_model(cls, model: OrderModel) -> Self:
@@ -146,7 +147,7 @@ class Order(relay.Node, WithStatus):
     @strawberry.field
     @context_only
     def business_entity(self, info: Info) -> BusinessEntity | None:
-        return business_entity_of(info, self.business_entity_id)  # type: ignore[no-any-return]
+        return business_entity_of(info, self.business_entity_id)
 
     @strawberry.field(description="Who the order is for commercially: pricing and access.")
     @context_only

@@ -14,7 +14,7 @@ EntityKey = tuple[str, uuid.UUID]
 
 
 class CurrentStatusLoader(ContextLoader[EntityKey, tuple[EntityCurrentStatus, StatusWorkflowStep] | None]):
-    async def batch_load_fn(self, keys: Sequence[EntityKey]) -> list:  # type: ignore[type-arg]
+    async def batch_load_fn(self, keys: Sequence[EntityKey]) -> list:
         async with self.context.db() as session:
             found = await engine.current_of_many(session=session, keys=keys)
         return [found.get(key) for key in keys]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -68,7 +69,7 @@ class StatusMutations:
     async def change_status(self, info: Info, input: ChangeStatusInput) -> ChangeStatusResult:
         entity_type = EntityType(input.entity_type)
 
-        async def action(session):  # type: ignore[no-untyped-def]
+        async def action(session: AsyncSession) -> Any:
             adapter = adapter_for(entity_type.value)
             entity_id = decode_id(input.entity_id, expected=adapter.graphql_type, field="entity_id")
             if not isinstance(input.business_context, dict | None):
@@ -87,6 +88,6 @@ class StatusMutations:
 
         result = await run_mutation(info, action)
         if isinstance(result, UserError):
-            return result
+            return cast(ChangeStatusResult, result)  # one of the union's errors (run_mutation maps them)
         [entity] = await resolve_nodes(info, [input.entity_id])
         return ChangeStatusSuccess(transition=result, entity=entity)

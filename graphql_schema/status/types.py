@@ -147,7 +147,7 @@ class StatusTransition:
         from graphql_schema.accounts.loaders import AccountNameLoader
 
         loader = info.context.loaders.get(AccountNameLoader)
-        return now_or_later(loader, self.triggered_by_account_id, lambda name: name)  # type: ignore[no-any-return]
+        return now_or_later(loader, self.triggered_by_account_id, lambda name: name)  # type: ignore[return-value]
 
 
 # --- what entities with a status share --------------------------------------------------------

@@ -100,7 +100,7 @@ def _append_only(table: str) -> str:
 
 def _seed() -> None:
     bind = op.get_bind()
-    brands = dict(bind.execute(sa.text("SELECT code, id FROM business_entity")).all())
+    brands: dict[str, object] = dict(bind.execute(sa.text("SELECT code, id FROM business_entity")).all())
     for code, documents in SERIES.items():
         for document in documents:
             bind.execute(

@@ -27,6 +27,7 @@ Create Date: 2026-11-23
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -176,7 +177,7 @@ def downgrade() -> None:
     from importlib.util import module_from_spec, spec_from_file_location
     from pathlib import Path
 
-    def previous(name: str):  # type: ignore[no-untyped-def]
+    def previous(name: str) -> Any:
         spec = spec_from_file_location(name, Path(__file__).with_name(name + ".py"))
         assert spec is not None and spec.loader is not None
         module = module_from_spec(spec)

@@ -24,7 +24,7 @@ ORDER = """query ($id: ID!) { order(id: $id) {
 HIDDEN_DETAILS = {"email": None, "phone": None, "commissionRate": None}
 
 
-async def test_an_upline_named_on_a_partners_own_order_stays_name_only(client, sessions, demo) -> None:  # type: ignore[no-untyped-def]
+async def test_an_upline_named_on_a_partners_own_order_stays_name_only(client, sessions, demo) -> None:
     contacts, tokens = demo
     dealer, upline = contacts["Snellader Service Haren"], contacts["Laadpunt Groningen"]
     variables = {
@@ -59,7 +59,7 @@ async def test_an_upline_named_on_a_partners_own_order_stays_name_only(client, s
     assert agent["commissionRate"] == "0.0400"  # inside its scope
 
 
-async def test_a_customer_reads_its_orders_partners_by_name_only(client, sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_customer_reads_its_orders_partners_by_name_only(client, sessions) -> None:
     from tests.factories import load_demo
 
     contacts, tokens = await load_demo(sessions, with_orders=True)
@@ -82,7 +82,7 @@ async def test_a_customer_reads_its_orders_partners_by_name_only(client, session
         }
 
 
-async def test_a_partner_sees_what_working_its_orders_needs(client, sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_partner_sees_what_working_its_orders_needs(client, sessions) -> None:
     from tests.factories import load_demo
 
     contacts, tokens = await load_demo(sessions, with_orders=True)
@@ -92,7 +92,7 @@ async def test_a_partner_sees_what_working_its_orders_needs(client, sessions) ->
     assert order["endCustomer"]["email"] and order["endCustomer"]["phone"]
 
 
-async def test_hidden_fields_cannot_be_searched(client, demo) -> None:  # type: ignore[no-untyped-def]
+async def test_hidden_fields_cannot_be_searched(client, demo) -> None:
     contacts, tokens = demo
     query = "query ($s: String) { contacts(filter: {search: $s}) { totalCount nodes { displayName } } }"
     # the upline's e-mail address is hidden from the dealer: searching it finds nothing
@@ -110,7 +110,7 @@ VIEW = """{ viewer { contact { ancestors { contact { displayName email } } } }
   contacts(first: 100) { totalCount nodes { displayName commissionRate } } orders(first: 100) { totalCount } }"""
 
 
-async def test_a_move_changes_what_the_whole_subtree_sees_at_once(client, sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_move_changes_what_the_whole_subtree_sees_at_once(client, sessions) -> None:
     from tests.factories import load_demo
 
     contacts, tokens = await load_demo(sessions, with_orders=True)
@@ -155,7 +155,7 @@ async def test_a_move_changes_what_the_whole_subtree_sees_at_once(client, sessio
     assert zuid_after["rates"]["Laadpunt Groningen"] == "0.0500"
 
 
-async def _partner_view(client, sessions, organisation_id) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def _partner_view(client, sessions, organisation_id) -> dict[str, Any]:
     from app.accounts.models import Role
     from tests.conftest import issue_token
 
@@ -171,7 +171,7 @@ async def _partner_view(client, sessions, organisation_id) -> dict[str, Any]:  #
     }
 
 
-async def test_the_closure_table_follows_every_move(client, sessions, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_the_closure_table_follows_every_move(client, sessions, engine) -> None:
     """Random moves through the API; after each, the closure table equals the hierarchy's
     transitive closure computed from `parent_organization_id` alone."""
     from tests.factories import load_demo
@@ -204,7 +204,7 @@ async def test_the_closure_table_follows_every_move(client, sessions, engine) ->
     assert moves >= 10
 
 
-async def test_order_parties_follow_every_order(client, sessions, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_order_parties_follow_every_order(client, sessions, engine) -> None:
     """`order_party` (kept by triggers) equals the orders' roles computed from their own rows,
     after the demo's orders and one more with a chain."""
     from tests.factories import load_demo

@@ -130,7 +130,7 @@ class Expected:
         return {c for c in self.world.commissions if self.sees_commission(c)}
 
 
-async def generate(sessions) -> World:  # type: ignore[no-untyped-def]
+async def generate(sessions) -> World:
     rng = random.Random(20261122)
     world = World()
     contacts: list[dict[str, Any]] = []
@@ -256,7 +256,7 @@ def expected_commissions(world: World) -> dict[tuple[uuid.UUID, int], tuple[uuid
     return result
 
 
-async def page_all(client, token, query: str, path: str) -> tuple[int, list[dict[str, Any]]]:  # type: ignore[no-untyped-def]
+async def page_all(client, token, query: str, path: str) -> tuple[int, list[dict[str, Any]]]:
     nodes: list[dict[str, Any]] = []
     after, total = None, -1
     while True:
@@ -301,7 +301,7 @@ def chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-async def check_viewer(client, token: str, expected: Expected, sample: random.Random) -> None:  # type: ignore[no-untyped-def]
+async def check_viewer(client, token: str, expected: Expected, sample: random.Random) -> None:
     world = expected.world
     want_orders, want_contacts, want_commissions = expected.orders, expected.contacts, expected.commissions
 
@@ -389,8 +389,8 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     per_beneficiary: dict[uuid.UUID, tuple[int, Decimal]] = {}
     for c in want_commissions:
         beneficiary, amount = world.commissions[c]["beneficiary"], world.commissions[c]["amount"]
-        count, total = per_beneficiary.get(beneficiary, (0, Decimal(0)))
-        per_beneficiary[beneficiary] = (count + 1, total + amount)
+        so_far, earned_so_far = per_beneficiary.get(beneficiary, (0, Decimal(0)))
+        per_beneficiary[beneficiary] = (so_far + 1, earned_so_far + amount)
     assert overview["count"] == len(want_commissions)
     assert Decimal(overview["total"]) == sum((t for _, t in per_beneficiary.values()), Decimal(0))
     assert overview["beneficiaries"]["totalCount"] == len(per_beneficiary)
@@ -400,7 +400,7 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
 
 
 @pytest.fixture
-async def world(sessions):  # type: ignore[no-untyped-def]
+async def world(sessions):
     return await generate(sessions)
 
 
@@ -422,7 +422,7 @@ def _walls(monkeypatch: pytest.MonkeyPatch, walls: str) -> None:
 @pytest.mark.parametrize("walls", ["both", "database only", "application only"])
 async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(
     client, sessions, world: World, monkeypatch, walls
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _walls(monkeypatch, walls)
     assert sum(len(level) for level in world.levels) >= 200 and len(world.levels) == 6
     assert len(world.orders) >= 400 and len(world.commissions) >= 150

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import text
 
@@ -38,7 +39,7 @@ REACH = (
 )
 
 
-async def assert_exact(sessions) -> None:  # type: ignore[no-untyped-def]
+async def assert_exact(sessions) -> None:
     async with sessions() as session:
         for kept, computed in (
             ("SELECT ancestor_id, descendant_id, depth FROM contact_closure", CLOSURE),
@@ -51,8 +52,8 @@ async def assert_exact(sessions) -> None:  # type: ignore[no-untyped-def]
 
 
 async def new_order(
-    sessions, account: uuid.UUID, channel: list[uuid.UUID] = (), end: uuid.UUID | None = None
-) -> uuid.UUID:  # type: ignore[no-untyped-def, assignment]
+    sessions, account: uuid.UUID, channel: Sequence[uuid.UUID] = (), end: uuid.UUID | None = None
+) -> uuid.UUID:
     brand = await brand_id(sessions, "CC")
     async with sessions() as session, session.begin():
         order = await orders.create(
@@ -69,14 +70,14 @@ async def new_order(
         return order.id
 
 
-async def move(sessions, contact_id: uuid.UUID, parent_id: uuid.UUID | None) -> None:  # type: ignore[no-untyped-def]
+async def move(sessions, contact_id: uuid.UUID, parent_id: uuid.UUID | None) -> None:
     async with sessions() as session, session.begin():
         await contacts.update(
             session=session, contact_id=contact_id, changes=ContactChanges(parent_id=parent_id), actor=SYSTEM
         )
 
 
-async def test_kept_structures_stay_exact_through_moves_orders_and_chain_changes(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_kept_structures_stay_exact_through_moves_orders_and_chain_changes(sessions) -> None:
     found, _ = await load_demo(sessions, with_orders=True)
     await assert_exact(sessions)
     top = await make_contact(sessions, "Top")
@@ -84,7 +85,9 @@ async def test_kept_structures_stay_exact_through_moves_orders_and_chain_changes
     dealer = await make_contact(sessions, "Dealer", parent_id=middle.id)
     person = await make_contact(sessions, "Buyer", person=True)
     await new_order(sessions, dealer.id, [dealer.id, middle.id], end=person.id)
-    await new_order(sessions, found["Sanne Bakker"].id, [found["Sanne Bakker"].parent_organization_id], end=person.id)
+    seller = found["Sanne Bakker"]
+    assert seller.parent_organization_id is not None
+    await new_order(sessions, seller.id, [seller.parent_organization_id], end=person.id)
     await assert_exact(sessions)
     await move(sessions, middle.id, found["Voltara Distribution B.V."].id)  # a subtree with orders moves
     await assert_exact(sessions)
@@ -98,7 +101,7 @@ async def test_kept_structures_stay_exact_through_moves_orders_and_chain_changes
 ORDERS = "{ orders(first: 100) { totalCount nodes { id } } contacts(first: 100) { totalCount } }"
 
 
-async def test_a_move_changes_what_the_whole_subtree_is_seen_by_at_once(client, sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_move_changes_what_the_whole_subtree_is_seen_by_at_once(client, sessions) -> None:
     partner = await make_contact(sessions, "Partner")
     outside = await make_contact(sessions, "Outside")
     shop = await make_contact(sessions, "Shop", parent_id=outside.id)
@@ -121,7 +124,7 @@ async def test_a_move_changes_what_the_whole_subtree_is_seen_by_at_once(client, 
     await assert_exact(sessions)
 
 
-async def test_an_order_written_while_its_subtree_moves_reaches_the_new_ancestors(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_an_order_written_while_its_subtree_moves_reaches_the_new_ancestors(sessions) -> None:
     """T1 moves a shop under a new parent and holds its transaction open; T2 writes an order of
     a seller of the shop meanwhile (a row the move does not touch): it waits for the move and
     then reaches the new parent, never the old."""
@@ -157,7 +160,7 @@ async def test_an_order_written_while_its_subtree_moves_reaches_the_new_ancestor
     await assert_exact(sessions)
 
 
-async def test_a_move_while_an_order_is_written_waits_and_carries_the_order_along(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_move_while_an_order_is_written_waits_and_carries_the_order_along(sessions) -> None:
     """The other interleaving: T1 writes an order of a seller of the shop and holds it open; the
     move waits, then finds the committed order and moves its reach with the subtree."""
     old_parent = await make_contact(sessions, "Old")

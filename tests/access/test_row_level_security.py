@@ -30,13 +30,13 @@ SCOPED = (
 )
 
 
-async def _counts(sessions, viewer) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def _counts(sessions, viewer) -> dict[str, int]:
     async with sessions(info={"viewer": viewer}) as session:
         return {table: (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() for table in SCOPED}
 
 
 @pytest.mark.parametrize("role", [API_ROLE, STAFF_ROLE])
-async def test_the_request_roles_own_nothing_and_cannot_bypass(engine, role) -> None:  # type: ignore[no-untyped-def]
+async def test_the_request_roles_own_nothing_and_cannot_bypass(engine, role) -> None:
     async with engine.connect() as conn:
         found = (
             await conn.execute(
@@ -57,7 +57,7 @@ async def test_the_request_roles_own_nothing_and_cannot_bypass(engine, role) -> 
     assert secured == set(SCOPED)
 
 
-async def test_each_viewer_runs_as_its_role(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_each_viewer_runs_as_its_role(sessions) -> None:
     partner = viewer_for(
         roles=frozenset({"partner"}), contact_id=uuid.uuid4(), contact_type=ContactType.ORGANIZATION, parent_id=None
     )
@@ -66,7 +66,7 @@ async def test_each_viewer_runs_as_its_role(sessions) -> None:  # type: ignore[n
             assert (await session.execute(text("SELECT current_user"))).scalar_one() == role
 
 
-async def test_without_a_viewer_the_api_role_sees_nothing(sessions, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_without_a_viewer_the_api_role_sees_nothing(sessions, engine) -> None:
     await load_demo(sessions, with_orders=True)
     async with sessions() as session, session.begin():
         await session.execute(text(f"SET LOCAL ROLE {API_ROLE}"))
@@ -74,7 +74,7 @@ async def test_without_a_viewer_the_api_role_sees_nothing(sessions, engine) -> N
             assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0, table
 
 
-async def test_a_viewer_sees_its_rows_and_staff_all(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_viewer_sees_its_rows_and_staff_all(sessions) -> None:
     contacts, _ = await load_demo(sessions, with_orders=True)
     everything = await _counts(sessions, STAFF)
     async with sessions() as session:  # the owner: no row-level security
@@ -94,7 +94,7 @@ async def test_a_viewer_sees_its_rows_and_staff_all(sessions) -> None:  # type: 
     assert seen["partner_commission"] < everything["partner_commission"]
 
 
-async def test_only_staff_transactions_write(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_only_staff_transactions_write(sessions) -> None:
     contacts, _ = await load_demo(sessions)
     dealer = contacts["Sanne Bakker"]
     partner = viewer_for(

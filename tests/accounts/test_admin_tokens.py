@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from strawberry import relay
@@ -137,14 +138,15 @@ async def test_account_and_token_input_errors(client, sessions, session, admin_t
 
 async def test_only_admins_manage_accounts_and_tokens(client, sessions) -> None:
     staff = await issue_token(sessions, Role.STAFF)
-    for query, variables in [
+    cases: list[tuple[str, dict[str, Any] | None]] = [
         (CREATE_ACCOUNT, {"input": {"email": "x@y.nl", "displayName": "X", "roles": ["ADMIN"]}}),
         (
             ISSUE,
             {"input": {"userAccountId": str(relay.GlobalID("UserAccount", "00000000-0000-0000-0000-000000000001"))}},
         ),
         ("{ userAccounts { totalCount } }", None),
-    ]:
+    ]
+    for query, variables in cases:
         errors = await gql_errors(client, query, variables, token=staff)
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
 

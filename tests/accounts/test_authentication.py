@@ -42,7 +42,7 @@ async def test_a_bad_token_is_refused_not_treated_as_anonymous(client, header) -
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def _account_with_token(sessions, **token_args) -> tuple:  # type: ignore[no-untyped-def]
+async def _account_with_token(sessions, **token_args) -> tuple:
     async with sessions() as session, session.begin():
         account = await service.create_account(
             session=session,

@@ -34,7 +34,7 @@ query ($id: ID!) {
 WALK_TO_COMPLETED = ("quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed")
 
 
-async def add_line(client, token, order_id, price, *, commissionable=True):  # type: ignore[no-untyped-def]
+async def add_line(client, token, order_id, price, *, commissionable=True):
     variables = {
         "input": {
             "orderId": order_id,
@@ -50,17 +50,17 @@ async def add_line(client, token, order_id, price, *, commissionable=True):  # t
     return result
 
 
-async def commissions_of(client, token, order_id):  # type: ignore[no-untyped-def]
+async def commissions_of(client, token, order_id):
     return (await gql(client, COMMISSIONS, {"id": order_id}, token=token))["order"]
 
 
-async def change_commission(client, token, commission_id, to_status):  # type: ignore[no-untyped-def]
+async def change_commission(client, token, commission_id, to_status):
     variables = {"input": {"entityType": "PARTNER_COMMISSION", "entityId": commission_id, "toStatus": to_status}}
     return (await gql(client, CHANGE, variables, token=token))["changeStatus"]
 
 
 @pytest.fixture
-async def finance_token(sessions) -> str:  # type: ignore[no-untyped-def]
+async def finance_token(sessions) -> str:
     return await issue_token(sessions, Role.FINANCE)
 
 
@@ -112,7 +112,7 @@ async def test_an_order_without_channel_or_before_the_step_has_none(client, demo
 
 
 @pytest.fixture
-async def commissions_at_installed(sessions):  # type: ignore[no-untyped-def]
+async def commissions_at_installed(sessions):
     """A workflow that creates commissions before the lines lock (`installed`), so that the
     recalculation and the cancellation can happen; restored afterwards (reference data)."""
     flip = (

@@ -24,11 +24,11 @@ mutation ($input: UpdateContactInput!) {
 """
 
 
-def gid(contact) -> str:  # type: ignore[no-untyped-def]
+def gid(contact) -> str:
     return str(relay.GlobalID("Contact", str(contact.id)))
 
 
-async def has_cycle(session) -> bool:  # type: ignore[no-untyped-def]
+async def has_cycle(session) -> bool:
     rows = (await session.execute(text("SELECT id, parent_organization_id FROM contact"))).all()
     parent = dict(rows)
     for start in parent:

@@ -33,7 +33,7 @@ CHAIN = [
 ]
 
 
-def gid(contact) -> str:  # type: ignore[no-untyped-def]
+def gid(contact) -> str:
     return str(relay.GlobalID("Contact", str(contact.id)))
 
 
@@ -122,7 +122,7 @@ query ($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
 
 
 @pytest.fixture
-async def parent_with_children(sessions):  # type: ignore[no-untyped-def]
+async def parent_with_children(sessions):
     parent = await make_contact(sessions, "Parent")
     for i in range(7):
         await make_contact(sessions, f"Child {i}", parent_id=parent.id)
@@ -185,7 +185,7 @@ async def test_contacts_filters_and_order(client, sessions) -> None:
     contacts, tokens = await load_demo(sessions)
     admin = tokens["admin"]
 
-    async def names(**variables):  # type: ignore[no-untyped-def]
+    async def names(**variables):
         data = await gql(client, CONTACTS, {"first": 100, **variables}, token=admin)
         return [n["displayName"] for n in data["contacts"]["nodes"]], data["contacts"]["totalCount"]
 

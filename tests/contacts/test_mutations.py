@@ -31,11 +31,11 @@ mutation ($input: UpdateContactInput!) {
 """
 
 
-def gid(contact, type_name: str = "Contact") -> str:  # type: ignore[no-untyped-def]
+def gid(contact, type_name: str = "Contact") -> str:
     return str(relay.GlobalID(type_name, str(contact.id)))
 
 
-async def contact_count(session) -> int:  # type: ignore[no-untyped-def]
+async def contact_count(session) -> int:
     return (await session.execute(text("SELECT count(*) FROM contact"))).scalar_one()
 
 

@@ -45,7 +45,7 @@ def gid(contact_id: uuid.UUID) -> str:
 class Tree:
     """The hierarchy as plain data, read straight from the table."""
 
-    def __init__(self, rows) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, rows) -> None:
         self.parent = {row.id: row.parent_organization_id for row in rows}
         self.kind = {row.id: row.contact_type for row in rows}
         self.children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
@@ -79,12 +79,12 @@ class Tree:
         return members, set(self.above(viewer)) - members
 
 
-async def _tree(session) -> Tree:  # type: ignore[no-untyped-def]
+async def _tree(session) -> Tree:
     rows = (await session.execute(text("SELECT id, parent_organization_id, contact_type::text FROM contact"))).all()
     return Tree(rows)
 
 
-async def _all_pages(client, query, token):  # type: ignore[no-untyped-def]
+async def _all_pages(client, query, token):
     nodes, after = [], None
     while True:
         data = (await gql(client, query, {"first": 100, "after": after}, token=token))["contacts"]
@@ -95,7 +95,7 @@ async def _all_pages(client, query, token):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def demo(sessions):  # type: ignore[no-untyped-def]
+async def demo(sessions):
     contacts, tokens = await load_demo(sessions)
     # A sibling branch beside the dealer's: under the dealer's parent, so outside its scope.
     other = await make_contact(sessions, "Other Sub-dealer", parent_id=contacts["Laadpunt Groningen"].id)
@@ -145,7 +145,7 @@ async def test_every_path_shows_exactly_the_scope(client, session, demo, key, vi
     for node in nested:
         contact_id = uuid.UUID(relay.GlobalID.from_id(node["id"]).node_id)
 
-        def ids(items, key=None):  # type: ignore[no-untyped-def]
+        def ids(items, key=None):
             return {uuid.UUID(relay.GlobalID.from_id((i[key] if key else i)["id"]).node_id) for i in items}
 
         children = {c for c in tree.children[contact_id] if c in visible}

@@ -10,7 +10,7 @@ from tests.conftest import CREATE_ORDER, gql, gql_errors
 from tests.factories import brand_id, gid, make_contact
 
 
-async def order_count(session) -> int:  # type: ignore[no-untyped-def]
+async def order_count(session) -> int:
     return (await session.execute(text("SELECT count(*) FROM sales_order"))).scalar_one()
 
 

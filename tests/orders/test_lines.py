@@ -79,7 +79,7 @@ def test_rounding_is_half_up_per_line_and_vat_per_rate() -> None:
 
 
 @pytest.fixture
-async def catalogue(sessions):  # type: ignore[no-untyped-def]
+async def catalogue(sessions):
     async with sessions() as session, session.begin():
         brand = (await session.execute(text("SELECT id FROM business_entity WHERE code = 'CC'"))).scalar_one()
         other = (await session.execute(text("SELECT id FROM business_entity WHERE code = 'ZS'"))).scalar_one()
@@ -99,7 +99,7 @@ async def catalogue(sessions):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def order(create_order, demo) -> str:  # type: ignore[no-untyped-def]
+async def order(create_order, demo) -> str:
     contacts, tokens = demo
     return (await create_order(tokens["admin"], account=contacts["Groendus"]))["order"]["id"]
 

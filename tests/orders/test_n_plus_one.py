@@ -41,7 +41,7 @@ async def test_statement_count_is_the_same_for_10_and_100(client, database_url, 
         await _same_count_for_10_and_100(client, count_statements, viewer, token)
 
 
-async def _same_count_for_10_and_100(client, count_statements, viewer, token) -> None:  # type: ignore[no-untyped-def]
+async def _same_count_for_10_and_100(client, count_statements, viewer, token) -> None:
     await gql(client, "{ viewer { roles } }", token=token)  # token's first use writes last_used_at
     counts = {}
     for first in (10, 100):

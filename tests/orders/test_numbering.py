@@ -39,7 +39,7 @@ async def test_a_creation_that_fails_after_taking_a_number_leaves_no_gap(
     contacts, tokens = demo
     first = await create_order(tokens["admin"], account=contacts["Groendus"])
 
-    async def fail(**kwargs):  # type: ignore[no-untyped-def]
+    async def fail(**kwargs):
         raise RuntimeError("failure after the number was taken")
 
     variables = {

@@ -31,7 +31,7 @@ def raw(global_id: str) -> uuid.UUID:
 
 
 @pytest.fixture
-async def orders(create_order, demo, sessions):  # type: ignore[no-untyped-def]
+async def orders(create_order, demo, sessions):
     """Orders in every corner of the demo hierarchy."""
     contacts, tokens = demo
     admin = tokens["admin"]
@@ -63,7 +63,7 @@ async def orders(create_order, demo, sessions):  # type: ignore[no-untyped-def]
     return created
 
 
-async def _expected(session, viewer_id, role) -> tuple[set[uuid.UUID], set[uuid.UUID]]:  # type: ignore[no-untyped-def]
+async def _expected(session, viewer_id, role) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     """Visible orders and visible contacts, computed from the tables in Python."""
     tree = Tree(
         (await session.execute(text("SELECT id, parent_organization_id, contact_type::text FROM contact"))).all()
@@ -162,7 +162,7 @@ async def test_order_filters(client, demo, orders) -> None:
     admin = tokens["admin"]
     query = "query ($filter: OrderFilterInput) { orders(filter: $filter, first: 100) { totalCount } }"
 
-    async def total(**filter_):  # type: ignore[no-untyped-def]
+    async def total(**filter_):
         return (await gql(client, query, {"filter": filter_}, token=admin))["orders"]["totalCount"]
 
     voltara = str(relay.GlobalID("Contact", str(contacts["Voltara Distribution B.V."].id)))

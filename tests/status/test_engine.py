@@ -56,12 +56,12 @@ mutation ($input: ResumeOrderInput!) {
 
 
 @pytest.fixture
-async def order_id(create_order, demo) -> str:  # type: ignore[no-untyped-def]
+async def order_id(create_order, demo) -> str:
     contacts, tokens = demo
     return (await create_order(tokens["admin"], account=contacts["Groendus"]))["order"]["id"]
 
 
-async def change(client, token, order_id, to_status, **extra):  # type: ignore[no-untyped-def]
+async def change(client, token, order_id, to_status, **extra):
     variables = {"input": {"entityType": "ORDER", "entityId": order_id, "toStatus": to_status, **extra}}
     return (await gql(client, CHANGE, variables, token=token))["changeStatus"]
 

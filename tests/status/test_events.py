@@ -11,11 +11,11 @@ from tests.status.test_engine import change
 
 
 @pytest.fixture
-def subscriber():  # type: ignore[no-untyped-def]
+def subscriber():
     seen: list[StatusChanged] = []
     failing = {"on": False}
 
-    async def handler(session, event: StatusChanged) -> None:  # type: ignore[no-untyped-def]
+    async def handler(session, event: StatusChanged) -> None:
         seen.append(event)
         await session.execute(text("SELECT 1"))  # the handler can use the transaction
         if failing["on"]:
