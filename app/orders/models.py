@@ -164,16 +164,6 @@ class LineItem(Base):
     )
 
 
-def _register_status() -> None:
-    from app.status.models import EntityType
-    from app.status.registry import EntityAdapter, register
-
-    register(EntityAdapter(entity_type=EntityType.ORDER, model=Order, graphql_type="Order"))
-
-
-_register_status()
-
-
 class OrderReach(Base):
     """Every contact that reaches an order: each party and every organisation above a party.
     A scope (the subtree of its root) sees an order exactly when its root reaches it, so "the

@@ -27,6 +27,7 @@ from app.numbering.service import DocumentType, allocate
 from app.orders.models import Order, OrderChannel, OrderReach
 from app.status import engine
 from app.status.models import EntityCurrentStatus, EntityType
+from app.status.registry import EntityAdapter, register
 
 MAX_CHANNEL_LENGTH: Final = 20
 
@@ -310,3 +311,11 @@ async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, 
         session=session, entity_type=EntityType.ORDER.value, entity=order, workflow=workflow, actor=actor
     )
     return order
+
+
+# --- wiring (app/wiring.py) --------------------------------------------------------------------
+
+
+def wire() -> None:
+    """Orders have a status: the engine reaches their rows through this adapter."""
+    register(EntityAdapter(entity_type=EntityType.ORDER, model=Order, name="Order"))

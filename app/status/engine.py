@@ -181,10 +181,10 @@ async def change_status(
     reason = text.text(reason, field="reason", max_length=text.REASON_LENGTH)
     entity = await session.get(adapter.model, entity_id, with_for_update=True, populate_existing=True)
     if entity is None:
-        raise NotFound(adapter.graphql_type, entity_id, field="entity_id")
+        raise NotFound(adapter.name, entity_id, field="entity_id")
     current = await session.get(EntityCurrentStatus, (entity_type, entity_id), populate_existing=True)
     if current is None:
-        raise NoWorkflow(f"{adapter.graphql_type} {entity_id} has no status yet.", field="entity_id")
+        raise NoWorkflow(f"{adapter.name} {entity_id} has no status yet.", field="entity_id")
     workflow = await load_workflow(session=session, workflow_id=current.workflow_id)
     from_step = workflow.steps[current.status]
 

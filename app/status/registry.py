@@ -1,7 +1,7 @@
 """How the engine finds and updates each entity type's own row.
 
-A domain registers its entity type once (see app/orders/models.py); the engine itself never
-changes when a new type arrives.
+A domain registers its entity type when the entry point wires the application (`app/wiring.py`,
+e.g. `app.orders.service.wire`); the engine itself never changes when a new type arrives.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from app.status.models import EntityType
 class EntityAdapter:
     entity_type: EntityType
     model: type[Any]
-    graphql_type: str
+    name: str
+    """What the entity is called in messages (`Order`, `PartnerCommission`)."""
     status_attribute: str = "status"
     business_entity_attribute: str | None = "business_entity_id"
 

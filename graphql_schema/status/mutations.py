@@ -28,7 +28,7 @@ from graphql_schema.errors import (
 from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id, resolve_nodes
 from graphql_schema.permissions import CanChangeStatus
-from graphql_schema.status.types import EntityTypeEnum, StatusTransition
+from graphql_schema.status.types import EntityTypeEnum, StatusTransition, graphql_type_of
 
 
 @strawberry.input
@@ -70,8 +70,8 @@ class StatusMutations:
         entity_type = EntityType(input.entity_type)
 
         async def action(session: AsyncSession) -> Any:
-            adapter = adapter_for(entity_type.value)
-            entity_id = decode_id(input.entity_id, expected=adapter.graphql_type, field="entity_id")
+            adapter_for(entity_type.value)  # ValidationFailed for a type without a status
+            entity_id = decode_id(input.entity_id, expected=graphql_type_of(entity_type), field="entity_id")
             if not isinstance(input.business_context, dict | None):
                 raise ValidationFailed("The business context is a JSON object.", field="business_context")
             transition = await engine.change_status(

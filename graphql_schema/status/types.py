@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import strawberry
 from strawberry import relay
@@ -165,12 +165,25 @@ async def allowed_transitions(info: Info, entity_type: EntityType, entity_id: uu
     return [WorkflowStep.from_model(s) for s in allowed_targets(workflow, current.status, info.context.roles)]
 
 
+_WITH_STATUS: dict[EntityType, type] = {}
+
+
+def graphql_type_of(entity_type: EntityType) -> str:
+    """The GraphQL type of an entity with a status (whose ids `changeStatus` takes)."""
+    return _WITH_STATUS[entity_type].__name__
+
+
 @strawberry.type
 class WithStatus:
     """The status fields of an entity the engine keeps; the subclass names its entity type."""
 
     entity_type: ClassVar[EntityType]
     uuid: strawberry.Private[uuid.UUID]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "entity_type" in cls.__dict__:
+            _WITH_STATUS[cls.entity_type] = cls
 
     @strawberry.field
     @context_only

@@ -1,0 +1,41 @@
+"""Wiring: what each domain plugs into the shared machinery, done by one explicit call.
+
+The status engine finds each entity type's row through an adapter its domain registers
+(`app/status/registry.py`); the in-process events (`app/events.py`) reach the handlers the
+domains subscribe. Nothing of this happens on import: every entry point calls `wire()` once
+before it serves — the API (`app.asgi.create_app`), the CLI (`app.cli.main`), Alembic
+(`migrations/env.py`), the tests (`tests/conftest.py`) — so all of them run the same cascades,
+and a module nobody imports cannot silently drop a subscriber. `describe()` says what is wired
+(`chargecars wiring` prints it; a test compares it across the entry points).
+"""
+
+from __future__ import annotations
+
+from app import events
+from app.status import registry
+
+_wired = False
+
+
+def wire() -> None:
+    """Register every domain's status adapters and event handlers; a second call does nothing."""
+    global _wired
+    if _wired:
+        return
+    from app.commissions import service as commissions
+    from app.orders import service as orders
+
+    orders.wire()
+    commissions.wire()
+    _wired = True
+
+
+def describe() -> dict[str, list[str]]:
+    """What is wired: the entity types with a status, and each event's handlers."""
+    return {
+        "status entity types": sorted(adapter.entity_type.value for adapter in registry.registered()),
+        **{
+            f"on {event.__name__}": sorted(f"{h.__module__}.{h.__qualname__}" for h in handlers)
+            for event, handlers in sorted(events.subscriptions().items(), key=lambda item: item[0].__name__)
+        },
+    }

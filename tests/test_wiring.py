@@ -1,0 +1,53 @@
+"""Every entry point runs the same application: the API, the CLI, Alembic and the tests each wire
+it once (app/wiring.py) and end up with the same status adapters and event handlers; importing
+the code wires nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from app.wiring import describe
+from tests.conftest import ROOT, scratch_database
+
+
+def _in_a_fresh_interpreter(code: str) -> dict[str, list[str]]:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+DESCRIBE = "import json; from app.wiring import describe; print(json.dumps(describe()))"
+
+
+def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
+    wired = describe()  # the tests' own (tests/conftest.py)
+    assert wired["status entity types"] == ["order", "partner_commission"]
+    assert wired["on StatusChanged"] == ["app.commissions.service._on_status_changed"]
+    assert wired["on OrderLinesChanged"] == ["app.commissions.service._on_lines_changed"]
+
+    api = _in_a_fresh_interpreter(
+        "from app.asgi import create_app; "
+        f"create_app(url={database_url.render_as_string(hide_password=False)!r}); " + DESCRIBE
+    )
+    chargecars = str(Path(sys.executable).parent / "chargecars")  # the installed command
+    cli = subprocess.run([chargecars, "wiring"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    scratch = scratch_database("wiring")
+    alembic = _in_a_fresh_interpreter(
+        "import asyncio; from sqlalchemy.engine import make_url; from app import migrate; "
+        "from app.dbserver import drop_database, ensure_database; "
+        f"url = make_url({scratch.render_as_string(hide_password=False)!r}); "
+        "asyncio.run(drop_database(url)); asyncio.run(ensure_database(url)); "
+        "migrate.upgrade(url, 'head', configure_logging=False); asyncio.run(drop_database(url)); " + DESCRIBE
+    )
+    assert api == json.loads(cli.stdout) == alembic == wired
+
+
+def test_importing_wires_nothing() -> None:
+    imported = _in_a_fresh_interpreter("import app.models, app.asgi, app.cli, graphql_schema.schema; " + DESCRIBE)
+    assert imported == {"status entity types": []}
