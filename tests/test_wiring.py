@@ -18,7 +18,7 @@ from tests.conftest import ROOT, scratch_database
 def _in_a_fresh_interpreter(code: str) -> dict[str, list[str]]:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 DESCRIBE = "import json; from app.wiring import describe; print(json.dumps(describe()))"
