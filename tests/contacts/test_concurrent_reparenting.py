@@ -7,7 +7,6 @@ import asyncio
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from strawberry import relay
 
 from app.audit.service import SYSTEM
 from app.contacts import service
@@ -15,17 +14,13 @@ from app.contacts.errors import CycleDetected
 from app.contacts.service import ContactChanges
 from app.db import constraint_name
 from tests.conftest import gql
-from tests.factories import make_contact
+from tests.factories import gid, make_contact
 
 MOVE = """
 mutation ($input: UpdateContactInput!) {
   updateContact(input: $input) { __typename ... on UserError { code } }
 }
 """
-
-
-def gid(contact) -> str:
-    return str(relay.GlobalID("Contact", str(contact.id)))
 
 
 async def has_cycle(session) -> bool:
@@ -48,8 +43,18 @@ async def test_racing_moves_through_the_api(client, admin_token, sessions, sessi
         a = await make_contact(sessions, f"A{round_}")
         b = await make_contact(sessions, f"B{round_}")
         results = await asyncio.gather(
-            gql(client, MOVE, {"input": {"id": gid(a), "parentId": gid(b)}}, token=admin_token),
-            gql(client, MOVE, {"input": {"id": gid(b), "parentId": gid(a)}}, token=admin_token),
+            gql(
+                client,
+                MOVE,
+                {"input": {"id": gid("Contact", a.id), "parentId": gid("Contact", b.id)}},
+                token=admin_token,
+            ),
+            gql(
+                client,
+                MOVE,
+                {"input": {"id": gid("Contact", b.id), "parentId": gid("Contact", a.id)}},
+                token=admin_token,
+            ),
         )
         outcomes.append(sorted(r["updateContact"]["__typename"] for r in results))
     assert outcomes == [["ContactSuccess", "CycleDetected"]] * 20

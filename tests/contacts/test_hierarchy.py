@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from strawberry import relay
 
 from tests.conftest import gql, gql_errors
-from tests.factories import load_demo, make_contact
+from tests.factories import gid, load_demo, make_contact
 
 HIERARCHY = """
 query ($id: ID!, $maxDepth: Int) {
@@ -33,13 +32,9 @@ CHAIN = [
 ]
 
 
-def gid(contact) -> str:
-    return str(relay.GlobalID("Contact", str(contact.id)))
-
-
 async def test_descendants_of_the_master_distributor_reach_all_five_levels(client, sessions) -> None:
     contacts, tokens = await load_demo(sessions)
-    data = await gql(client, HIERARCHY, {"id": gid(contacts[CHAIN[0]])}, token=tokens["admin"])
+    data = await gql(client, HIERARCHY, {"id": gid("Contact", contacts[CHAIN[0]].id)}, token=tokens["admin"])
     entries = [e["node"] for e in data["contact"]["descendants"]["edges"]]
     levels = {e["contact"]["displayName"]: e["level"] for e in entries}
     for depth, name in enumerate(CHAIN[1:], start=1):
@@ -56,7 +51,7 @@ async def test_descendants_of_the_master_distributor_reach_all_five_levels(clien
 
 async def test_ancestors_of_the_end_customer_are_the_chain_nearest_first(client, sessions) -> None:
     contacts, tokens = await load_demo(sessions)
-    data = await gql(client, HIERARCHY, {"id": gid(contacts["Eva de Vries"])}, token=tokens["admin"])
+    data = await gql(client, HIERARCHY, {"id": gid("Contact", contacts["Eva de Vries"].id)}, token=tokens["admin"])
     ancestors = data["contact"]["ancestors"]
     assert [a["contact"]["displayName"] for a in ancestors] == list(reversed(CHAIN[:-1]))
     assert [a["level"] for a in ancestors] == [1, 2, 3, 4, 5]
@@ -67,7 +62,9 @@ async def test_ancestors_of_the_end_customer_are_the_chain_nearest_first(client,
 
 async def test_max_depth_limits_descendants(client, sessions) -> None:
     contacts, tokens = await load_demo(sessions)
-    data = await gql(client, HIERARCHY, {"id": gid(contacts[CHAIN[0]]), "maxDepth": 2}, token=tokens["admin"])
+    data = await gql(
+        client, HIERARCHY, {"id": gid("Contact", contacts[CHAIN[0]].id), "maxDepth": 2}, token=tokens["admin"]
+    )
     names = {e["node"]["contact"]["displayName"]: e["node"]["level"] for e in data["contact"]["descendants"]["edges"]}
     assert names == {
         "Mark Visser": 1,
@@ -76,13 +73,15 @@ async def test_max_depth_limits_descendants(client, sessions) -> None:
         "Anouk Willems": 2,
         "Laadpunt Groningen": 2,
     }
-    errors = await gql_errors(client, HIERARCHY, {"id": gid(contacts[CHAIN[0]]), "maxDepth": 0}, token=tokens["admin"])
+    errors = await gql_errors(
+        client, HIERARCHY, {"id": gid("Contact", contacts[CHAIN[0]].id), "maxDepth": 0}, token=tokens["admin"]
+    )
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_children_and_members(client, sessions) -> None:
     contacts, tokens = await load_demo(sessions)
-    data = await gql(client, HIERARCHY, {"id": gid(contacts[CHAIN[0]])}, token=tokens["admin"])
+    data = await gql(client, HIERARCHY, {"id": gid("Contact", contacts[CHAIN[0]].id)}, token=tokens["admin"])
     children = [c["displayName"] for c in data["contact"]["children"]["nodes"]]
     assert children == ["Mark Visser", "Voltara Regio Noord", "Voltara Regio Zuid"]
     members = data["contact"]["members"]
@@ -96,14 +95,14 @@ async def test_unbounded_depth(client, sessions, admin_token) -> None:
     for level in range(40):
         parent = await make_contact(sessions, f"Level {level:02d}", parent_id=parent.id if parent else None)
         chain.append(parent)
-    data = await gql(client, HIERARCHY, {"id": gid(chain[-1])}, token=admin_token)
+    data = await gql(client, HIERARCHY, {"id": gid("Contact", chain[-1].id)}, token=admin_token)
     assert data["contact"]["depth"] == 39
     assert [a["contact"]["displayName"] for a in data["contact"]["ancestors"]][:3] == [
         "Level 38",
         "Level 37",
         "Level 36",
     ]
-    data = await gql(client, HIERARCHY, {"id": gid(chain[0])}, token=admin_token)
+    data = await gql(client, HIERARCHY, {"id": gid("Contact", chain[0].id)}, token=admin_token)
     assert data["contact"]["descendants"]["totalCount"] == 39
     assert data["contact"]["descendants"]["edges"][-1]["node"]["level"] == 39
 
@@ -130,7 +129,7 @@ async def parent_with_children(sessions):
 
 
 async def test_forward_and_backward_paging(client, admin_token, parent_with_children) -> None:
-    variables = {"id": gid(parent_with_children), "first": 3}
+    variables = {"id": gid("Contact", parent_with_children.id), "first": 3}
     page = (await gql(client, PAGE, variables, token=admin_token))["contact"]["children"]
     assert page["totalCount"] == 7
     assert [e["node"]["displayName"] for e in page["edges"]] == ["Child 0", "Child 1", "Child 2"]
@@ -146,11 +145,11 @@ async def test_forward_and_backward_paging(client, admin_token, parent_with_chil
     assert [e["node"]["displayName"] for e in page["edges"]] == ["Child 6"]
     assert not page["pageInfo"]["hasNextPage"]
 
-    backwards = {"id": gid(parent_with_children), "last": 2, "before": page["edges"][0]["cursor"]}
+    backwards = {"id": gid("Contact", parent_with_children.id), "last": 2, "before": page["edges"][0]["cursor"]}
     page = (await gql(client, PAGE, backwards, token=admin_token))["contact"]["children"]
     assert [e["node"]["displayName"] for e in page["edges"]] == ["Child 4", "Child 5"]
 
-    last = await gql(client, PAGE, {"id": gid(parent_with_children), "last": 2}, token=admin_token)
+    last = await gql(client, PAGE, {"id": gid("Contact", parent_with_children.id), "last": 2}, token=admin_token)
     assert [e["node"]["displayName"] for e in last["contact"]["children"]["edges"]] == ["Child 5", "Child 6"]
 
 
@@ -164,13 +163,15 @@ async def test_forward_and_backward_paging(client, admin_token, parent_with_chil
     ],
 )
 async def test_paging_limits(client, admin_token, parent_with_children, variables, fragment) -> None:
-    errors = await gql_errors(client, PAGE, {"id": gid(parent_with_children), **variables}, token=admin_token)
+    errors = await gql_errors(
+        client, PAGE, {"id": gid("Contact", parent_with_children.id), **variables}, token=admin_token
+    )
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert fragment in errors[0]["message"]
 
 
 async def test_first_100_is_allowed(client, admin_token, parent_with_children) -> None:
-    page = await gql(client, PAGE, {"id": gid(parent_with_children), "first": 100}, token=admin_token)
+    page = await gql(client, PAGE, {"id": gid("Contact", parent_with_children.id), "first": 100}, token=admin_token)
     assert len(page["contact"]["children"]["edges"]) == 7
 
 
@@ -202,7 +203,7 @@ async def test_contacts_filters_and_order(client, sessions) -> None:
     assert found == []
     found, _ = await names(filter={"subtype": "partner", "contactType": "ORGANIZATION"})
     assert found == ["50five", "Alva", "Eneco", "Essent", "Groendus"]
-    found, _ = await names(filter={"parentId": gid(contacts["Groendus"])})
+    found, _ = await names(filter={"parentId": gid("Contact", contacts["Groendus"].id)})
     assert found == ["Groendus Dealer Utrecht", "Groendus Installatie Zuid", "Pieter de Jong"]
     found, _ = await names(filter={"topLevelOnly": True}, orderBy={"field": "DISPLAY_NAME", "direction": "DESC"})
     assert found == ["Voltara Distribution B.V.", "Groendus", "Essent", "Eneco", "Alva", "50five"]

@@ -8,7 +8,7 @@ from strawberry import relay
 
 from app.accounts.models import Role
 from tests.conftest import gql, gql_errors, issue_token
-from tests.factories import make_contact
+from tests.factories import gid, make_contact
 
 CREATE = """
 mutation ($input: CreateContactInput!) {
@@ -31,10 +31,6 @@ mutation ($input: UpdateContactInput!) {
 """
 
 
-def gid(contact, type_name: str = "Contact") -> str:
-    return str(relay.GlobalID(type_name, str(contact.id)))
-
-
 async def contact_count(session) -> int:
     return (await session.execute(text("SELECT count(*) FROM contact"))).scalar_one()
 
@@ -51,7 +47,7 @@ async def test_create_person_derives_the_display_name(client, admin_token, sessi
                 "firstName": " Jan ",
                 "lastName": "de Boer",
                 "email": "Jan.deBoer@Example.COM",
-                "parentId": gid(org),
+                "parentId": gid("Contact", org.id),
                 "businessEntityId": str(relay.GlobalID("BusinessEntity", str(brand))),
             }
         },
@@ -161,7 +157,7 @@ async def test_a_person_cannot_be_a_parent(client, admin_token, sessions, sessio
     data = await gql(
         client,
         CREATE,
-        {"input": {"contactType": "PERSON", "firstName": "Kid", "parentId": gid(person)}},
+        {"input": {"contactType": "PERSON", "firstName": "Kid", "parentId": gid("Contact", person.id)}},
         token=admin_token,
     )
     assert data["createContact"]["__typename"] == "InvalidParent"
@@ -171,13 +167,15 @@ async def test_a_person_cannot_be_a_parent(client, admin_token, sessions, sessio
 
 async def test_update_changes_only_what_is_given(client, admin_token, sessions) -> None:
     org = await make_contact(sessions, "Org")
-    data = await gql(client, UPDATE, {"input": {"id": gid(org), "phone": "+31 20 123 4567"}}, token=admin_token)
+    data = await gql(
+        client, UPDATE, {"input": {"id": gid("Contact", org.id), "phone": "+31 20 123 4567"}}, token=admin_token
+    )
     contact = data["updateContact"]["contact"]
     assert contact["phone"] == "+31 20 123 4567"
     assert contact["displayName"] == "Org"
     assert contact["email"] == org.email
     assert contact["updatedAt"] > org.updated_at.isoformat()
-    data = await gql(client, UPDATE, {"input": {"id": gid(org), "email": None}}, token=admin_token)
+    data = await gql(client, UPDATE, {"input": {"id": gid("Contact", org.id), "email": None}}, token=admin_token)
     assert data["updateContact"]["contact"]["email"] is None
 
 
@@ -185,9 +183,11 @@ async def test_reparent_and_make_top_level(client, admin_token, sessions) -> Non
     a = await make_contact(sessions, "A")
     b = await make_contact(sessions, "B")
     c = await make_contact(sessions, "C", parent_id=a.id)
-    data = await gql(client, UPDATE, {"input": {"id": gid(c), "parentId": gid(b)}}, token=admin_token)
+    data = await gql(
+        client, UPDATE, {"input": {"id": gid("Contact", c.id), "parentId": gid("Contact", b.id)}}, token=admin_token
+    )
     assert data["updateContact"]["contact"]["parent"] == {"displayName": "B"}
-    data = await gql(client, UPDATE, {"input": {"id": gid(c), "parentId": None}}, token=admin_token)
+    data = await gql(client, UPDATE, {"input": {"id": gid("Contact", c.id), "parentId": None}}, token=admin_token)
     assert data["updateContact"]["contact"]["parent"] is None
 
 
@@ -196,7 +196,12 @@ async def test_moving_under_own_descendant_is_a_cycle(client, admin_token, sessi
     b = await make_contact(sessions, "B", parent_id=a.id)
     c = await make_contact(sessions, "C", parent_id=b.id)
     for target in (c, a):
-        data = await gql(client, UPDATE, {"input": {"id": gid(a), "parentId": gid(target)}}, token=admin_token)
+        data = await gql(
+            client,
+            UPDATE,
+            {"input": {"id": gid("Contact", a.id), "parentId": gid("Contact", target.id)}},
+            token=admin_token,
+        )
         result = data["updateContact"]
         assert (result["__typename"], result["code"], result["field"]) == (
             "CycleDetected",
@@ -218,7 +223,10 @@ async def test_update_of_an_unknown_contact_is_not_found(client, admin_token) ->
 async def test_a_failed_update_changes_nothing(client, admin_token, sessions, session) -> None:
     org = await make_contact(sessions, "Org")
     data = await gql(
-        client, UPDATE, {"input": {"id": gid(org), "displayName": "Renamed", "email": "broken"}}, token=admin_token
+        client,
+        UPDATE,
+        {"input": {"id": gid("Contact", org.id), "displayName": "Renamed", "email": "broken"}},
+        token=admin_token,
     )
     assert data["updateContact"]["field"] == "email"
     name = (await session.execute(text("SELECT display_name FROM contact WHERE id = :id"), {"id": org.id})).scalar_one()
@@ -245,8 +253,10 @@ async def test_staff_may_write_contacts(client, sessions) -> None:
 
 async def test_every_contact_mutation_is_audited(client, admin_token, sessions, session) -> None:
     org = await make_contact(sessions, "Org")
-    await gql(client, UPDATE, {"input": {"id": gid(org), "displayName": "Renamed"}}, token=admin_token)
-    await gql(client, UPDATE, {"input": {"id": gid(org), "email": "broken"}}, token=admin_token)  # refused
+    await gql(client, UPDATE, {"input": {"id": gid("Contact", org.id), "displayName": "Renamed"}}, token=admin_token)
+    await gql(
+        client, UPDATE, {"input": {"id": gid("Contact", org.id), "email": "broken"}}, token=admin_token
+    )  # refused
     rows = (
         await session.execute(
             text(

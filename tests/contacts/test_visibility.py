@@ -13,7 +13,7 @@ from sqlalchemy import text
 from strawberry import relay
 
 from tests.conftest import gql
-from tests.factories import load_demo, make_contact
+from tests.factories import gid, load_demo, make_contact
 
 CONTACTS = (
     "query ($first: Int, $after: String) { contacts(first: $first, after: $after) "
@@ -36,10 +36,6 @@ query ($first: Int, $after: String) {
   }
 }
 """
-
-
-def gid(contact_id: uuid.UUID) -> str:
-    return str(relay.GlobalID("Contact", str(contact_id)))
 
 
 class Tree:
@@ -130,14 +126,14 @@ async def test_every_path_shows_exactly_the_scope(client, session, demo, key, vi
 
     # node(id:), contact(id:) and nodes(ids:), for every contact in the table
     for contact_id in everyone:
-        data = await gql(client, NODE, {"id": gid(contact_id)}, token=token)
+        data = await gql(client, NODE, {"id": gid("Contact", contact_id)}, token=token)
         seen = contact_id in visible
         assert (data["node"] is not None) is seen, contact_id
         assert (data["contact"] is not None) is seen, contact_id
     ordered = sorted(everyone)
     for start in range(0, len(ordered), 100):
         chunk = ordered[start : start + 100]
-        data = await gql(client, NODES, {"ids": [gid(c) for c in chunk]}, token=token)
+        data = await gql(client, NODES, {"ids": [gid("Contact", c) for c in chunk]}, token=token)
         assert [n is not None for n in data["nodes"]] == [c in visible for c in chunk]
 
     # every nested relation of every visible contact, and its counts
@@ -182,14 +178,14 @@ async def test_dealer_specifics(client, demo) -> None:
     }
     # the sibling sub-dealer is not a child of the dealer's parent, as far as the dealer knows
     query = "query ($id: ID!) { contact(id: $id) { email children(first: 100) { totalCount nodes { displayName } } } }"
-    data = await gql(client, query, {"id": gid(contacts["Laadpunt Groningen"].id)}, token=tokens["dealer"])
+    data = await gql(client, query, {"id": gid("Contact", contacts["Laadpunt Groningen"].id)}, token=tokens["dealer"])
     assert data["contact"]["email"] is None
     assert data["contact"]["children"] == {"totalCount": 1, "nodes": [{"displayName": "Snellader Service Haren"}]}
     # … while the partner at the top sees both
-    data = await gql(client, query, {"id": gid(contacts["Laadpunt Groningen"].id)}, token=tokens["partner"])
+    data = await gql(client, query, {"id": gid("Contact", contacts["Laadpunt Groningen"].id)}, token=tokens["partner"])
     assert data["contact"]["children"]["totalCount"] == 2
     # a contact outside the scope is absent, not an error
-    data = await gql(client, NODE, {"id": gid(contacts["Groendus"].id)}, token=tokens["dealer"])
+    data = await gql(client, NODE, {"id": gid("Contact", contacts["Groendus"].id)}, token=tokens["dealer"])
     assert data == {"node": None, "contact": None}
 
 

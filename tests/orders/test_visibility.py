@@ -13,7 +13,7 @@ from strawberry import relay
 
 from tests.conftest import gql
 from tests.contacts.test_visibility import Tree
-from tests.factories import make_contact
+from tests.factories import gid, make_contact
 
 ORDERS = (
     "query ($after: String) { orders(first: 100, after: $after) "
@@ -218,10 +218,10 @@ async def test_contact_orders_pages_newest_first(client, session, demo, orders, 
     a, b = c["Laadpunt Groningen"].id, c["Voltara Distribution B.V."].id
     all_a, all_b = await newest_first(a), await newest_first(b)
     assert len(all_a) == 5 and len(all_b) == 2
-    first = await gql(client, PAGES, {"a": gid(a), "b": gid(b)}, token=tokens["admin"])
+    first = await gql(client, PAGES, {"a": gid("Contact", a), "b": gid("Contact", b)}, token=tokens["admin"])
     variables = {
-        "a": gid(a),
-        "b": gid(b),
+        "a": gid("Contact", a),
+        "b": gid("Contact", b),
         "afterA": first["a1"]["orders"]["edges"][-1]["cursor"],
         "beforeB": first["b2"]["orders"]["edges"][1]["cursor"],
     }
@@ -250,7 +250,3 @@ async def test_contact_orders_pages_newest_first(client, session, demo, orders, 
     expected_b = [o for o in all_b if o in visible]
     assert 0 < len(expected_b) < len(all_b), "the distributor has orders inside and outside the dealer's scope"
     assert page("b2") == (expected_b, False, False, len(expected_b))
-
-
-def gid(contact_id: uuid.UUID) -> str:
-    return str(relay.GlobalID("Contact", str(contact_id)))
