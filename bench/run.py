@@ -31,7 +31,6 @@ import httpx
 import psutil
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from strawberry.relay import to_base64
 
 from app import migrate
 from app.accounts import service as accounts
@@ -44,6 +43,7 @@ from app.dbserver import asyncpg_dsn, drop_database, ensure_database, start_embe
 from app.status import engine as status_engine
 from bench.floor import FRONTEND_ORDER_TREE_SQL
 from bench.generate import Dataset, generate, summary
+from graphql_schema.node import global_id
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = Path(__file__).resolve().parent / "queries"
@@ -78,10 +78,6 @@ class Operation:
     token: str
     payload: Callable[[int], dict[str, Any]]
     after: Callable[[int, dict[str, Any]], None] = lambda worker, body: None
-
-
-def gid(type_name: str, value: uuid.UUID) -> str:
-    return to_base64(type_name, str(value))
 
 
 async def make_tokens(url: URL, data: Dataset) -> dict[str, str]:
@@ -180,7 +176,7 @@ def operations(
             "variables": {
                 "input": {
                     "entityType": "ORDER",
-                    "entityId": gid("Order", entry[0]),
+                    "entityId": global_id("Order", entry[0]),
                     "toStatus": target,
                     "expectedStatus": entry[1],
                 }
@@ -205,15 +201,15 @@ def operations(
             "query": create,
             "variables": {
                 "input": {
-                    "businessEntityId": gid("BusinessEntity", rng.choice(state.brands)),
-                    "accountContactId": gid("Contact", chain[0] if chain else rng.choice(data.customers)),
-                    "endCustomerContactId": gid("Contact", rng.choice(data.customers)),
-                    "channelContactIds": [gid("Contact", c) for c in chain],
+                    "businessEntityId": global_id("BusinessEntity", rng.choice(state.brands)),
+                    "accountContactId": global_id("Contact", chain[0] if chain else rng.choice(data.customers)),
+                    "endCustomerContactId": global_id("Contact", rng.choice(data.customers)),
+                    "channelContactIds": [global_id("Contact", c) for c in chain],
                 }
             },
         }
 
-    top = gid("Contact", data.top_partner)
+    top = global_id("Contact", data.top_partner)
     return [
         Operation("1 frontend order tree", tokens["admin"], lambda w: {"query": tree, "variables": {"first": page}}),
         # the same request under the partner's visibility: the pair shows what scoping costs

@@ -31,6 +31,11 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
+def global_id(type_name: str, value: uuid.UUID) -> str:
+    """The global id a client sees for the object `value` of the GraphQL type `type_name`."""
+    return str(relay.GlobalID(type_name, str(value)))
+
+
 def decode_id(global_id: relay.GlobalID, *, expected: str, field: str) -> uuid.UUID:
     """The UUID inside a global id given as input; a typed validation error otherwise."""
     value = parse_uuid(global_id.node_id) if global_id.type_name == expected else None

@@ -13,6 +13,7 @@ from app.audit.service import SYSTEM
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
+from graphql_schema.node import global_id
 
 
 async def make_contact(
@@ -90,7 +91,4 @@ async def brand_id(sessions: async_sessionmaker[AsyncSession], code: str) -> uui
         return (await session.execute(text("SELECT id FROM business_entity WHERE code = :c"), {"c": code})).scalar_one()
 
 
-def gid(type_name: str, value: uuid.UUID) -> str:
-    from strawberry import relay
-
-    return str(relay.GlobalID(type_name, str(value)))
+gid = global_id  # the global id of an object, as clients see it
