@@ -21,6 +21,7 @@ from app.orders import service as orders
 from app.orders.service import OrderCreate
 from tests.conftest import gql, issue_token
 from tests.factories import brand_id, load_demo, make_contact
+from tests.support.locks import until_waiting_for_advisory_lock
 
 CLOSURE = """
     WITH RECURSIVE chain(ancestor_id, descendant_id, depth) AS (
@@ -145,9 +146,11 @@ async def test_an_order_written_while_its_subtree_moves_reaches_the_new_ancestor
     t1 = asyncio.create_task(first())
     await moved.wait()
     t2 = asyncio.create_task(new_order(sessions, seller.id))
-    await asyncio.sleep(0.5)
-    assert not t2.done(), "the order must wait for the move's hierarchy lock"
-    release.set()
+    try:
+        await until_waiting_for_advisory_lock(sessions)  # the order queues on the hierarchy lock
+        assert not t2.done(), "the order must wait for the move's hierarchy lock"
+    finally:
+        release.set()  # a failed check must not leave the move's transaction open
     await t1
     order_id = await t2
     async with sessions() as session:
@@ -187,9 +190,11 @@ async def test_a_move_while_an_order_is_written_waits_and_carries_the_order_alon
     t1 = asyncio.create_task(first())
     await written.wait()
     t2 = asyncio.create_task(move(sessions, shop.id, new_parent.id))
-    await asyncio.sleep(0.5)
-    assert not t2.done(), "the move must wait for the order's hold on the hierarchy"
-    release.set()
+    try:
+        await until_waiting_for_advisory_lock(sessions)  # the move queues behind the order's share of it
+        assert not t2.done(), "the move must wait for the order's hold on the hierarchy"
+    finally:
+        release.set()  # a failed check must not leave the order's transaction open
     await t1
     await t2
     async with sessions() as session:

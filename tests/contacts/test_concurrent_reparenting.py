@@ -15,6 +15,7 @@ from app.contacts.service import ContactChanges
 from app.db import constraint_name
 from tests.conftest import gql
 from tests.factories import gid, make_contact
+from tests.support.locks import until_waiting_for_advisory_lock
 
 MOVE = """
 mutation ($input: UpdateContactInput!) {
@@ -83,9 +84,11 @@ async def test_the_second_move_waits_for_the_first_and_sees_it(sessions, session
     t1 = asyncio.create_task(first())
     t2 = asyncio.create_task(second())
     await first_moved.wait()
-    await asyncio.sleep(0.5)
-    assert not t2.done(), "the second move must wait for the hierarchy lock"
-    release_first.set()
+    try:
+        await until_waiting_for_advisory_lock(sessions)  # the second move queues on the hierarchy lock
+        assert not t2.done(), "the second move must wait for the hierarchy lock"
+    finally:
+        release_first.set()  # a failed check must not leave the first move's transaction open
     await t1
     with pytest.raises(CycleDetected):
         await t2
