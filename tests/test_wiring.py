@@ -51,3 +51,10 @@ def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
 def test_importing_wires_nothing() -> None:
     imported = _in_a_fresh_interpreter("import app.models, app.asgi, app.cli, graphql_schema.schema; " + DESCRIBE)
     assert imported == {"status entity types": []}
+
+
+def test_the_entity_types_graphql_offers_are_the_registered_ones() -> None:
+    """`changeStatus` and `workflows` offer exactly the entity types the domains registered."""
+    from graphql_schema.status.types import WITH_A_STATUS
+
+    assert sorted(t.value for t in WITH_A_STATUS) == describe()["status entity types"]

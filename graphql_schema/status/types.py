@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import uuid
 from collections.abc import Sequence
@@ -30,7 +31,13 @@ from graphql_schema.status.loaders import (
     WorkflowByIdLoader,
 )
 
-EntityTypeEnum = strawberry.enum(EntityType, name="EntityType")
+WITH_A_STATUS = (EntityType.ORDER, EntityType.PARTNER_COMMISSION)
+"""The entity types registered with the status engine (app/wiring.py); the GraphQL enum offers
+these only, and a test keeps the two the same."""
+StatusEntityType = enum.StrEnum("StatusEntityType", {t.name: t.value for t in WITH_A_STATUS})  # type: ignore[misc]
+EntityTypeEnum = strawberry.enum(
+    StatusEntityType, name="EntityType", description="The kinds of entity that have a status and a workflow."
+)
 MovementEnum = strawberry.enum(Movement, name="StatusMovement")
 StepTypeEnum = strawberry.enum(StepType, name="StepType")
 
@@ -72,7 +79,7 @@ class Workflow(relay.Node):
         row = data.row
         return cls(
             id=str(row.id),
-            entity_type=EntityType(row.entity_type),
+            entity_type=StatusEntityType(row.entity_type),
             name=row.name,
             description=row.description,
             is_default=row.is_default,
