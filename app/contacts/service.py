@@ -62,15 +62,15 @@ class ContactFilter:
         object.__setattr__(self, "search", text.line(self.search, field="search", max_length=text.SEARCH_LENGTH))
 
 
-class ContactOrderField(enum.StrEnum):
+class ContactSortField(enum.StrEnum):
     DISPLAY_NAME = "display_name"
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
 
 
 @dataclass(frozen=True, slots=True)
-class ContactOrder:
-    field: ContactOrderField = ContactOrderField.DISPLAY_NAME
+class ContactSorting:
+    field: ContactSortField = ContactSortField.DISPLAY_NAME
     descending: bool = False
 
 
@@ -260,7 +260,7 @@ async def search(
     *,
     session: AsyncSession,
     filter_in: ContactFilter,
-    order: ContactOrder,
+    order: ContactSorting,
     viewer: Viewer,
     offset: int,
     limit: int,

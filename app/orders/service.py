@@ -55,15 +55,15 @@ class OrderFilter:
         object.__setattr__(self, "statuses", statuses)
 
 
-class OrderOrderField(enum.StrEnum):
+class OrderSortField(enum.StrEnum):
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
     NUMBER = "number"
 
 
 @dataclass(frozen=True, slots=True)
-class OrderOrder:
-    field: OrderOrderField = OrderOrderField.CREATED_AT
+class OrderSorting:
+    field: OrderSortField = OrderSortField.CREATED_AT
     descending: bool = True
 
 
@@ -138,7 +138,7 @@ async def count(*, session: AsyncSession, filter_in: OrderFilter, viewer: Viewer
 
 
 async def search(
-    *, session: AsyncSession, filter_in: OrderFilter, order: OrderOrder, viewer: Viewer, offset: int, limit: int
+    *, session: AsyncSession, filter_in: OrderFilter, order: OrderSorting, viewer: Viewer, offset: int, limit: int
 ) -> Sequence[Order]:
     column = getattr(Order, order.field.value)
     keys = [column.desc(), Order.id.desc()] if order.descending else [column.asc(), Order.id.asc()]

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from app import text
 from app.contacts import service
 from app.contacts.models import Contact as ContactModel
-from app.contacts.service import ContactFilter, ContactOrder, ContactOrderField
+from app.contacts.service import ContactFilter, ContactSortField, ContactSorting
 from app.errors import ValidationFailed
 from graphql_schema.contacts.types import After, Before, Contact, ContactTypeEnum, First, Last, load_contact
 from graphql_schema.errors import bad_input
@@ -21,7 +21,7 @@ from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id, parse_uuid
 from graphql_schema.pagination import Connection, PageArgs, connection_from_query
 
-ContactOrderFieldEnum = strawberry.enum(ContactOrderField, name="ContactOrderField")
+ContactSortFieldEnum = strawberry.enum(ContactSortField, name="ContactSortField")
 
 
 @strawberry.enum
@@ -42,8 +42,8 @@ class ContactFilterInput:
 
 
 @strawberry.input
-class ContactOrderBy:
-    field: ContactOrderFieldEnum = ContactOrderField.DISPLAY_NAME  # type: ignore[valid-type]
+class ContactSort:
+    field: ContactSortFieldEnum = ContactSortField.DISPLAY_NAME  # type: ignore[valid-type]
     direction: SortDirection = SortDirection.ASC
 
 
@@ -72,7 +72,7 @@ class ContactQueries:
         self,
         info: Info,
         filter: ContactFilterInput | None = None,
-        order_by: ContactOrderBy | None = None,
+        order_by: ContactSort | None = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -80,8 +80,8 @@ class ContactQueries:
     ) -> Connection[Contact]:
         ctx = info.context
         filter_in = _to_filter(filter)
-        order = ContactOrder(
-            field=order_by.field if order_by else ContactOrderField.DISPLAY_NAME,
+        order = ContactSorting(
+            field=order_by.field if order_by else ContactSortField.DISPLAY_NAME,
             descending=bool(order_by and order_by.direction is SortDirection.DESC),
         )
         viewer = ctx.viewer

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from app import text
 from app.errors import ValidationFailed
 from app.orders import service
-from app.orders.service import OrderFilter, OrderOrder, OrderOrderField
+from app.orders.service import OrderFilter, OrderSortField, OrderSorting
 from graphql_schema.contacts.queries import SortDirection
 from graphql_schema.contacts.types import After, Before, First, Last
 from graphql_schema.errors import bad_input
@@ -22,7 +22,7 @@ from graphql_schema.orders.prefetch import Selected, prefetch_orders
 from graphql_schema.orders.types import Order, load_order
 from graphql_schema.pagination import Connection, PageArgs, connection_from_query
 
-OrderOrderFieldEnum = strawberry.enum(OrderOrderField, name="OrderOrderField")
+OrderSortFieldEnum = strawberry.enum(OrderSortField, name="OrderSortField")
 
 
 @strawberry.input
@@ -40,8 +40,8 @@ class OrderFilterInput:
 
 
 @strawberry.input
-class OrderOrderBy:
-    field: OrderOrderFieldEnum = OrderOrderField.CREATED_AT  # type: ignore[valid-type]
+class OrderSort:
+    field: OrderSortFieldEnum = OrderSortField.CREATED_AT  # type: ignore[valid-type]
     direction: SortDirection = SortDirection.DESC
 
 
@@ -69,7 +69,9 @@ def _to_filter(filter_in: OrderFilterInput | None) -> OrderFilter:
         raise bad_input(f"filter.{exc.field}: {exc.message}") from None
 
 
-async def orders_connection(info: Info, filter_in: OrderFilter, order: OrderOrder, page: PageArgs) -> Connection[Order]:
+async def orders_connection(
+    info: Info, filter_in: OrderFilter, order: OrderSorting, page: PageArgs
+) -> Connection[Order]:
     ctx = info.context
 
     async def count() -> int:
@@ -94,14 +96,14 @@ class OrderQueries:
         self,
         info: Info,
         filter: OrderFilterInput | None = None,
-        order_by: OrderOrderBy | None = None,
+        order_by: OrderSort | None = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> Connection[Order]:
-        order = OrderOrder(
-            field=order_by.field if order_by else OrderOrderField.CREATED_AT,
+        order = OrderSorting(
+            field=order_by.field if order_by else OrderSortField.CREATED_AT,
             descending=order_by is None or order_by.direction is SortDirection.DESC,
         )
         return await orders_connection(info, _to_filter(filter), order, PageArgs(first, after, last, before))

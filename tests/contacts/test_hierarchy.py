@@ -176,7 +176,7 @@ async def test_first_100_is_allowed(client, admin_token, parent_with_children) -
 
 
 CONTACTS = """
-query ($filter: ContactFilterInput, $orderBy: ContactOrderBy, $first: Int) {
+query ($filter: ContactFilterInput, $orderBy: ContactSort, $first: Int) {
   contacts(filter: $filter, orderBy: $orderBy, first: $first) { totalCount nodes { displayName contactType } }
 }
 """
