@@ -52,7 +52,12 @@ class CreateContactInput:
     business_entity_id: relay.GlobalID | None = None
 
 
-@strawberry.input(description="Fields left out stay as they are; null clears a field.")
+@strawberry.input(
+    description=(
+        "Fields left out stay as they are; null clears a field that may be empty (the rule of every "
+        "update). A name a contact needs cannot be cleared: refused with a ValidationError naming it."
+    )
+)
 class UpdateContactInput:
     id: relay.GlobalID
     display_name: str | None = line_field(_length("display_name"), default=strawberry.UNSET)

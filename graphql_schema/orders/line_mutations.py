@@ -13,7 +13,7 @@ from strawberry.types import Info
 from strawberry.types.unset import UnsetType
 
 from app import text
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders import lines
 from app.orders.lines import LineIn
@@ -44,7 +44,13 @@ class AddOrderLineInput:
     is_commissionable: bool | None = None
 
 
-@strawberry.input(description="Fields left out stay as they are.")
+@strawberry.input(
+    description=(
+        "Fields left out stay as they are. No field of a line can be cleared: null is refused with a "
+        "ValidationError naming the field (the rule of every update: left out keeps, null clears where "
+        "a field may be empty)."
+    )
+)
 class UpdateOrderLineInput:
     id: strawberry.ID
     quantity: Decimal | None = strawberry.field(default=strawberry.UNSET, description=_QUANTITY)
@@ -77,20 +83,30 @@ def _line_id(value: strawberry.ID) -> uuid.UUID:
     return line_id
 
 
-def _kept(value: T | UnsetType | None) -> T | Keep:
-    return KEEP if isinstance(value, UnsetType) or value is None else value
+def _given(value: T | UnsetType | None, field: str, *, update: bool) -> T | Keep:
+    """One field of a line's input. Left out: kept (an update) or the default (a new line, where
+    null means the same). An update's explicit null would clear the field, and no field of a
+    line may be empty: refused, naming the field (the rule of every update, docs/design.md)."""
+    if isinstance(value, UnsetType):
+        return KEEP
+    if value is None:
+        if update:
+            raise ValidationFailed(f"A line's {field} cannot be cleared; leave it out to keep it.", field=field)
+        return KEEP
+    return value
 
 
 def _line_in(input: AddOrderLineInput | UpdateOrderLineInput, *, article_id: Any) -> LineIn:
-    """The line fields both mutations share; what is left out (or null) is kept."""
+    """The line fields both mutations share."""
+    update = isinstance(input, UpdateOrderLineInput)
     return LineIn(
         article_id=article_id,
-        description=_kept(input.description),
-        quantity=_kept(input.quantity),
-        unit_price=_kept(input.unit_price),
-        discount_percent=_kept(input.discount_percent),
-        vat_rate=_kept(input.vat_rate),
-        is_commissionable=_kept(input.is_commissionable),
+        description=_given(input.description, "description", update=update),
+        quantity=_given(input.quantity, "quantity", update=update),
+        unit_price=_given(input.unit_price, "unit_price", update=update),
+        discount_percent=_given(input.discount_percent, "discount_percent", update=update),
+        vat_rate=_given(input.vat_rate, "vat_rate", update=update),
+        is_commissionable=_given(input.is_commissionable, "is_commissionable", update=update),
     )
 
 

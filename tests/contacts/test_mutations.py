@@ -176,7 +176,14 @@ async def test_update_changes_only_what_is_given(client, admin_token, sessions) 
     assert contact["email"] == org.email
     assert contact["updatedAt"] > org.updated_at.isoformat()
     data = await gql(client, UPDATE, {"input": {"id": gid("Contact", org.id), "email": None}}, token=admin_token)
-    assert data["updateContact"]["contact"]["email"] is None
+    assert data["updateContact"]["contact"]["email"] is None  # null clears a field that may be empty
+    nameless = await gql(
+        client, UPDATE, {"input": {"id": gid("Contact", org.id), "displayName": None}}, token=admin_token
+    )
+    assert (nameless["updateContact"]["__typename"], nameless["updateContact"]["field"]) == (
+        "ValidationError",
+        "displayName",
+    )  # an organisation's name may not be
 
 
 async def test_reparent_and_make_top_level(client, admin_token, sessions) -> None:

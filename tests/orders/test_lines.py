@@ -146,6 +146,16 @@ async def test_lines_from_articles_and_free_lines(client, demo, catalogue, order
     cable = result["lines"][1]["id"]
     updated = await gql(client, UPDATE, {"input": {"id": cable, "quantity": "10"}}, token=admin)
     assert updated["updateOrderLine"]["order"]["totals"]["net"] == "1055.15"  # 10 × 12.35 × 0.9 = 111.15
+    # left out keeps, null clears: a line has no field that may be empty, so null is refused
+    for field in ("quantity", "description", "unitPrice", "vatRate", "discountPercent", "isCommissionable"):
+        refused = await gql(client, UPDATE, {"input": {"id": cable, field: None}}, token=admin)
+        assert refused["updateOrderLine"] == {
+            "__typename": "ValidationError",
+            "code": "VALIDATION_FAILED",
+            "field": field,
+        }, field
+    unchanged = await gql(client, UPDATE, {"input": {"id": cable}}, token=admin)
+    assert unchanged["updateOrderLine"]["order"]["totals"]["net"] == "1055.15"
     removed = await gql(client, REMOVE, {"input": {"id": cable}}, token=admin)
     assert len(removed["removeOrderLine"]["order"]["lines"]) == 2
     assert removed["removeOrderLine"]["order"]["totals"]["net"] == "944.00"
