@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import Annotated, Final, Generic, TypeVar
 
 import strawberry
 
@@ -23,6 +24,19 @@ _CURSOR_PREFIX: Final = "offset:"
 
 NodeT = TypeVar("NodeT")
 ItemT = TypeVar("ItemT")
+
+
+First = Annotated[int | None, strawberry.argument(description="Page size from the start (at most 100).")]
+After = Annotated[str | None, strawberry.argument(description="Cursor to start after.")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end (at most 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Cursor to end before.")]
+"""The paging arguments of every connection field."""
+
+
+@strawberry.enum
+class SortDirection(enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
 
 
 @strawberry.type

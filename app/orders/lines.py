@@ -192,16 +192,3 @@ async def lines_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUI
         .order_by(LineItem.order_id, LineItem.created_at, LineItem.id),
     )
     return grouped(rows, "order_id")
-
-
-async def articles(*, session: AsyncSession, business_entity_id: uuid.UUID | None, active_only: bool) -> list[Article]:
-    stmt = select(Article).order_by(Article.business_entity_id, Article.sku)
-    if business_entity_id is not None:
-        stmt = stmt.where(Article.business_entity_id == business_entity_id)
-    if active_only:
-        stmt = stmt.where(Article.is_active.is_(True))
-    return list((await session.scalars(stmt)).all())
-
-
-async def articles_by_id(*, session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Article]:
-    return {a.id: a for a in await session.scalars(select(Article).where(any_of(Article.id, ids)))}

@@ -10,8 +10,7 @@ from strawberry.types import Info
 
 from app.accounts import service
 from graphql_schema.accounts.types import UserAccount, Viewer
-from graphql_schema.contacts.types import After, Before, First, Last
-from graphql_schema.pagination import Connection, PageArgs, connection_from_query
+from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, connection_from_query
 from graphql_schema.permissions import IsAdmin
 
 

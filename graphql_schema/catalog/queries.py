@@ -6,8 +6,8 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.catalog import service as catalog
 from app.errors import ValidationFailed
-from app.orders import lines
 from graphql_schema.catalog.types import Article
 from graphql_schema.errors import bad_input
 from graphql_schema.node import decode_id
@@ -28,5 +28,5 @@ class CatalogQueries:
         except ValidationFailed as exc:
             raise bad_input(exc.message) from None
         async with info.context.db() as session:
-            rows = await lines.articles(session=session, business_entity_id=brand, active_only=active_only)
+            rows = await catalog.articles(session=session, business_entity_id=brand, active_only=active_only)
         return [Article.from_model(row) for row in rows]

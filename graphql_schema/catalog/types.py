@@ -12,19 +12,11 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.catalog.models import Article as ArticleModel
-from app.orders import lines
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
+from graphql_schema.catalog.loaders import ArticleByIdLoader
 from graphql_schema.execution import context_only
-from graphql_schema.loaders import ContextLoader
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
-
-
-class ArticleByIdLoader(ContextLoader[uuid.UUID, ArticleModel | None]):
-    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[ArticleModel | None]:
-        async with self.context.db() as session:
-            found = await lines.articles_by_id(session=session, ids=keys)
-        return [found.get(key) for key in keys]
 
 
 @strawberry.type(description="Something a brand sells: a charger, an installation package, cable per metre…")

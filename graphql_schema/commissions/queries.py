@@ -15,8 +15,7 @@ from graphql_schema.commissions.types import (
     StatusArgument,
     commission_filter,
 )
-from graphql_schema.contacts.types import After, Before, First, Last
-from graphql_schema.pagination import Connection, PageArgs, connection_from_list
+from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, connection_from_list
 
 
 @strawberry.type(description="The visible commissions of a period grouped per beneficiary, largest total first.")

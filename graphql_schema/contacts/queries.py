@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,19 +14,22 @@ from app.contacts import service
 from app.contacts.models import Contact as ContactModel
 from app.contacts.service import ContactFilter, ContactSortField, ContactSorting
 from app.errors import ValidationFailed
-from graphql_schema.contacts.types import After, Before, Contact, ContactTypeEnum, First, Last, load_contact
+from graphql_schema.contacts.types import Contact, ContactTypeEnum, load_contact
 from graphql_schema.errors import bad_input
 from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id, parse_uuid
-from graphql_schema.pagination import Connection, PageArgs, connection_from_query
+from graphql_schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageArgs,
+    SortDirection,
+    connection_from_query,
+)
 
 ContactSortFieldEnum = strawberry.enum(ContactSortField, name="ContactSortField")
-
-
-@strawberry.enum
-class SortDirection(enum.Enum):
-    ASC = "asc"
-    DESC = "desc"
 
 
 @strawberry.input

@@ -28,7 +28,16 @@ from graphql_schema.errors import bad_input
 from graphql_schema.execution import context_only
 from graphql_schema.loaders import awaited, now_or_later
 from graphql_schema.node import register_node
-from graphql_schema.pagination import Connection, PageArgs, connection_from_list, connection_from_query
+from graphql_schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageArgs,
+    connection_from_list,
+    connection_from_query,
+)
 from graphql_schema.rows import from_row
 
 if TYPE_CHECKING:
@@ -38,11 +47,6 @@ if TYPE_CHECKING:
     from graphql_schema.orders.types import Order
 
 ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
-
-First = Annotated[int | None, strawberry.argument(description="Page size from the start (at most 100).")]
-After = Annotated[str | None, strawberry.argument(description="Cursor to start after.")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end (at most 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Cursor to end before.")]
 
 
 @strawberry.type(

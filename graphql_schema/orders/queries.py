@@ -14,13 +14,20 @@ from app import text
 from app.errors import ValidationFailed
 from app.orders import service
 from app.orders.service import OrderFilter, OrderSortField, OrderSorting
-from graphql_schema.contacts.queries import SortDirection
-from graphql_schema.contacts.types import After, Before, First, Last
 from graphql_schema.errors import bad_input
 from graphql_schema.node import decode_id, parse_uuid
 from graphql_schema.orders.prefetch import Selected, prefetch_orders
 from graphql_schema.orders.types import Order, load_order
-from graphql_schema.pagination import Connection, PageArgs, connection_from_query
+from graphql_schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageArgs,
+    SortDirection,
+    connection_from_query,
+)
 
 OrderSortFieldEnum = strawberry.enum(OrderSortField, name="OrderSortField")
 

@@ -19,11 +19,10 @@ from app.status.engine import allowed_targets
 from app.status.models import EntityCurrentStatus, EntityType, Movement, StatusWorkflowStep, StepType
 from app.status.models import StatusTransition as TransitionModel
 from graphql_schema.business_entities.types import BusinessEntity, load_business_entity
-from graphql_schema.contacts.types import After, Before, First, Last
 from graphql_schema.execution import context_only
 from graphql_schema.loaders import now_or_later
 from graphql_schema.node import register_node
-from graphql_schema.pagination import Connection, PageArgs, connection_from_list
+from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, connection_from_list
 from graphql_schema.rows import from_row
 from graphql_schema.status.loaders import (
     CurrentStatusLoader,
