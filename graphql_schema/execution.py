@@ -221,30 +221,42 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             if self.is_awaitable(value):
                 return self._completed_later(plan, parent_type, fields, field_path, value)
         try:
-            completed = self._complete(plan.return_type, fields, field_path, value)
+            return self._handled(
+                plan.return_type,
+                fields,
+                field_path,
+                lambda: self._complete(plan.return_type, fields, field_path, value),
+            )
         except _Slow:
             if plan.kind != _RESOLVER:
                 raise  # nothing was done: the usual way reads the field again
             # the resolver ran: its value is completed the usual way, with the usual error
             return self._complete_usual(plan, parent_type, fields, field_path, value)
+
+    def _handled(self, return_type: GraphQLOutputType, fields: Any, path: Path, complete: Callable[[], Any]) -> Any:
+        """`complete()` with a field's errors handled as graphql-core handles them (null for a
+        nullable field, raised for a non-null one), now or when its awaitable settles; _Slow
+        passes through."""
+        try:
+            completed = complete()
+        except _Slow:
+            raise
         except Exception as error:
-            self.handle_field_error(error, plan.return_type, fields, field_path)
+            self.handle_field_error(error, return_type, fields, path)
             return None
         if self.is_awaitable(completed):
-            return self._awaited(plan.return_type, fields, field_path, completed)
+            return self._awaited(return_type, fields, path, completed)
         return completed
 
     def _complete_usual(self, plan: _Plan, parent_type: GraphQLObjectType, fields: Any, path: Path, value: Any) -> Any:
         field = parent_type.fields[fields[0].node.name.value]
         info = self.build_resolve_info(field, [f.node for f in fields], parent_type, path)
-        try:
-            completed = self.complete_value(plan.return_type, fields, info, path, value, None)
-        except Exception as error:
-            self.handle_field_error(error, plan.return_type, fields, path)
-            return None
-        if self.is_awaitable(completed):
-            return self._awaited(plan.return_type, fields, path, completed)
-        return completed
+        return self._handled(
+            plan.return_type,
+            fields,
+            path,
+            lambda: self.complete_value(plan.return_type, fields, info, path, value, None),
+        )
 
     async def _completed_later(
         self, plan: _Plan, parent_type: GraphQLObjectType, fields: Any, path: Path, pending: Any
@@ -337,14 +349,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         null for a nullable item, propagated for a non-null one."""
         if item is None:
             return None
-        try:
-            completed = self.execute_fields(object_type, item, path, subfields, None)
-        except Exception as error:
-            self.handle_field_error(error, item_type, fields, path)
-            return None
-        if self.is_awaitable(completed):
-            return self._awaited(item_type, fields, path, completed)
-        return completed
+        return self._handled(
+            item_type, fields, path, lambda: self.execute_fields(object_type, item, path, subfields, None)
+        )
 
 
 _id_attributes: dict[type, str] = {}
