@@ -10,11 +10,13 @@ with the request id.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import Any
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError, Node
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.utils.str_converters import to_camel_case
 
 from app.accounts.errors import TokenAlreadyRevoked
@@ -45,6 +47,9 @@ def request_error(code: RequestErrorCode, message: str, nodes: Node | None = Non
 
 def bad_input(message: str, nodes: Node | None = None) -> GraphQLError:
     return request_error(RequestErrorCode.BAD_USER_INPUT, message, nodes)
+
+
+R = TypeVar("R")
 
 
 @strawberry.enum(description="What went wrong, for clients to switch on.")
@@ -193,11 +198,18 @@ def to_user_error(exc: DomainError) -> UserError:
     raise exc
 
 
-async def run_mutation(info: Any, action: Callable[..., Any]) -> Any:
-    """Run `action(session)` in the mutation's own transaction; a domain error rolls it back and
-    becomes the matching error type."""
+async def mutate(
+    info: Any, change: Callable[[AsyncSession], Awaitable[R]], answer: Callable[[R], Awaitable[Any] | Any]
+) -> Any:
+    """The one shape of every mutation. `change(session)` runs in the mutation's own transaction:
+    it decodes the input's ids and calls the service, and a domain error it raises rolls the
+    transaction back and is answered as the matching error type. After the commit,
+    `answer(result)` builds the success from what `change` returned, reading the changed objects
+    back through the viewer's loaders (so the answer shows what the viewer may see, fresh)."""
     try:
         async with info.context.transaction() as session:
-            return await action(session)
+            result = await change(session)
     except DomainError as exc:
         return to_user_error(exc)
+    answered = answer(result)
+    return await answered if inspect.isawaitable(answered) else answered

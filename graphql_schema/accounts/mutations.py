@@ -17,7 +17,7 @@ from app.accounts.models import Role
 from app.accounts.models import UserAccount as UserAccountModel
 from app.accounts.service import AccountCreate
 from graphql_schema.accounts.types import ApiToken, RoleEnum, UserAccount
-from graphql_schema.errors import NotFoundError, TokenRevokedError, ValidationError, run_mutation
+from graphql_schema.errors import NotFoundError, TokenRevokedError, ValidationError, mutate
 from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id
 from graphql_schema.permissions import IsAdmin
@@ -77,7 +77,7 @@ RevokeApiTokenResult = Annotated[
 class AccountMutations:
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def create_user_account(self, info: Info, input: CreateUserAccountInput) -> CreateUserAccountResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             contact_id = (
                 decode_id(input.contact_id, expected="Contact", field="contact_id") if input.contact_id else None
             )
@@ -91,13 +91,15 @@ class AccountMutations:
                     contact_id=contact_id,
                 ),
             )
-            return UserAccountSuccess(user_account=UserAccount.from_model(account))
+            return account
 
-        return await run_mutation(info, action)
+        return await mutate(
+            info, change, lambda account: UserAccountSuccess(user_account=UserAccount.from_model(account))
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def issue_api_token(self, info: Info, input: IssueApiTokenInput) -> IssueApiTokenResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             account_id = decode_id(input.user_account_id, expected="UserAccount", field="user_account_id")
             token, raw = await service.issue_token(
                 session=session,
@@ -106,15 +108,17 @@ class AccountMutations:
                 expires_at=input.expires_at,
                 actor=info.context.actor,
             )
-            return IssueApiTokenSuccess(token=raw, api_token=ApiToken.from_model(token))
+            return token, raw
 
-        return await run_mutation(info, action)
+        return await mutate(
+            info, change, lambda issued: IssueApiTokenSuccess(token=issued[1], api_token=ApiToken.from_model(issued[0]))
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> RevokeApiTokenResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             token_id = decode_id(input.id, expected="ApiToken", field="id")
             token = await service.revoke_token(session=session, token_id=token_id, actor=info.context.actor)
-            return RevokeApiTokenSuccess(api_token=ApiToken.from_model(token))
+            return token
 
-        return await run_mutation(info, action)
+        return await mutate(info, change, lambda token: RevokeApiTokenSuccess(api_token=ApiToken.from_model(token)))

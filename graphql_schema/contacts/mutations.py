@@ -13,17 +13,16 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app import text
-from app.access.policy import Access
 from app.contacts import service
 from app.contacts.models import Contact as ContactModel
 from app.contacts.service import KEEP, ContactChanges, ContactCreate
-from graphql_schema.contacts.types import Contact, ContactTypeEnum
+from graphql_schema.contacts.types import Contact, ContactTypeEnum, load_contact
 from graphql_schema.errors import (
     CycleDetectedError,
     InvalidParentError,
     NotFoundError,
     ValidationError,
-    run_mutation,
+    mutate,
 )
 from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id
@@ -95,11 +94,17 @@ def _keep_or(value: Any, convert: Callable[[Any], Any] = lambda v: v) -> Any:
     return KEEP if value is strawberry.UNSET else convert(value)
 
 
+async def _contact_success(info: Info, contact_id: uuid.UUID) -> ContactSuccess:
+    contact = await load_contact(info, contact_id)
+    assert contact is not None, "whoever may change a contact may see it"
+    return ContactSuccess(contact=contact)
+
+
 @strawberry.type
 class ContactMutations:
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def create_contact(self, info: Info, input: CreateContactInput) -> CreateContactResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             contact = await service.create(
                 session=session,
                 actor=info.context.actor,
@@ -118,13 +123,13 @@ class ContactMutations:
                     ),
                 ),
             )
-            return ContactSuccess(contact=Contact.from_seen((contact, Access.FULL), info.context.viewer))
+            return contact.id
 
-        return await run_mutation(info, action)
+        return await mutate(info, change, lambda contact_id: _contact_success(info, contact_id))
 
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             contact_id = decode_id(input.id, expected="Contact", field="id")
             changes = ContactChanges(
                 display_name=_keep_or(input.display_name),
@@ -143,6 +148,6 @@ class ContactMutations:
             contact = await service.update(
                 session=session, contact_id=contact_id, changes=changes, actor=info.context.actor
             )
-            return ContactSuccess(contact=Contact.from_seen((contact, Access.FULL), info.context.viewer))
+            return contact.id
 
-        return await run_mutation(info, action)
+        return await mutate(info, change, lambda contact_id: _contact_success(info, contact_id))

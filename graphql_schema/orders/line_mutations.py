@@ -17,7 +17,7 @@ from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders import lines
 from app.orders.lines import LineIn
-from graphql_schema.errors import NotFoundError, OrderLocked, UserError, ValidationError, run_mutation
+from graphql_schema.errors import NotFoundError, OrderLocked, ValidationError, mutate
 from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id, parse_uuid
 from graphql_schema.orders.types import Order, load_order
@@ -110,10 +110,9 @@ def _line_in(input: AddOrderLineInput | UpdateOrderLineInput, *, article_id: Any
     )
 
 
-async def _result(info: Info, result: Any) -> Any:
-    if isinstance(result, UserError):
-        return result
-    order = await load_order(info, result)
+async def _line_success(info: Info, order_id: uuid.UUID) -> OrderLineSuccess:
+    """The order of the changed line, read back through the viewer's loaders."""
+    order = await load_order(info, order_id)
     assert order is not None, "whoever may change an order's lines may see it"
     return OrderLineSuccess(order=order)
 
@@ -122,7 +121,7 @@ async def _result(info: Info, result: Any) -> Any:
 class OrderLineMutations:
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def add_order_line(self, info: Info, input: AddOrderLineInput) -> OrderLineResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")
             line = await lines.add_line(
                 session=session,
@@ -137,11 +136,11 @@ class OrderLineMutations:
             )
             return line.order_id
 
-        return await _result(info, await run_mutation(info, action))
+        return await mutate(info, change, lambda order_id: _line_success(info, order_id))
 
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def update_order_line(self, info: Info, input: UpdateOrderLineInput) -> OrderLineResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             line = await lines.update_line(
                 session=session,
                 line_id=_line_id(input.id),
@@ -150,11 +149,11 @@ class OrderLineMutations:
             )
             return line.order_id
 
-        return await _result(info, await run_mutation(info, action))
+        return await mutate(info, change, lambda order_id: _line_success(info, order_id))
 
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def remove_order_line(self, info: Info, input: RemoveOrderLineInput) -> OrderLineResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             return await lines.remove_line(session=session, line_id=_line_id(input.id), actor=info.context.actor)
 
-        return await _result(info, await run_mutation(info, action))
+        return await mutate(info, change, lambda order_id: _line_success(info, order_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,9 +23,8 @@ from graphql_schema.errors import (
     NotOnHold,
     NumberingNotConfiguredError,
     PermissionDeniedError,
-    UserError,
     ValidationError,
-    run_mutation,
+    mutate,
 )
 from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id
@@ -84,10 +84,8 @@ ResumeOrderResult = Annotated[
 ]
 
 
-async def _with_order(info: Info, result: Any) -> Any:
-    """Read the order back through the viewer's loaders once the transaction is committed."""
-    if isinstance(result, UserError):
-        return result
+async def _order_success(info: Info, result: tuple[uuid.UUID, Any]) -> OrderSuccess | OrderHoldSuccess:
+    """The order read back through the viewer's loaders (with the hold, when one changed)."""
     order_id, hold = result
     order = await load_order(info, order_id)
     assert order is not None, "whoever may change an order may see it"
@@ -98,7 +96,7 @@ async def _with_order(info: Info, result: Any) -> Any:
 class OrderMutations:
     @strawberry.mutation(permission_classes=[CanCreateOrders])
     async def create_order(self, info: Info, input: CreateOrderInput) -> CreateOrderResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             order_in = OrderCreate(
                 business_entity_id=decode_id(
                     input.business_entity_id, expected="BusinessEntity", field="business_entity_id"
@@ -119,11 +117,11 @@ class OrderMutations:
             )
             return order.id, None
 
-        return await _with_order(info, await run_mutation(info, action))
+        return await mutate(info, change, lambda result: _order_success(info, result))
 
     @strawberry.mutation(permission_classes=[CanChangeStatus])
     async def place_order_on_hold(self, info: Info, input: PlaceOrderOnHoldInput) -> PlaceOrderOnHoldResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")
             hold = await holds.place_on_hold(
                 session=session,
@@ -140,13 +138,13 @@ class OrderMutations:
             )
             return hold.order_id, hold
 
-        return await _with_order(info, await run_mutation(info, action))
+        return await mutate(info, change, lambda result: _order_success(info, result))
 
     @strawberry.mutation(permission_classes=[CanChangeStatus])
     async def resume_order(self, info: Info, input: ResumeOrderInput) -> ResumeOrderResult:
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")
             hold = await holds.resume(session=session, order_id=order_id, actor=info.context.actor, reason=input.reason)
             return hold.order_id, hold
 
-        return await _with_order(info, await run_mutation(info, action))
+        return await mutate(info, change, lambda result: _order_success(info, result))

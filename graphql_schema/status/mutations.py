@@ -21,9 +21,8 @@ from graphql_schema.errors import (
     InvalidStatusTransition,
     NotFoundError,
     StatusConflict,
-    UserError,
     ValidationError,
-    run_mutation,
+    mutate,
 )
 from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id, resolve_nodes
@@ -69,7 +68,7 @@ class StatusMutations:
     async def change_status(self, info: Info, input: ChangeStatusInput) -> ChangeStatusResult:
         entity_type = EntityType(input.entity_type)
 
-        async def action(session: AsyncSession) -> Any:
+        async def change(session: AsyncSession) -> Any:
             adapter_for(entity_type.value)  # ValidationFailed for a type without a status
             entity_id = decode_id(input.entity_id, expected=graphql_type_of(entity_type), field="entity_id")
             if not isinstance(input.business_context, dict | None):
@@ -84,10 +83,10 @@ class StatusMutations:
                 business_context=input.business_context,
                 expected_status=input.expected_status,
             )
-            return StatusTransition.from_model(transition)
+            return transition
 
-        result = await run_mutation(info, action)
-        if isinstance(result, UserError):
-            return cast(ChangeStatusResult, result)  # one of the union's errors (run_mutation maps them)
-        [entity] = await resolve_nodes(info, [input.entity_id])
-        return ChangeStatusSuccess(transition=result, entity=entity)
+        async def answer(transition: Any) -> ChangeStatusSuccess:
+            [entity] = await resolve_nodes(info, [input.entity_id])
+            return ChangeStatusSuccess(transition=StatusTransition.from_model(transition), entity=entity)
+
+        return cast(ChangeStatusResult, await mutate(info, change, answer))
