@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from app.contacts.models import Contact
 from app.orders.models import LineItem, Order, OrderChannel
 from tests.conftest import gql, issue_token
 from tests.factories import gid
+from tests.support.hierarchy import Hierarchy
 
 ORGANISATIONS_PER_LEVEL = (4, 12, 30, 50, 60, 60)  # 216 organisations, 6 levels
 CUSTOMERS = 80
@@ -51,27 +53,16 @@ class World:
     orders: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     commissions: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
 
-    def children(self) -> dict[uuid.UUID, list[uuid.UUID]]:
-        result: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-        for contact, parent in self.parent.items():
-            if parent is not None:
-                result[parent].append(contact)
-        return result
+    @cached_property
+    def hierarchy(self) -> Hierarchy:
+        """Asked only once the world is generated (the parents no longer change)."""
+        return Hierarchy(self.parent)
 
     def subtree(self, root: uuid.UUID) -> set[uuid.UUID]:
-        children, found, todo = self.children(), {root}, [root]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                found.add(child)
-                todo.append(child)
-        return found
+        return {root} | self.hierarchy.below(root)
 
     def ancestors(self, contact: uuid.UUID) -> list[uuid.UUID]:
-        result, current = [], self.parent[contact]
-        while current is not None:
-            result.append(current)
-            current = self.parent[current]
-        return result
+        return self.hierarchy.above(contact)
 
     def effective_rate(self, contact: uuid.UUID) -> Decimal | None:
         for candidate in [contact, *self.ancestors(contact)]:

@@ -6,7 +6,6 @@ customer's own contact, plus the viewer's own contact) and the viewer's ancestor
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +13,7 @@ from strawberry import relay
 
 from tests.conftest import gql
 from tests.factories import gid, load_demo, make_contact
+from tests.support.hierarchy import Hierarchy
 
 CONTACTS = (
     "query ($first: Int, $after: String) { contacts(first: $first, after: $after) "
@@ -38,39 +38,20 @@ query ($first: Int, $after: String) {
 """
 
 
-class Tree:
+class Tree(Hierarchy):
     """The hierarchy as plain data, read straight from the table."""
 
     def __init__(self, rows) -> None:
-        self.parent = {row.id: row.parent_organization_id for row in rows}
+        super().__init__({row.id: row.parent_organization_id for row in rows})
         self.kind = {row.id: row.contact_type for row in rows}
-        self.children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-        for child, parent in self.parent.items():
-            if parent is not None:
-                self.children[parent].append(child)
-
-    def below(self, root: uuid.UUID) -> set[uuid.UUID]:
-        found, stack = set(), [root]
-        while stack:
-            for child in self.children[stack.pop()]:
-                found.add(child)
-                stack.append(child)
-        return found
-
-    def above(self, contact: uuid.UUID) -> list[uuid.UUID]:
-        chain, current = [], self.parent[contact]
-        while current is not None:
-            chain.append(current)
-            current = self.parent[current]
-        return chain
 
     def expected(self, viewer: uuid.UUID | None, role: str) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
         """(contacts seen in full, contacts seen by name only)."""
         if viewer is None:
             return set(self.parent), set()
-        root = viewer
-        if role == "partner" and self.kind[viewer] == "person" and self.parent[viewer] is not None:
-            root = self.parent[viewer]
+        root, organisation = viewer, self.parent[viewer]
+        if role == "partner" and self.kind[viewer] == "person" and organisation is not None:
+            root = organisation
         members = {root, viewer} | self.below(root)
         return members, set(self.above(viewer)) - members
 
