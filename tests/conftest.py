@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,31 +21,18 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import migrate
-from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.asgi import create_app
-from app.audit.service import SYSTEM
 from app.config import Settings
 from app.db import Base, create_engine, session_factory
-from app.dbserver import drop_database, ensure_database, start_embedded, to_asyncpg_url
+from app.dbserver import drop_database, ensure_database
 from app.wiring import wire
-from tests.factories import brand_id, gid, load_demo
+from tests.factories import brand_id, gid, issue_token, load_demo
+from tests.support.api import CREATE_ORDER, gql
+from tests.support.database import scratch_database
 
-ROOT = Path(__file__).resolve().parent.parent
 # Seeded by migrations: never emptied (number series only get their counters reset).
 REFERENCE_TABLES = frozenset({"business_entity", "status_workflow", "status_workflow_step", "number_sequence"})
-
-
-def server_url() -> URL:
-    if os.environ.get("DATABASE_URL"):
-        return to_asyncpg_url(os.environ["DATABASE_URL"])
-    data_dir = Path(os.environ.get("CHARGECARS_TEST_DATA_DIR", ROOT / ".pgdata-test"))
-    return start_embedded(data_dir)
-
-
-def scratch_database(name: str) -> URL:
-    base = server_url()
-    return base.set(database=f"{base.database or 'chargecars'}_{name}")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -117,56 +102,6 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
         yield session
 
 
-# --- GraphQL helpers --------------------------------------------------------------------------
-
-
-async def post(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
-) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
-
-
-async def gql(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
-) -> dict[str, Any]:
-    """Run an operation that must succeed: any top-level error fails the test."""
-    response = await post(client, query, variables, token=token)
-    body = response.json()
-    assert response.status_code == 200, body
-    assert not body.get("errors"), body["errors"]
-    return body["data"]
-
-
-async def gql_errors(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
-) -> list[dict[str, Any]]:
-    """Run an operation that must fail with top-level errors; return them."""
-    body = (await post(client, query, variables, token=token)).json()
-    assert body.get("errors"), body
-    return body["errors"]
-
-
-async def issue_token(
-    sessions: async_sessionmaker[AsyncSession], *roles: Role, contact_id: Any = None, email: str | None = None
-) -> str:
-    async with sessions() as session, session.begin():
-        account = await accounts.create_account(
-            session=session,
-            actor=SYSTEM,
-            account_in=accounts.AccountCreate(
-                email=email or f"{roles[0].value}-{os.urandom(4).hex()}@test.example",
-                display_name="Test account",
-                roles=roles,
-                contact_id=contact_id,
-            ),
-        )
-        _, raw = await accounts.issue_token(
-            session=session, account_id=account.id, label="test", expires_at=None, actor=SYSTEM
-        )
-    return raw
-
-
 @pytest.fixture
 async def admin_token(sessions: async_sessionmaker[AsyncSession]) -> str:
     return await issue_token(sessions, Role.ADMIN)
@@ -205,16 +140,6 @@ def count_statements(engine: AsyncEngine):
 
 
 # --- orders -----------------------------------------------------------------------------------
-
-CREATE_ORDER = """
-mutation ($input: CreateOrderInput!) {
-  createOrder(input: $input) {
-    __typename
-    ... on OrderSuccess { order { id number status { name } channelChain { position contact { displayName } } } }
-    ... on UserError { code field message }
-  }
-}
-"""
 
 
 @pytest.fixture

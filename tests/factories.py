@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import demo
+from app.accounts import service as accounts
+from app.accounts.models import Role
 from app.audit.service import SYSTEM
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
@@ -92,3 +96,23 @@ async def brand_id(sessions: async_sessionmaker[AsyncSession], code: str) -> uui
 
 
 gid = global_id  # the global id of an object, as clients see it
+
+
+async def issue_token(
+    sessions: async_sessionmaker[AsyncSession], *roles: Role, contact_id: Any = None, email: str | None = None
+) -> str:
+    async with sessions() as session, session.begin():
+        account = await accounts.create_account(
+            session=session,
+            actor=SYSTEM,
+            account_in=accounts.AccountCreate(
+                email=email or f"{roles[0].value}-{os.urandom(4).hex()}@test.example",
+                display_name="Test account",
+                roles=roles,
+                contact_id=contact_id,
+            ),
+        )
+        _, raw = await accounts.issue_token(
+            session=session, account_id=account.id, label="test", expires_at=None, actor=SYSTEM
+        )
+    return raw

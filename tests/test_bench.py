@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from bench import run
-from tests.conftest import ROOT
+from tests.support.database import ROOT
 
 
 def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, monkeypatch) -> None:

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from app import cli
 from app.config import get_settings
-from tests.conftest import gql
 from tests.factories import make_contact
+from tests.support.api import gql
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from app import demo
-from tests.conftest import gql, post
 from tests.factories import load_demo
+from tests.support.api import gql, post
 
 COMMISSIONS = """
 { orders(first: 20, filter: {status: ["completed"]}) {

@@ -23,8 +23,8 @@ from hypothesis_graphql import Mode, from_schema, nodes
 from sqlalchemy import select
 
 from app.orders.models import Order
-from tests.conftest import ROOT, gid
-from tests.factories import load_demo
+from tests.factories import gid, load_demo
+from tests.support.database import ROOT
 from tests.support.live_server import live_server
 
 EXAMPLES = int(os.environ.get("CHARGECARS_FUZZ_EXAMPLES", "60"))

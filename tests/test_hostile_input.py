@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from app.contacts.models import Contact
 from app.orders.models import LineItem
-from tests.conftest import CREATE_ORDER, brand_id, gid
+from tests.factories import brand_id, gid
+from tests.support.api import CREATE_ORDER
 from tests.support.live_server import live_server
 
 BUDGET_S = 1.0

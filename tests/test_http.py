@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from app.business_entities import service as business_entities
 from app.migrate import head_revision
-from tests.conftest import gql, post
+from tests.support.api import gql, post
 
 
 async def test_healthz(client) -> None:

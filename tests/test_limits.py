@@ -13,8 +13,8 @@ from graphql.language import Lexer, Source, TokenKind
 from app.accounts.models import Role
 from app.asgi import create_app
 from app.db import create_engine
-from tests.conftest import gql, gql_errors, issue_token
-from tests.factories import make_contact
+from tests.factories import issue_token, make_contact
+from tests.support.api import gql, gql_errors
 
 LIMITS = {
     "max_query_depth": 6,

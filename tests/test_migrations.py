@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from app import migrate
 from app.db import Base
-from tests.conftest import scratch_database
+from tests.support.database import scratch_database
 
 
 async def _tables(url: URL) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.config import Settings
 from graphql_schema.schema import build_schema
-from tests.conftest import ROOT
+from tests.support.database import ROOT
 
 
 def test_schema_graphql_is_current() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from app.wiring import describe
-from tests.conftest import ROOT, scratch_database
+from tests.support.database import ROOT, scratch_database
 
 
 def _in_a_fresh_interpreter(code: str) -> dict[str, list[str]]:

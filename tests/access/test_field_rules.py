@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from tests.conftest import CREATE_ORDER, gql
 from tests.factories import brand_id, gid
+from tests.support.api import CREATE_ORDER, gql
 
 CONTACT = """query ($id: ID!) { contact(id: $id) {
   displayName email phone firstName commissionRate businessEntity { code } } }"""
@@ -157,7 +157,7 @@ async def test_a_move_changes_what_the_whole_subtree_sees_at_once(client, sessio
 
 async def _partner_view(client, sessions, organisation_id) -> dict[str, Any]:
     from app.accounts.models import Role
-    from tests.conftest import issue_token
+    from tests.factories import issue_token
 
     token = await issue_token(sessions, Role.PARTNER, contact_id=organisation_id)
     data = await gql(

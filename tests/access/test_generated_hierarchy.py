@@ -26,8 +26,8 @@ from app.commissions import service as commissions
 from app.commissions.models import PartnerCommission
 from app.contacts.models import Contact
 from app.orders.models import LineItem, Order, OrderChannel
-from tests.conftest import gql, issue_token
-from tests.factories import gid
+from tests.factories import gid, issue_token
+from tests.support.api import gql
 from tests.support.hierarchy import Hierarchy
 
 ORGANISATIONS_PER_LEVEL = (4, 12, 30, 50, 60, 60)  # 216 organisations, 6 levels

@@ -19,8 +19,8 @@ from app.contacts.models import ContactType
 from app.contacts.service import ContactChanges
 from app.orders import service as orders
 from app.orders.service import OrderCreate
-from tests.conftest import gql, issue_token
-from tests.factories import brand_id, load_demo, make_contact
+from tests.factories import brand_id, issue_token, load_demo, make_contact
+from tests.support.api import gql
 from tests.support.locks import until_waiting_for_advisory_lock
 
 CLOSURE = """

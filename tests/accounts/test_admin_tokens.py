@@ -9,8 +9,8 @@ from sqlalchemy import text
 from strawberry import relay
 
 from app.accounts.models import Role
-from tests.conftest import gql, gql_errors, issue_token, post
-from tests.factories import make_contact
+from tests.factories import issue_token, make_contact
+from tests.support.api import gql, gql_errors, post
 
 CREATE_ACCOUNT = """
 mutation ($input: CreateUserAccountInput!) {

@@ -10,7 +10,8 @@ from sqlalchemy import text, update
 from app.accounts import service
 from app.accounts.models import ApiToken, Role, UserAccount
 from app.audit.service import SYSTEM
-from tests.conftest import gql, issue_token, post
+from tests.factories import issue_token
+from tests.support.api import gql, post
 
 DATA = "{ viewer { roles } }"
 INTROSPECTION = "{ __schema { queryType { name } } }"

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from app.accounts.models import Role
-from tests.conftest import gql, gql_errors, issue_token
-from tests.factories import gid, make_contact
+from tests.factories import gid, issue_token, make_contact
 from tests.status.test_engine import CHANGE, change
+from tests.support.api import gql, gql_errors
 
 ADD_LINE = """
 mutation ($input: AddOrderLineInput!) {

@@ -13,8 +13,8 @@ from app.contacts import service
 from app.contacts.errors import CycleDetected
 from app.contacts.service import ContactChanges
 from app.db import constraint_name
-from tests.conftest import gql
 from tests.factories import gid, make_contact
+from tests.support.api import gql
 from tests.support.locks import until_waiting_for_advisory_lock
 
 MOVE = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import gql, gql_errors
 from tests.factories import gid, load_demo, make_contact
+from tests.support.api import gql, gql_errors
 
 HIERARCHY = """
 query ($id: ID!, $maxDepth: Int) {

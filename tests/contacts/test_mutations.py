@@ -7,8 +7,8 @@ from sqlalchemy import text
 from strawberry import relay
 
 from app.accounts.models import Role
-from tests.conftest import gql, gql_errors, issue_token
-from tests.factories import gid, make_contact
+from tests.factories import gid, issue_token, make_contact
+from tests.support.api import gql, gql_errors
 
 CREATE = """
 mutation ($input: CreateContactInput!) {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.accounts.models import Role
-from tests.conftest import gql, issue_token
-from tests.factories import make_tree
+from tests.factories import issue_token, make_tree
+from tests.support.api import gql
 
 PAGE_WITH_RELATIONS = """
 query ($first: Int!) {

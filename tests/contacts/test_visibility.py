@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from strawberry import relay
 
-from tests.conftest import gql
 from tests.factories import gid, load_demo, make_contact
+from tests.support.api import gql
 from tests.support.hierarchy import Hierarchy
 
 CONTACTS = (

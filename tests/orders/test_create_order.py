@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy import text
 
-from tests.conftest import CREATE_ORDER, gql, gql_errors
 from tests.factories import brand_id, gid, make_contact
+from tests.support.api import CREATE_ORDER, gql, gql_errors
 
 
 async def order_count(session) -> int:

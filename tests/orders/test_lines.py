@@ -9,9 +9,9 @@ from sqlalchemy import text
 
 from app.orders import totals
 from app.orders.models import LineItem
-from tests.conftest import gql, gql_errors
 from tests.factories import gid
 from tests.status.test_engine import HOLD, RESUME, change
+from tests.support.api import gql, gql_errors
 
 ADD = """
 mutation ($input: AddOrderLineInput!) {

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from app.accounts.models import Role
 from bench.generate import generate
-from tests.conftest import gql, issue_token
+from tests.factories import issue_token
+from tests.support.api import gql
 
 ORDER_TREE = """
 query ($first: Int!) {

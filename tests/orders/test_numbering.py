@@ -11,8 +11,8 @@ from app.numbering import service as numbering
 from app.numbering.errors import NumberingNotConfigured
 from app.numbering.service import DocumentType, current_year
 from app.status import engine
-from tests.conftest import CREATE_ORDER, post
 from tests.factories import brand_id, gid
+from tests.support.api import CREATE_ORDER, post
 
 
 async def test_the_first_order_of_a_brand(create_order, demo, chain) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.accounts.models import Role
-from tests.conftest import gql, gql_errors, issue_token
+from tests.factories import issue_token
+from tests.support.api import gql, gql_errors
 
 CHANGE = """
 mutation ($input: ChangeStatusInput!) {

@@ -43,7 +43,7 @@ async def test_a_failing_subscriber_rolls_the_change_back(client, create_order, 
     _, failing = subscriber
     order = (await create_order(tokens["admin"], account=contacts["Groendus"]))["order"]
     failing["on"] = True
-    from tests.conftest import post
+    from tests.support.api import post
 
     body = (
         await post(
