@@ -27,7 +27,7 @@ from typing import Any
 import asyncpg
 
 from app.dbserver import asyncpg_dsn, drop_database
-from bench.run import prepare
+from bench.operations import prepare
 
 PATHS = """
 CREATE EXTENSION IF NOT EXISTS ltree;

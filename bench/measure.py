@@ -15,7 +15,8 @@ import time
 
 from app import db
 from app.dbserver import drop_database
-from bench.run import PAGE, Cell, in_process, measure_floor, prepare, read_operations
+from bench.driver import Cell, in_process, measure_floor
+from bench.operations import PAGE, prepare, read_operations
 
 
 def _min_and_median(cell: Cell) -> dict[str, float]:

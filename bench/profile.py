@@ -10,7 +10,8 @@ from pathlib import Path
 from pyinstrument import Profiler
 
 from app.dbserver import drop_database
-from bench.run import in_process, prepare, read_operations
+from bench.driver import in_process
+from bench.operations import prepare, read_operations
 
 OUT = Path(__file__).resolve().parent
 
