@@ -33,10 +33,8 @@ from app.contacts.service import effective_commission_rates
 from app.db import any_of, columns, grouped, read
 from app.errors import ValidationFailed
 from app.numbering.service import BUSINESS_TIMEZONE
-from app.orders import totals
-from app.orders.lines import OrderLinesChanged, lines_of_many
 from app.orders.models import Order
-from app.orders.service import channels_of_many
+from app.orders.service import OrderLinesChanged, channels_of_many, lines_of_many, totals
 from app.status import engine
 from app.status.engine import StatusChanged
 from app.status.models import EntityType, StepType

@@ -24,6 +24,8 @@ from app.contacts.models import Contact, ContactType
 from app.db import any_of, columns, grouped, read
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
+from app.orders import totals
+from app.orders.lines import OrderLinesChanged, lines_of_many
 from app.orders.models import Order, OrderChannel, OrderReach
 from app.status import engine
 from app.status.models import EntityCurrentStatus, EntityType
@@ -311,6 +313,13 @@ async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, 
         session=session, entity_type=EntityType.ORDER.value, entity=order, workflow=workflow, actor=actor
     )
     return order
+
+
+# --- what other domains use -------------------------------------------------------------------
+# Other domains reach orders through this module only (an import contract, pyproject.toml):
+# the lines of orders and the event of their change, and the totals computation.
+
+__all__ = ["OrderLinesChanged", "lines_of_many", "totals"]
 
 
 # --- wiring (app/wiring.py) --------------------------------------------------------------------
