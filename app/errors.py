@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
+
+
+class ErrorCode(enum.StrEnum):
+    """What went wrong, for clients to switch on: every domain error's code. A domain adds its
+    own here when it adds an error."""
+
+    NOT_FOUND = "NOT_FOUND"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    CYCLE_DETECTED = "CYCLE_DETECTED"
+    INVALID_PARENT = "INVALID_PARENT"
+    TOKEN_REVOKED = "TOKEN_REVOKED"
+    INVALID_STATUS_TRANSITION = "INVALID_STATUS_TRANSITION"
+    APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
+    STATUS_CONFLICT = "STATUS_CONFLICT"
+    FINAL_STATUS = "FINAL_STATUS"
+    NO_WORKFLOW = "NO_WORKFLOW"
+    NUMBERING_NOT_CONFIGURED = "NUMBERING_NOT_CONFIGURED"
+    ALREADY_ON_HOLD = "ALREADY_ON_HOLD"
+    NOT_ON_HOLD = "NOT_ON_HOLD"
+    ORDER_LOCKED = "ORDER_LOCKED"
 
 
 class DomainError(Exception):
     """An expected failure: bad input or a broken rule. Nothing has been written."""
 
-    code: str = "DOMAIN_ERROR"
+    code: ErrorCode
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -17,7 +39,7 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
 
     def __init__(self, entity: str, entity_id: uuid.UUID | str, *, field: str | None = None) -> None:
         super().__init__(f"{entity} {entity_id} does not exist.", field=field)
@@ -26,8 +48,8 @@ class NotFound(DomainError):
 
 
 class ValidationFailed(DomainError):
-    code = "VALIDATION_FAILED"
+    code = ErrorCode.VALIDATION_FAILED
 
 
 class PermissionDenied(DomainError):
-    code = "PERMISSION_DENIED"
+    code = ErrorCode.PERMISSION_DENIED

@@ -9,6 +9,7 @@ with the request id.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 from collections.abc import Awaitable, Callable
@@ -19,12 +20,7 @@ from graphql import GraphQLError, Node
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.utils.str_converters import to_camel_case
 
-from app.accounts.errors import TokenAlreadyRevoked
-from app.contacts import errors as contact_errors
-from app.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from app.numbering.errors import NumberingNotConfigured
-from app.orders import errors as order_errors
-from app.status import errors as status_errors
+from app.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 
 
 class RequestErrorCode(enum.StrEnum):
@@ -52,149 +48,63 @@ def bad_input(message: str, nodes: Node | None = None) -> GraphQLError:
 R = TypeVar("R")
 
 
-@strawberry.enum(description="What went wrong, for clients to switch on.")
-class ErrorCode(enum.Enum):
-    NOT_FOUND = NotFound.code
-    VALIDATION_FAILED = ValidationFailed.code
-    PERMISSION_DENIED = PermissionDenied.code
-    CYCLE_DETECTED = contact_errors.CycleDetected.code
-    INVALID_PARENT = contact_errors.InvalidParent.code
-    TOKEN_REVOKED = TokenAlreadyRevoked.code
-    INVALID_STATUS_TRANSITION = status_errors.InvalidStatusTransition.code
-    APPROVAL_REQUIRED = status_errors.ApprovalRequired.code
-    STATUS_CONFLICT = status_errors.StatusConflict.code
-    FINAL_STATUS = status_errors.FinalStatus.code
-    NO_WORKFLOW = status_errors.NoWorkflow.code
-    NUMBERING_NOT_CONFIGURED = NumberingNotConfigured.code
-    ALREADY_ON_HOLD = order_errors.OrderAlreadyOnHold.code
-    NOT_ON_HOLD = order_errors.OrderNotOnHold.code
-    ORDER_LOCKED = order_errors.OrderLocked.code
+ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="What went wrong, for clients to switch on.")
+
+
+_ERROR_TYPES: dict[type[DomainError], type[UserError]] = {}
+
+U = TypeVar("U", bound="type[UserError]")
+
+
+def error_type(domain_error: type[DomainError]) -> Callable[[U], U]:
+    """Register the GraphQL type a domain error is answered as (graphql_schema/<domain>/errors.py).
+    Fields beyond code, message and field are read from the exception's attributes of the same
+    name."""
+
+    def register(cls: U) -> U:
+        _ERROR_TYPES[domain_error] = cls
+        return cls
+
+    return register
+
+
+_COMMON = frozenset({"code", "message", "field"})
 
 
 @strawberry.interface(description="An expected failure of a mutation; nothing was written.")
 class UserError:
-    code: ErrorCode
+    code: ErrorCodeEnum  # type: ignore[valid-type]
     message: str
     field: str | None = strawberry.field(description="The input field at fault, when there is one.")
 
 
+@error_type(NotFound)
 @strawberry.type(name="NotFound")
 class NotFoundError(UserError):
     pass
 
 
+@error_type(ValidationFailed)
 @strawberry.type
 class ValidationError(UserError):
     pass
 
 
+@error_type(PermissionDenied)
 @strawberry.type(name="PermissionDenied")
 class PermissionDeniedError(UserError):
     pass
 
 
-@strawberry.type(name="CycleDetected")
-class CycleDetectedError(UserError):
-    pass
-
-
-@strawberry.type(name="InvalidParent")
-class InvalidParentError(UserError):
-    pass
-
-
-@strawberry.type(name="TokenRevoked")
-class TokenRevokedError(UserError):
-    pass
-
-
-@strawberry.type
-class InvalidStatusTransition(UserError):
-    from_status: str | None
-    to_status: str
-    allowed: list[str] = strawberry.field(description="The statuses this one may move to.")
-
-
-@strawberry.type
-class ApprovalRequired(UserError):
-    role: str = strawberry.field(description="The role the target step needs.")
-
-
-@strawberry.type
-class StatusConflict(UserError):
-    expected: str | None
-    actual: str
-
-
-@strawberry.type
-class FinalStatus(UserError):
-    status: str
-
-
-@strawberry.type(name="NoWorkflow")
-class NoWorkflowError(UserError):
-    pass
-
-
-@strawberry.type(name="NumberingNotConfigured")
-class NumberingNotConfiguredError(UserError):
-    pass
-
-
-@strawberry.type
-class AlreadyOnHold(UserError):
-    pass
-
-
-@strawberry.type
-class NotOnHold(UserError):
-    pass
-
-
-@strawberry.type
-class OrderLocked(UserError):
-    status: str = strawberry.field(description="The status that locks the lines (invoiced or final).")
-
-
-_ERROR_TYPES: dict[type[DomainError], type[UserError]] = {
-    NotFound: NotFoundError,
-    ValidationFailed: ValidationError,
-    PermissionDenied: PermissionDeniedError,
-    contact_errors.CycleDetected: CycleDetectedError,
-    contact_errors.InvalidParent: InvalidParentError,
-    TokenAlreadyRevoked: TokenRevokedError,
-    status_errors.NoWorkflow: NoWorkflowError,
-    NumberingNotConfigured: NumberingNotConfiguredError,
-    order_errors.OrderAlreadyOnHold: AlreadyOnHold,
-    order_errors.OrderNotOnHold: NotOnHold,
-}
-
-# Error types that carry more than code, message and field: how to read the extra fields.
-_EXTRA_FIELDS: dict[type[DomainError], tuple[type[UserError], Callable[[Any], dict[str, Any]]]] = {
-    status_errors.InvalidStatusTransition: (
-        InvalidStatusTransition,
-        lambda e: {"from_status": e.from_status, "to_status": e.to_status, "allowed": e.allowed},
-    ),
-    status_errors.ApprovalRequired: (ApprovalRequired, lambda e: {"role": e.role}),
-    status_errors.StatusConflict: (StatusConflict, lambda e: {"expected": e.expected, "actual": e.actual}),
-    status_errors.FinalStatus: (FinalStatus, lambda e: {"status": e.status}),
-    order_errors.OrderLocked: (OrderLocked, lambda e: {"status": e.status}),
-}
-
-
 def to_user_error(exc: DomainError) -> UserError:
-    """The GraphQL error type for a domain exception (the one mapping between the layers)."""
-    common: dict[str, Any] = {
-        "code": ErrorCode(exc.code),
-        "message": exc.message,
-        "field": to_camel_case(exc.field) if exc.field else None,
-    }
+    """The GraphQL error type registered for a domain exception (or its nearest base)."""
     for exc_type in type(exc).__mro__:
-        if exc_type in _EXTRA_FIELDS:
-            error_type, extra = _EXTRA_FIELDS[exc_type]
-            return error_type(**common, **extra(exc))
-        if exc_type in _ERROR_TYPES:
-            return _ERROR_TYPES[exc_type](**common)
+        error_type = _ERROR_TYPES.get(exc_type)
+        if error_type is not None:
+            extra = {f.name: getattr(exc, f.name) for f in dataclasses.fields(error_type) if f.name not in _COMMON}
+            return error_type(
+                code=exc.code, message=exc.message, field=to_camel_case(exc.field) if exc.field else None, **extra
+            )
     raise exc
 
 

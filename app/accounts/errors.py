@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.errors import DomainError
+from app.errors import DomainError, ErrorCode
 
 
 class TokenAlreadyRevoked(DomainError):
-    code = "TOKEN_REVOKED"
+    code = ErrorCode.TOKEN_REVOKED

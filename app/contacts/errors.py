@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from app.errors import DomainError
+from app.errors import DomainError, ErrorCode
 
 
 class CycleDetected(DomainError):
-    code = "CYCLE_DETECTED"
+    code = ErrorCode.CYCLE_DETECTED
 
     def __init__(self, contact_id: uuid.UUID, parent_id: uuid.UUID) -> None:
         super().__init__("The new parent lies below this contact; the move would form a cycle.", field="parentId")
@@ -17,7 +17,7 @@ class CycleDetected(DomainError):
 
 
 class InvalidParent(DomainError):
-    code = "INVALID_PARENT"
+    code = ErrorCode.INVALID_PARENT
 
     def __init__(self, message: str, parent_id: uuid.UUID | None) -> None:
         super().__init__(message, field="parentId")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.errors import DomainError
+from app.errors import DomainError, ErrorCode
 
 
 class NumberingNotConfigured(DomainError):
-    code = "NUMBERING_NOT_CONFIGURED"
+    code = ErrorCode.NUMBERING_NOT_CONFIGURED

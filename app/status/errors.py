@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.errors import DomainError
+from app.errors import DomainError, ErrorCode
 
 
 class InvalidStatusTransition(DomainError):
-    code = "INVALID_STATUS_TRANSITION"
+    code = ErrorCode.INVALID_STATUS_TRANSITION
 
     def __init__(self, from_status: str | None, to_status: str, allowed: Sequence[str]) -> None:
         super().__init__(
@@ -21,7 +21,7 @@ class InvalidStatusTransition(DomainError):
 
 
 class ApprovalRequired(DomainError):
-    code = "APPROVAL_REQUIRED"
+    code = ErrorCode.APPROVAL_REQUIRED
 
     def __init__(self, to_status: str, role: str) -> None:
         super().__init__(f"Moving to {to_status!r} needs the {role!r} role.", field="to_status")
@@ -29,7 +29,7 @@ class ApprovalRequired(DomainError):
 
 
 class StatusConflict(DomainError):
-    code = "STATUS_CONFLICT"
+    code = ErrorCode.STATUS_CONFLICT
 
     def __init__(self, expected: str | None, actual: str) -> None:
         super().__init__(
@@ -40,7 +40,7 @@ class StatusConflict(DomainError):
 
 
 class FinalStatus(DomainError):
-    code = "FINAL_STATUS"
+    code = ErrorCode.FINAL_STATUS
 
     def __init__(self, status: str) -> None:
         super().__init__(f"{status!r} is final: the status cannot change any more.", field="to_status")
@@ -48,4 +48,4 @@ class FinalStatus(DomainError):
 
 
 class NoWorkflow(DomainError):
-    code = "NO_WORKFLOW"
+    code = ErrorCode.NO_WORKFLOW

@@ -16,8 +16,9 @@ from app.accounts.models import ApiToken as ApiTokenModel
 from app.accounts.models import Role
 from app.accounts.models import UserAccount as UserAccountModel
 from app.accounts.service import AccountCreate
+from graphql_schema.accounts.errors import TokenRevokedError
 from graphql_schema.accounts.types import ApiToken, RoleEnum, UserAccount
-from graphql_schema.errors import NotFoundError, TokenRevokedError, ValidationError, mutate
+from graphql_schema.errors import NotFoundError, ValidationError, mutate
 from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id
 from graphql_schema.permissions import IsAdmin

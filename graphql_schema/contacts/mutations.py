@@ -16,14 +16,9 @@ from app import text
 from app.contacts import service
 from app.contacts.models import Contact as ContactModel
 from app.contacts.service import KEEP, ContactChanges, ContactCreate
+from graphql_schema.contacts.errors import CycleDetectedError, InvalidParentError
 from graphql_schema.contacts.types import Contact, ContactTypeEnum, load_contact
-from graphql_schema.errors import (
-    CycleDetectedError,
-    InvalidParentError,
-    NotFoundError,
-    ValidationError,
-    mutate,
-)
+from graphql_schema.errors import NotFoundError, ValidationError, mutate
 from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id
 from graphql_schema.permissions import IsStaffEditor

@@ -17,9 +17,10 @@ from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders import lines
 from app.orders.lines import LineIn
-from graphql_schema.errors import NotFoundError, OrderLocked, ValidationError, mutate
+from graphql_schema.errors import NotFoundError, ValidationError, mutate
 from graphql_schema.inputs import line_field
 from graphql_schema.node import decode_id, parse_uuid
+from graphql_schema.orders.errors import OrderLocked
 from graphql_schema.orders.types import Order, load_order
 from graphql_schema.permissions import IsStaffEditor
 

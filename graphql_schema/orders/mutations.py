@@ -15,21 +15,14 @@ from app import text
 from app.orders import holds, service
 from app.orders.holds import HoldIn
 from app.orders.service import OrderCreate
-from graphql_schema.errors import (
-    AlreadyOnHold,
-    FinalStatus,
-    InvalidStatusTransition,
-    NotFoundError,
-    NotOnHold,
-    NumberingNotConfiguredError,
-    PermissionDeniedError,
-    ValidationError,
-    mutate,
-)
+from graphql_schema.errors import NotFoundError, PermissionDeniedError, ValidationError, mutate
 from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id
+from graphql_schema.numbering.errors import NumberingNotConfiguredError
+from graphql_schema.orders.errors import AlreadyOnHold, NotOnHold
 from graphql_schema.orders.types import HoldReasonEnum, Order, OrderHold, load_order
 from graphql_schema.permissions import CanChangeStatus, CanCreateOrders
+from graphql_schema.status.errors import FinalStatus, InvalidStatusTransition, NoWorkflowError
 
 
 @strawberry.input
@@ -72,7 +65,12 @@ class OrderHoldSuccess:
 
 
 CreateOrderResult = Annotated[
-    OrderSuccess | ValidationError | NotFoundError | PermissionDeniedError | NumberingNotConfiguredError,
+    OrderSuccess
+    | ValidationError
+    | NotFoundError
+    | PermissionDeniedError
+    | NumberingNotConfiguredError
+    | NoWorkflowError,
     strawberry.union("CreateOrderResult"),
 ]
 PlaceOrderOnHoldResult = Annotated[

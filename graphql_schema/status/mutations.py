@@ -15,18 +15,17 @@ from app.errors import ValidationFailed
 from app.status import engine
 from app.status.models import EntityType
 from app.status.registry import adapter_for
-from graphql_schema.errors import (
-    ApprovalRequired,
-    FinalStatus,
-    InvalidStatusTransition,
-    NotFoundError,
-    StatusConflict,
-    ValidationError,
-    mutate,
-)
+from graphql_schema.errors import NotFoundError, ValidationError, mutate
 from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id, resolve_nodes
 from graphql_schema.permissions import CanChangeStatus
+from graphql_schema.status.errors import (
+    ApprovalRequired,
+    FinalStatus,
+    InvalidStatusTransition,
+    NoWorkflowError,
+    StatusConflict,
+)
 from graphql_schema.status.types import EntityTypeEnum, StatusTransition, graphql_type_of
 
 
@@ -57,7 +56,8 @@ ChangeStatusResult = Annotated[
     | StatusConflict
     | FinalStatus
     | NotFoundError
-    | ValidationError,
+    | ValidationError
+    | NoWorkflowError,
     strawberry.union("ChangeStatusResult"),
 ]
 

@@ -94,3 +94,21 @@ async def test_customers_cannot_create_orders(client, demo, sessions) -> None:
     }
     errors = await gql_errors(client, CREATE_ORDER, variables, token=tokens["customer"])
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_brand_without_an_active_order_workflow_is_a_typed_error(create_order, demo, sessions) -> None:
+    contacts, tokens = demo
+    # the workflows are reference data, kept between tests: switched off for this one only
+    switch_off = "UPDATE status_workflow SET is_active = false WHERE entity_type = 'order' AND is_active RETURNING id"
+    async with sessions() as session, session.begin():
+        switched = (await session.execute(text(switch_off))).scalars().all()
+    try:
+        result = await create_order(tokens["admin"], account=contacts["Groendus"])
+    finally:
+        async with sessions() as session, session.begin():
+            await session.execute(
+                text("UPDATE status_workflow SET is_active = true WHERE id = ANY(:ids)"), {"ids": list(switched)}
+            )
+    assert (result["__typename"], result["code"], result["field"]) == ("NoWorkflow", "NO_WORKFLOW", "entityType")
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM sales_order"))).scalar_one() == 0

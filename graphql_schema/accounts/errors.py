@@ -1,0 +1,14 @@
+"""How the accounts' errors are answered."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.accounts.errors import TokenAlreadyRevoked
+from graphql_schema.errors import UserError, error_type
+
+
+@error_type(TokenAlreadyRevoked)
+@strawberry.type(name="TokenRevoked")
+class TokenRevokedError(UserError):
+    pass

@@ -1,0 +1,26 @@
+"""How the orders' errors are answered."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.orders import errors
+from graphql_schema.errors import UserError, error_type
+
+
+@error_type(errors.OrderAlreadyOnHold)
+@strawberry.type
+class AlreadyOnHold(UserError):
+    pass
+
+
+@error_type(errors.OrderNotOnHold)
+@strawberry.type
+class NotOnHold(UserError):
+    pass
+
+
+@error_type(errors.OrderLocked)
+@strawberry.type
+class OrderLocked(UserError):
+    status: str = strawberry.field(description="The status that locks the lines (invoiced or final).")
