@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.config import Settings, get_settings
+from app.serving import serve
 from app.wiring import describe, wire
 
 T = TypeVar("T")
@@ -84,30 +85,17 @@ def _print_demo_tokens(url: URL, settings: Settings) -> None:
     print(f"\nGraphiQL: http://{settings.host}:{settings.port}/graphql\n")
 
 
-def _serve(url: URL, settings: Settings) -> None:
-    import uvicorn
-
-    from app.asgi import create_app
-
-    uvicorn.run(
-        create_app(url=url, settings=settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-    )
-
-
 def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
     url = _database(settings)
     _migrate(url)
     if _seed(url):
         print("Loaded the demo data into the empty database.")
     _print_demo_tokens(url, settings)
-    _serve(url, settings)
+    serve(url, settings)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
-    _serve(_database(settings), settings)
+    serve(_database(settings), settings)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -217,3 +205,7 @@ def main(argv: list[str] | None = None) -> None:
         "create-token": cmd_create_token,
     }
     commands[args.command](args, settings)
+
+
+if __name__ == "__main__":
+    main()

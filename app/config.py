@@ -28,6 +28,8 @@ class Settings:
     host: str
     port: int
     log_level: str
+    workers: int
+    """Worker processes `chargecars serve` runs (1: the API in the serving process itself)."""
     max_page_size: int
     max_concurrent_writes: int
     max_query_depth: int
@@ -55,6 +57,7 @@ class Settings:
             host=os.environ.get("CHARGECARS_HOST", "127.0.0.1"),
             port=_int("CHARGECARS_PORT", 8000),
             log_level=os.environ.get("CHARGECARS_LOG_LEVEL", "info"),
+            workers=_int("CHARGECARS_WORKERS", 1),
             max_page_size=_int("CHARGECARS_MAX_PAGE_SIZE", 100),
             max_concurrent_writes=_int("CHARGECARS_MAX_CONCURRENT_WRITES", 8),
             max_query_depth=_int("CHARGECARS_MAX_QUERY_DEPTH", 15),

@@ -19,10 +19,11 @@ import httpx
 import psutil
 
 from app.dbserver import drop_database
+from app.serving import served
 from bench.driver import Cell, drive, measure_floor, statement_growth
 from bench.operations import READS, ROOT, operations, prepare, write_state
 from bench.report import report
-from bench.server import cpu_seconds, machine, rss_mb, start_server
+from bench.server import cpu_seconds, machine, rss_mb
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -38,16 +39,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print(json.dumps(floor.row()), flush=True)
     for reads in (True, False):
         for workers in [int(w) for w in args.workers.split(",")]:
-            server, base = await start_server(url, workers)
-            try:
-                process = psutil.Process(server.pid)
+            with served(url, workers=workers, CHARGECARS_SQL_COUNT_HEADER="on") as server:
+                process = psutil.Process(server.process.pid)
                 async with httpx.AsyncClient(
-                    base_url=base, timeout=300, limits=httpx.Limits(max_connections=max(concurrencies) + 4)
+                    base_url=server.base_url, timeout=300, limits=httpx.Limits(max_connections=max(concurrencies) + 4)
                 ) as client:
                     for concurrency in concurrencies:
                         ops = operations(data, tokens, state, concurrency, rng, args.page)
                         if not growth:
-                            growth = await statement_growth(base, ops)
+                            growth = await statement_growth(server.base_url, ops)
                         for op in ops[:READS] if reads else ops[READS:]:
                             warm = Cell(workers, concurrency, op.name)
                             await drive(client, op, warm, 0, args.warmup)
@@ -58,9 +58,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             cell.server_rss_mb = rss_mb(process)
                             cells.append(cell)
                             print(json.dumps(cell.row()), flush=True)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
     cells.sort(key=lambda c: (c.workers, c.concurrency, c.operation))
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -1,31 +1,20 @@
-"""The server under test and the machine: uvicorn processes, their CPU and memory, what runs them."""
+"""The machine and the server under test: the CPU and memory of its processes, what runs them
+(the server itself is `app.serving.served`)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import platform
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import psutil
 from sqlalchemy.engine import URL
 
 from app.dbserver import asyncpg_dsn
-from bench.operations import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _tree(process: psutil.Process) -> list[psutil.Process]:
@@ -47,53 +36,6 @@ def rss_mb(process: psutil.Process) -> float:
         with contextlib.suppress(psutil.NoSuchProcess):
             total += p.memory_info().rss
     return total / 2**20
-
-
-async def start_server(url: URL, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url.render_as_string(hide_password=False),
-        "CHARGECARS_SQL_COUNT_HEADER": "on",
-        "CHARGECARS_LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen(  # noqa: ASYNC220 - starts the server and returns; nothing waits on it here
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.asgi:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            # a worker busy with 32 concurrent trees can miss uvicorn's default 5 s health ping and be
-            # killed mid-request by its supervisor (it happened here): the bench measures the app
-            "--timeout-worker-healthcheck",
-            "120",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(600):
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return server, base
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                raise RuntimeError("the server did not start")
-            await asyncio.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("the server did not become ready")
 
 
 def cpu_model() -> str:

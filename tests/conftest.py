@@ -26,6 +26,7 @@ from app.asgi import create_app
 from app.config import Settings
 from app.db import Base, create_engine, session_factory
 from app.dbserver import drop_database, ensure_database
+from app.serving import served
 from app.wiring import wire
 from tests.factories import brand_id, gid, issue_token, load_demo
 from tests.support.api import CREATE_ORDER, gql
@@ -48,6 +49,15 @@ def database_url() -> URL:
     asyncio.run(ensure_database(url))
     migrate.upgrade(url, configure_logging=False)
     return url
+
+
+@pytest.fixture(scope="module")
+def server(database_url: URL) -> Iterator[str]:
+    """The API behind a real uvicorn process (`chargecars serve`), for what only a real HTTP server
+    shows: malformed bytes on the wire, kept-alive connections, one request starving another.
+    Yields its base URL."""
+    with served(database_url) as api:
+        yield api.base_url
 
 
 @pytest.fixture(scope="session")

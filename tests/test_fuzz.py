@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import graphql
@@ -25,7 +24,6 @@ from sqlalchemy import select
 from app.orders.models import Order
 from tests.factories import gid, load_demo
 from tests.support.database import ROOT
-from tests.support.live_server import live_server
 
 EXAMPLES = int(os.environ.get("CHARGECARS_FUZZ_EXAMPLES", "60"))
 SCHEMA = graphql.build_schema((ROOT / "schema.graphql").read_text())
@@ -72,12 +70,6 @@ def _scalars(ids: list[str]) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
         "JSON": st.one_of(st.just(graphql.ObjectValueNode(fields=())), HOSTILE_TEXT.map(nodes.String)),
         "ID": _mostly(st.sampled_from(ids)),
     }
-
-
-@pytest.fixture(scope="module")
-def server(database_url) -> Iterator[str]:
-    with live_server(database_url) as base:
-        yield base
 
 
 @pytest.fixture

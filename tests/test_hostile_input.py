@@ -8,7 +8,6 @@ import http.client
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,17 +21,10 @@ from app.contacts.models import Contact
 from app.orders.models import LineItem
 from tests.factories import brand_id, gid
 from tests.support.api import CREATE_ORDER
-from tests.support.live_server import live_server
 
 BUDGET_S = 1.0
 """Time for a refusal, and the longest /healthz may wait meanwhile (before: 7.8 s at 21
 fragment levels, forever at 39)."""
-
-
-@pytest.fixture(scope="module")
-def server(database_url) -> Iterator[str]:
-    with live_server(database_url) as base:
-        yield base
 
 
 # --- documents ----------------------------------------------------------------------------------

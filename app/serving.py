@@ -1,0 +1,106 @@
+"""Serving the API: in this process (`chargecars serve` and `run`), or as a child process that its
+caller stops (the benchmark, and the tests that need a real HTTP server).
+
+`CHARGECARS_WORKERS` above 1 runs uvicorn's supervisor with that many worker processes; each
+builds its own app (and connection pool) from the environment, so the resolved database URL is
+handed down through `DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from app.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_HEALTHCHECK_SECONDS = 120
+"""How long a worker may take to answer its supervisor's ping. uvicorn's default (5 s) kills a
+worker busy with a few dozen concurrent order trees in the middle of its requests."""
+
+
+def serve(url: URL, settings: Settings) -> None:
+    import uvicorn
+
+    if settings.workers <= 1:
+        from app.asgi import create_app
+
+        uvicorn.run(
+            create_app(url=url, settings=settings), host=settings.host, port=settings.port, log_level=settings.log_level
+        )
+        return
+    os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
+    uvicorn.run(
+        "app.asgi:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    process: subprocess.Popen[bytes]
+    base_url: str
+
+
+def _ready(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/readyz", timeout=1) as answer:
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def served(database_url: URL, *, workers: int = 1, start_timeout: float = 60, **env: str) -> Iterator[Served]:
+    """`chargecars serve` on `database_url` in a child process, on a free local port, until the
+    block ends; yields once `/readyz` answers 200. `env` adds settings (`CHARGECARS_…`)."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url.render_as_string(hide_password=False),
+        "CHARGECARS_HOST": "127.0.0.1",
+        "CHARGECARS_PORT": str(port),
+        "CHARGECARS_WORKERS": str(workers),
+        "CHARGECARS_LOG_LEVEL": "warning",
+        **env,
+    }
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=environment, cwd=ROOT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while not _ready(base_url):
+            if process.poll() is not None:
+                raise RuntimeError(f"the API server exited with {process.returncode} before it was ready")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the API server was not ready within {start_timeout:.0f} s")
+            time.sleep(0.1)
+        yield Served(process, base_url)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
