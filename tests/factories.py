@@ -90,6 +90,15 @@ async def load_demo(
     return by_name, tokens
 
 
+DEMO_VIEWERS = [
+    ("admin", None, "staff"),
+    ("partner", "Mark Visser", "partner"),
+    ("dealer", "Sanne Bakker", "partner"),
+    ("customer", "Eva de Vries", "customer"),
+]
+"""The demo accounts as (token key from `load_demo`, display name of their contact, role)."""
+
+
 async def brand_id(sessions: async_sessionmaker[AsyncSession], code: str) -> uuid.UUID:
     async with sessions() as session:
         return (await session.execute(text("SELECT id FROM business_entity WHERE code = :c"), {"c": code})).scalar_one()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from strawberry import relay
 
-from tests.factories import gid, load_demo, make_contact
+from tests.factories import DEMO_VIEWERS, gid, load_demo, make_contact
 from tests.support.api import gql
 from tests.support.hierarchy import Hierarchy
 
@@ -80,15 +80,7 @@ async def demo(sessions):
     return contacts, tokens
 
 
-VIEWERS = [
-    ("admin", None, "staff"),
-    ("partner", "Mark Visser", "partner"),
-    ("dealer", "Sanne Bakker", "partner"),
-    ("customer", "Eva de Vries", "customer"),
-]
-
-
-@pytest.mark.parametrize(("key", "viewer_name", "role"), VIEWERS, ids=[v[0] for v in VIEWERS])
+@pytest.mark.parametrize(("key", "viewer_name", "role"), DEMO_VIEWERS, ids=[v[0] for v in DEMO_VIEWERS])
 async def test_every_path_shows_exactly_the_scope(client, session, demo, key, viewer_name, role) -> None:
     contacts, tokens = demo
     token = tokens[key]

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from strawberry import relay
 
 from tests.contacts.test_visibility import Tree
-from tests.factories import gid, make_contact
+from tests.factories import DEMO_VIEWERS, gid, make_contact
 from tests.support.api import gql
 
 ORDERS = (
@@ -81,15 +81,7 @@ async def _expected(session, viewer_id, role) -> tuple[set[uuid.UUID], set[uuid.
     return visible_orders, full | name_only | on_orders
 
 
-VIEWERS = [
-    ("admin", None, "staff"),
-    ("partner", "Mark Visser", "partner"),
-    ("dealer", "Sanne Bakker", "partner"),
-    ("customer", "Eva de Vries", "customer"),
-]
-
-
-@pytest.mark.parametrize(("key", "viewer_name", "role"), VIEWERS, ids=[v[0] for v in VIEWERS])
+@pytest.mark.parametrize(("key", "viewer_name", "role"), DEMO_VIEWERS, ids=[v[0] for v in DEMO_VIEWERS])
 async def test_every_order_path_matches_the_rule(client, session, demo, orders, key, viewer_name, role) -> None:
     contacts, tokens = demo
     token = tokens[key]
