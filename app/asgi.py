@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql (GraphiQL in a browser), /healthz and /readyz."""
+"""The ASGI application: /graphql (GraphiQL in a browser), /invoices/{id}.pdf, /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -28,14 +28,16 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET
 
 from app import migrate, request_body
-from app.access.policy import NOBODY, viewer_for
-from app.accounts.service import authenticate
+from app.access.policy import NOBODY, Viewer, viewer_for
+from app.accounts.service import Principal, authenticate
 from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
+from app.finance import service as finance
 from app.request_body import BadRequest
 from app.wiring import wire
 from graphql_schema.context import Context, ReadSession
 from graphql_schema.errors import RequestErrorCode
+from graphql_schema.node import parse_uuid
 from graphql_schema.schema import build_schema
 
 log = logging.getLogger("chargecars.http")
@@ -140,28 +142,11 @@ class GraphQLApp(GraphQL):
         session = self.app_state.sessions()
         reads = ReadSession(session)
         try:
-            principal = None
-            if header is not None:
-                scheme, _, raw = header.partition(" ")
-                if scheme.lower() == "bearer" and raw.strip():
-                    principal = await authenticate(session=session, raw_token=raw.strip())
-                if principal is None:
-                    response = _request_error(
-                        401,
-                        RequestErrorCode.UNAUTHENTICATED,
-                        "The bearer token is invalid, expired or revoked.",
-                        {"WWW-Authenticate": "Bearer", "X-Request-Id": request_id},
-                    )
-                    await response(scope, receive, send)
-                    return
-            viewer = NOBODY
-            if principal is not None:
-                viewer = viewer_for(
-                    roles=principal.roles,
-                    contact_id=principal.contact_id,
-                    contact_type=principal.contact_type,
-                    parent_id=principal.contact_parent_id,
-                )
+            identified = await _identify(session, header)
+            if identified is None:
+                await _unauthenticated(request_id)(scope, receive, send)
+                return
+            principal, viewer = identified
             await session.commit()
             # the token lookup ran as the owner; from here on the database sees the viewer
             session.info["viewer"] = viewer
@@ -252,6 +237,34 @@ def _request_error(status: int, code: RequestErrorCode, message: str, headers: d
     )
 
 
+async def _identify(session: AsyncSession, header: str | None) -> tuple[Principal | None, Viewer] | None:
+    """Who sends a request: nobody without an Authorization header; None when the header holds
+    no valid bearer token."""
+    if header is None:
+        return None, NOBODY
+    scheme, _, raw = header.partition(" ")
+    token = raw.strip() if scheme.lower() == "bearer" else ""
+    principal = await authenticate(session=session, raw_token=token) if token else None
+    if principal is None:
+        return None
+    viewer = viewer_for(
+        roles=principal.roles,
+        contact_id=principal.contact_id,
+        contact_type=principal.contact_type,
+        parent_id=principal.contact_parent_id,
+    )
+    return principal, viewer
+
+
+def _unauthenticated(request_id: str) -> JSONResponse:
+    return _request_error(
+        401,
+        RequestErrorCode.UNAUTHENTICATED,
+        "The bearer token is missing, invalid, expired or revoked.",
+        {"WWW-Authenticate": "Bearer", "X-Request-Id": request_id},
+    )
+
+
 def _request_data(item: dict[str, Any]) -> GraphQLRequestData:
     return GraphQLRequestData(
         query=item.get("query"),
@@ -306,6 +319,33 @@ def create_app(
             )
         return JSONResponse({"status": "ready", "revision": current})
 
+    async def document_pdf(request: Request) -> Response:
+        """An invoice or credit note as PDF, for the same token and under the same visibility as
+        the API: a document the viewer may not see is not found."""
+        request_id = uuid.uuid4().hex
+        document_id = parse_uuid(request.path_params["document_id"])
+        async with state.sessions() as session:
+            identified = await _identify(session, request.headers.get("authorization"))
+            if identified is None or identified[0] is None:
+                return _unauthenticated(request_id)
+            await session.commit()
+            session.info["viewer"] = identified[1]
+            found = (
+                await finance.pdf_of(session=session, document_id=document_id, viewer=identified[1])
+                if document_id is not None
+                else None
+            )
+        if found is None:
+            return _request_error(
+                404, RequestErrorCode.NOT_FOUND, "No such invoice or credit note.", {"X-Request-Id": request_id}
+            )
+        number, pdf = found
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{number}.pdf"', "X-Request-Id": request_id},
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
@@ -315,6 +355,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", GraphQLApp(state), methods=["GET", "POST"]),
+            Route("/invoices/{document_id}.pdf", document_pdf),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

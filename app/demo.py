@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -21,6 +22,9 @@ from app.commissions import service as commissions
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
+from app.finance import service as finance
+from app.finance.models import InvoiceKind
+from app.finance.service import CreditRequest, InvoiceRequest
 from app.orders import lines
 from app.orders import service as orders
 from app.orders.lines import LineIn
@@ -86,6 +90,28 @@ PEOPLE: Final = [
 ]
 
 
+# (street, postal code, city): every demo contact gets one in turn, with its own house number
+STREETS: Final = [
+    ("Stationsweg", "9711 AM", "Groningen"),
+    ("Oude Gracht", "3511 AP", "Utrecht"),
+    ("Markt", "5611 EB", "Eindhoven"),
+    ("Kerkstraat", "1017 GC", "Amsterdam"),
+    ("Dorpsstraat", "9751 AA", "Haren"),
+    ("Havenkade", "8011 AB", "Zwolle"),
+]
+
+
+def _address(index: int) -> dict[str, Any]:
+    street, postal_code, city = STREETS[index % len(STREETS)]
+    return {
+        "street": street,
+        "house_number": str(10 + index),
+        "postal_code": postal_code,
+        "city": city,
+        "country_code": "NL",
+    }
+
+
 async def is_empty(*, session: AsyncSession) -> bool:
     contacts_count = await session.scalar(select(func.count()).select_from(Contact))
     accounts_count = await session.scalar(select(func.count()).select_from(UserAccount))
@@ -100,6 +126,7 @@ def _email(first: str, last: str, org: str) -> str:
 async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
     """Write the demo data (the caller commits)."""
     brands = {b.code: b.id for b in await session.scalars(select(BusinessEntity))}
+    numbers = iter(range(1000))
 
     async def org(name: str, subtype: str, rate: Decimal | None, parent: Contact | None, brand: str = "CC") -> Contact:
         return await contacts.create(
@@ -113,6 +140,8 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
                 parent_id=parent.id if parent else None,
                 business_entity_id=brands[brand],
                 email=f"info@{''.join(ch for ch in name.lower() if ch.isalnum())[:24]}.demo",
+                vat_number=f"NL{870000001 + len(name) * 7919 % 99999:09d}B01",
+                **_address(next(numbers)),
             ),
         )
 
@@ -128,6 +157,7 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
                 parent_id=parent.id,
                 email=email or _email(first, last, parent.display_name),
                 phone="+31 6 1234 5678",
+                **_address(next(numbers)),
             ),
         )
 
@@ -168,7 +198,10 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
         )
 
 
-# (brand, account, end customer, channel from position 1, statuses to walk through)
+# (brand, account, end customer, channel from position 1, statuses to walk through). A step
+# starting with "+" bills instead (`_bill`): "+invoice" every unbilled line, "+deposit" the first
+# line only, "+credit" credits the last invoice in full, "+paid" / "+partially_paid" moves the last
+# invoice on; "@-N" issues the document N days ago.
 DEMO_ORDERS: Final[tuple[tuple[Any, ...], ...]] = (
     (
         "CC",
@@ -189,19 +222,49 @@ DEMO_ORDERS: Final[tuple[tuple[Any, ...], ...]] = (
         "Voltara Regio Zuid",
         "Anouk Willems",
         ["Voltara Regio Zuid", "Voltara Distribution B.V."],
-        ["quoted", "intake", "quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed"],
+        [
+            "quoted",
+            "intake",
+            "quoted",
+            "accepted",
+            "scheduled",
+            "installing",
+            "installed",
+            "+invoice@-20",
+            "+paid",
+            "invoiced",
+            "completed",
+        ],  # fmt: skip
     ),
     ("CC", "Groendus", None, ["Groendus Dealer Utrecht", "Groendus"], ["cancelled"]),
-    ("LT", "Eneco", None, ["Eneco Thuisladen West", "Eneco"], ["quoted", "accepted"]),
-    ("MKT", "Alva", None, ["Alva Meterkast Service", "Alva"], []),
-    ("ZS", "50five", None, ["50five Webshop Dealer", "50five"], ["paid", "shipped"]),
+    (
+        "LT",
+        "Eneco",
+        None,
+        ["Eneco Thuisladen West", "Eneco"],
+        ["quoted", "accepted", "+invoice@-9", "+credit", "+invoice"],
+    ),
+    ("MKT", "Alva", None, ["Alva Meterkast Service", "Alva"], ["+deposit@-40"]),
+    ("ZS", "50five", None, ["50five Webshop Dealer", "50five"], ["paid", "+invoice@-3", "+paid", "shipped"]),
     ("RS", "Essent", None, [], ["paid"]),
     (
         "CC",
         "Snellader Service Haren",
         "Joris Jansen",
         ["Snellader Service Haren", "Laadpunt Groningen", "Voltara Regio Noord", "Voltara Distribution B.V."],
-        ["quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed"],
+        [
+            "quoted",
+            "accepted",
+            "+deposit@-30",
+            "+paid",
+            "scheduled",
+            "installing",
+            "installed",
+            "+invoice@-2",
+            "+partially_paid",
+            "invoiced",
+            "completed",
+        ],  # fmt: skip
     ),
 )
 # Commission statuses to walk, per order (by its index above) and level: one paid, one approved.
@@ -285,8 +348,30 @@ async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_n
             await _walk(session, EntityType.PARTNER_COMMISSION, by_level[level], commission_statuses)
 
 
+async def _bill(session: AsyncSession, order_id: uuid.UUID, step: str) -> None:
+    action, _, days_ago = step.partition("@")
+    issued = finance.today() + timedelta(days=int(days_ago or 0))
+    if action in ("invoice", "deposit"):
+        first_line = (await lines.lines_of_many(session=session, order_ids=[order_id]))[order_id][0]
+        request = InvoiceRequest(
+            order_id=order_id, line_ids=[first_line.id] if action == "deposit" else None, issue_date=issued
+        )
+        await finance.generate_invoice(session=session, request=request, actor=DEMO_ACTOR)
+        return
+    documents = (await finance.of_orders_many(session=session, order_ids=[order_id], viewer=STAFF))[order_id]
+    last = [d for d in documents if d.kind is InvoiceKind.INVOICE][-1]
+    if action == "credit":
+        credit = CreditRequest(invoice_id=last.id, reason="Wrong charger model billed", issue_date=issued)
+        await finance.credit_invoice(session=session, request=credit, actor=DEMO_ACTOR)
+    else:
+        await _walk(session, EntityType.INVOICE, last.id, [action])
+
+
 async def _walk(session: AsyncSession, entity_type: EntityType, entity_id: uuid.UUID, statuses: list[str]) -> None:
     for status in statuses:
+        if status.startswith("+"):
+            await _bill(session, entity_id, status[1:])
+            continue
         await engine.change_status(
             session=session,
             entity_type=entity_type.value,

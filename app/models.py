@@ -8,6 +8,7 @@ from app.catalog.models import Article
 from app.commissions.models import PartnerCommission
 from app.contacts.models import Contact
 from app.db import Base
+from app.finance.models import Invoice, InvoiceLine
 from app.numbering.models import NumberSequence
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold
 from app.status.models import EntityCurrentStatus, StatusTransition, StatusWorkflow, StatusWorkflowStep
@@ -20,6 +21,8 @@ __all__ = [
     "BusinessEntity",
     "Contact",
     "EntityCurrentStatus",
+    "Invoice",
+    "InvoiceLine",
     "LineItem",
     "NumberSequence",
     "Order",

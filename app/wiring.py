@@ -23,10 +23,12 @@ def wire() -> None:
     if _wired:
         return
     from app.commissions import service as commissions
+    from app.finance import service as finance
     from app.orders import service as orders
 
     orders.wire()
     commissions.wire()
+    finance.wire()
     _wired = True
 
 

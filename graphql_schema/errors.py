@@ -27,6 +27,8 @@ class RequestErrorCode(enum.StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    """Outside GraphQL (a document's PDF): nothing the viewer may see is there."""
     BAD_REQUEST = "BAD_REQUEST"
     """The HTTP request itself is malformed (body, headers): nothing was parsed."""
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"

@@ -14,7 +14,7 @@ from typing import Any
 from strawberry import relay
 from strawberry.types import Info
 
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 
 NodeLoader = Callable[[Info, Sequence[uuid.UUID]], Awaitable[Sequence[Any]]]
 _REGISTRY: dict[str, NodeLoader] = {}
@@ -29,6 +29,14 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+def plain_id(value: Any, *, entity: str, field: str) -> uuid.UUID:
+    """The id of a row that is not a Node (an order line, an invoice line): a UUID, or NotFound."""
+    found = parse_uuid(str(value))
+    if found is None:
+        raise NotFound(entity, str(value), field=field)
+    return found
 
 
 def global_id(type_name: str, value: uuid.UUID) -> str:

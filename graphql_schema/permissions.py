@@ -35,6 +35,12 @@ class CanChangeStatus(_HasRole):
     roles = frozenset({Role.ADMIN, Role.STAFF, Role.FINANCE})
 
 
+class IsFinance(_HasRole):
+    """Invoices and credit notes are issued by finance (and admins)."""
+
+    roles = frozenset({Role.ADMIN, Role.FINANCE})
+
+
 class CanCreateOrders(_HasRole):
     """Staff create any order; partners only those with their organisation in the chain
     (checked by the orders service)."""

@@ -43,6 +43,8 @@ from graphql_schema.contacts.mutations import ContactMutations
 from graphql_schema.contacts.queries import ContactQueries
 from graphql_schema.errors import RequestErrorCode, request_error
 from graphql_schema.execution import Executor
+from graphql_schema.finance.mutations import FinanceMutations
+from graphql_schema.finance.queries import FinanceQueries
 from graphql_schema.inputs import DATE, DATETIME, DECIMAL, InputRefused, check_literals, check_variables
 from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
@@ -73,6 +75,7 @@ class Query(
     ContactQueries,
     OrderQueries,
     CommissionQueries,
+    FinanceQueries,
     StatusQueries,
     CatalogQueries,
     BusinessEntityQueries,
@@ -81,7 +84,9 @@ class Query(
 
 
 @strawberry.type
-class Mutation(ContactMutations, OrderMutations, OrderLineMutations, StatusMutations, AccountMutations):
+class Mutation(
+    ContactMutations, OrderMutations, OrderLineMutations, StatusMutations, FinanceMutations, AccountMutations
+):
     pass
 
 

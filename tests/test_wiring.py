@@ -26,9 +26,13 @@ DESCRIBE = "import json; from app.wiring import describe; print(json.dumps(descr
 
 def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
     wired = describe()  # the tests' own (tests/conftest.py)
-    assert wired["status entity types"] == ["order", "partner_commission"]
-    assert wired["on StatusChanged"] == ["app.commissions.service._on_status_changed"]
+    assert wired["status entity types"] == ["credit_note", "invoice", "order", "partner_commission"]
+    assert wired["on StatusChanged"] == [
+        "app.commissions.service._on_status_changed",
+        "app.finance.service._on_status_changed",
+    ]
     assert wired["on OrderLinesChanged"] == ["app.commissions.service._on_lines_changed"]
+    assert wired["on OrderLineChanging"] == ["app.finance.service._on_line_changing"]
 
     api = _in_a_fresh_interpreter(
         "from app.asgi import create_app; "

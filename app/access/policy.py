@@ -13,6 +13,7 @@ contact's field mask comes from the same statement (`contact_access`). The rules
   is in scope (its root reaches it: `order_reach`); its channel entries, lines, holds and status
   history follow the order;
 - a **commission** is visible when its beneficiary is in scope; its history follows it;
+- an **invoice** or **credit note** follows the order it bills, and so do its lines and history;
 - a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
   whatever order it is also on), or a party to a visible order (what working the order needs).
 
@@ -33,6 +34,7 @@ from sqlalchemy.orm import aliased
 from app.accounts.models import STAFF_ROLES, Role
 from app.commissions.models import PartnerCommission
 from app.contacts.models import Contact, ContactClosure, ContactType
+from app.finance.models import Invoice, InvoiceLine
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty, OrderReach
 from app.status.models import EntityCurrentStatus, StatusTransition
 from app.status.registry import registered
@@ -127,15 +129,17 @@ def _contact_visible(viewer: Viewer, contact: Any = Contact) -> ColumnElement[bo
     )
 
 
-def follows(parent: type[Any], key: Any) -> Callable[[Viewer], ColumnElement[bool]]:
-    """The rule of a child entity: visible when the parent row `key` points to is visible."""
+def follows(parent: type[Any], key: Any) -> Callable[..., ColumnElement[bool]]:
+    """The rule of a child entity: visible when the parent row `key` (a column of the child)
+    points to is visible. Given an alias of the child, the rule reads the alias's column."""
 
-    def rule(viewer: Viewer) -> ColumnElement[bool]:
+    def rule(viewer: Viewer, child: Any = None) -> ColumnElement[bool]:
+        pointer = key if child is None else getattr(child, key.key)
         by_id = _BY_ID.get(parent)
         if by_id is not None:
-            return by_id(viewer, key)
+            return by_id(viewer, pointer)
         row = aliased(parent)
-        return exists().where(row.id == key, visible(viewer, parent, row))
+        return exists().where(row.id == pointer, visible(viewer, parent, row))
 
     return rule
 
@@ -172,6 +176,8 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     LineItem: follows(Order, LineItem.order_id),
     OrderHold: follows(Order, OrderHold.order_id),
     PartnerCommission: lambda viewer, row=PartnerCommission: in_scope(viewer, row.beneficiary_contact_id),
+    Invoice: follows(Order, Invoice.order_id),
+    InvoiceLine: follows(Order, InvoiceLine.order_id),
     StatusTransition: _status_visible(StatusTransition),
     EntityCurrentStatus: _status_visible(EntityCurrentStatus),
 }
@@ -213,16 +219,27 @@ def contact_access(viewer: Viewer, contact: Any = Contact) -> ColumnElement[int]
     )
 
 
-_DETAILS = ("first_name", "last_name", "email", "phone")
-_COMMERCIAL = ("commission_rate", "business_entity_id")
+_DETAILS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "house_number",
+    "postal_code",
+    "city",
+    "country_code",
+    "vat_number",
+)
+_COMMERCIAL = ("commission_rate", "business_entity_id", "payment_terms_days")
 
 
 def hidden_fields(viewer: Viewer, access: Access) -> tuple[str, ...]:
     """The contact fields `viewer` does not see at `access` (they read as null).
 
     Full: everything, except the commission rate for customers (it is a partner's commercial
-    term). Party: name, type and subtype; a partner also sees the names, e-mail address and
-    phone it needs to work the order; never the commission rate or the brand. Name: the name,
+    term). Party: name, type and subtype; a partner also sees the names, e-mail address, phone
+    and address it needs to work the order; never the commission rate, payment terms or brand. Name: the name,
     type and subtype only."""
     if viewer.unrestricted:
         return ()

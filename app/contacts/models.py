@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, Numeric, SmallInteger, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +32,15 @@ class Contact(Base):
     last_name: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(50))
+    # the postal address (where a person lives and the charger goes; where an organisation is billed)
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    # days an invoice to this account may stay open; unset: the standard term (app/finance)
+    payment_terms_days: Mapped[int | None] = mapped_column(SmallInteger)
     parent_organization_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("contact.id", ondelete="RESTRICT"), index=True
     )
@@ -52,6 +61,9 @@ class Contact(Base):
         CheckConstraint(
             "contact_type = 'organization' OR commission_rate IS NULL",
             name="commission_rate_organization_only",
+        ),
+        CheckConstraint(
+            "payment_terms_days IS NULL OR payment_terms_days BETWEEN 0 AND 365", name="payment_terms_range"
         ),
         # Text search (ILIKE '%…%') over name and e-mail stays indexed.
         Index(

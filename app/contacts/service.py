@@ -9,6 +9,7 @@ succeed: the second waits, then sees the first and is refused.
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
@@ -74,6 +75,9 @@ class ContactSorting:
     descending: bool = False
 
 
+MAX_PAYMENT_TERMS_DAYS: Final = 365
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactCreate:
     contact_type: ContactType
@@ -86,6 +90,13 @@ class ContactCreate:
     parent_id: uuid.UUID | None = None
     commission_rate: Decimal | None = None
     business_entity_id: uuid.UUID | None = None
+    street: str | None = None
+    house_number: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country_code: str | None = None
+    vat_number: str | None = None
+    payment_terms_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +110,13 @@ class ContactChanges:
     parent_id: uuid.UUID | None | Keep = KEEP
     commission_rate: Decimal | None | Keep = KEEP
     business_entity_id: uuid.UUID | None | Keep = KEEP
+    street: str | None | Keep = KEEP
+    house_number: str | None | Keep = KEEP
+    postal_code: str | None | Keep = KEEP
+    city: str | None | Keep = KEEP
+    country_code: str | None | Keep = KEEP
+    vat_number: str | None | Keep = KEEP
+    payment_terms_days: int | None | Keep = KEEP
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -273,7 +291,21 @@ async def search(
 
 # --- writes ------------------------------------------------------------------------------------
 
-_TEXT_FIELDS = ("display_name", "first_name", "last_name", "email", "phone", "contact_subtype")
+_TEXT_FIELDS = (
+    "display_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "contact_subtype",
+    "street",
+    "house_number",
+    "postal_code",
+    "city",
+    "country_code",
+    "vat_number",
+)
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 
 
 def _max_length(field: str) -> int:
@@ -304,6 +336,15 @@ def _validated(contact_type: ContactType, values: dict[str, Any]) -> dict[str, A
             raise ValidationFailed("Only organisations have a commission rate.", field="commission_rate")
     elif clean["display_name"] is None:
         raise ValidationFailed("An organisation needs a display name.", field="display_name")
+
+    for name in ("postal_code", "country_code", "vat_number"):
+        if clean[name] is not None:
+            clean[name] = clean[name].upper()
+    if clean["country_code"] is not None and not _COUNTRY_CODE.fullmatch(clean["country_code"]):
+        raise ValidationFailed("A country is its two-letter ISO code (NL, BE, DE).", field="country_code")
+    terms = clean["payment_terms_days"]
+    if terms is not None and not 0 <= terms <= MAX_PAYMENT_TERMS_DAYS:
+        raise ValidationFailed(f"Payment terms are 0 to {MAX_PAYMENT_TERMS_DAYS} days.", field="payment_terms_days")
 
     rate = clean["commission_rate"]
     if rate is not None:

@@ -32,6 +32,17 @@ class OrderLinesChanged:
     actor: Actor
 
 
+@dataclass(frozen=True, slots=True)
+class OrderLineChanging:
+    """Published before a line changes or is removed, inside the same transaction, with the order
+    locked: a subscriber refuses by raising (a billed line stays as it was billed)."""
+
+    order_id: uuid.UUID
+    line_id: uuid.UUID
+    removing: bool
+    actor: Actor
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineIn:
     article_id: uuid.UUID | None | Keep = KEEP
@@ -139,6 +150,7 @@ async def update_line(*, session: AsyncSession, line_id: uuid.UUID, line_in: Lin
         raise NotFound("LineItem", line_id, field="id")
     order = await _locked_order(session, line.order_id)
     await session.refresh(line)
+    await events.publish(session, OrderLineChanging(order_id=order.id, line_id=line.id, removing=False, actor=actor))
     before = snapshot(line)
     values = {f.name: getattr(line, f.name) for f in fields(line_in)}
     values.update(_provided(line_in))
@@ -156,6 +168,9 @@ async def remove_line(*, session: AsyncSession, line_id: uuid.UUID, actor: Actor
     if line is None:
         raise NotFound("LineItem", line_id, field="id")
     await _locked_order(session, line.order_id)
+    await events.publish(
+        session, OrderLineChanging(order_id=line.order_id, line_id=line.id, removing=True, actor=actor)
+    )
     before = snapshot(line)
     await session.delete(line)
     await session.flush()

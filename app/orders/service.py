@@ -25,7 +25,7 @@ from app.db import any_of, columns, grouped, read
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.orders import totals
-from app.orders.lines import OrderLinesChanged, lines_of_many
+from app.orders.lines import OrderLineChanging, OrderLinesChanged, lines_of_many
 from app.orders.models import Order, OrderChannel, OrderReach
 from app.status import engine
 from app.status.models import EntityCurrentStatus, EntityType
@@ -319,7 +319,7 @@ async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, 
 # Other domains reach orders through this module only (an import contract, pyproject.toml):
 # the lines of orders and the event of their change, and the totals computation.
 
-__all__ = ["OrderLinesChanged", "lines_of_many", "totals"]
+__all__ = ["OrderLineChanging", "OrderLinesChanged", "lines_of_many", "totals"]
 
 
 # --- wiring (app/wiring.py) --------------------------------------------------------------------

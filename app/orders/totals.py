@@ -21,11 +21,16 @@ ZERO: Final = Decimal("0.00")
 
 
 class PricedLine(Protocol):
-    quantity: Decimal
-    unit_price: Decimal
-    discount_percent: Decimal
-    vat_rate: Decimal
-    is_commissionable: bool
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def discount_percent(self) -> Decimal: ...
+    @property
+    def vat_rate(self) -> Decimal: ...
+    @property
+    def is_commissionable(self) -> bool: ...
 
 
 def money(value: Decimal) -> Decimal:

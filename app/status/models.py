@@ -41,6 +41,7 @@ class EntityType(enum.StrEnum):
     INTERNAL_TASK = "internal_task"
     SUPPORT_TICKET = "support_ticket"
     PARTNER_COMMISSION = "partner_commission"
+    CREDIT_NOTE = "credit_note"
 
 
 class StepType(enum.StrEnum):
@@ -113,6 +114,7 @@ class StatusWorkflowStep(Base):
     # what reaching (or being in) this step means to the domains that subscribe to it
     creates_commissions: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     locks_lines: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    requires_billing: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     auto_transition_conditions: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     notification_settings: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 

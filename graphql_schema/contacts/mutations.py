@@ -44,6 +44,15 @@ class CreateContactInput:
     )
     commission_rate: Decimal | None = strawberry.field(default=None, description="Organisations only, 0 to 1.")
     business_entity_id: relay.GlobalID | None = None
+    street: str | None = line_field(_length("street"), default=None)
+    house_number: str | None = line_field(_length("house_number"), default=None)
+    postal_code: str | None = line_field(_length("postal_code"), default=None)
+    city: str | None = line_field(_length("city"), default=None)
+    country_code: str | None = line_field(_length("country_code"), "ISO 3166 alpha-2: NL, BE, DE.", default=None)
+    vat_number: str | None = line_field(_length("vat_number"), default=None)
+    payment_terms_days: int | None = strawberry.field(
+        default=None, description="Days an invoice to this account may stay open (0 to 365); null: 14."
+    )
 
 
 @strawberry.input(
@@ -65,6 +74,29 @@ class UpdateContactInput:
     )
     commission_rate: Decimal | None = strawberry.UNSET
     business_entity_id: relay.GlobalID | None = strawberry.UNSET
+    street: str | None = line_field(_length("street"), default=strawberry.UNSET)
+    house_number: str | None = line_field(_length("house_number"), default=strawberry.UNSET)
+    postal_code: str | None = line_field(_length("postal_code"), default=strawberry.UNSET)
+    city: str | None = line_field(_length("city"), default=strawberry.UNSET)
+    country_code: str | None = line_field(
+        _length("country_code"), "ISO 3166 alpha-2: NL, BE, DE.", default=strawberry.UNSET
+    )
+    vat_number: str | None = line_field(_length("vat_number"), default=strawberry.UNSET)
+    payment_terms_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Days an invoice to this account may stay open (0 to 365); null: 14."
+    )
+
+
+_ADDRESS_AND_TERMS = (
+    "street",
+    "house_number",
+    "postal_code",
+    "city",
+    "country_code",
+    "vat_number",
+    "payment_terms_days",
+)
+"""Taken over from either input as they are."""
 
 
 @strawberry.type
@@ -116,6 +148,7 @@ class ContactMutations:
                     business_entity_id=_optional_id(
                         input.business_entity_id, expected="BusinessEntity", field="business_entity_id"
                     ),
+                    **{name: getattr(input, name) for name in _ADDRESS_AND_TERMS},
                 ),
             )
             return contact.id
@@ -139,6 +172,7 @@ class ContactMutations:
                     input.business_entity_id,
                     lambda v: _optional_id(v, expected="BusinessEntity", field="business_entity_id"),
                 ),
+                **{name: _keep_or(getattr(input, name)) for name in _ADDRESS_AND_TERMS},
             )
             contact = await service.update(
                 session=session, contact_id=contact_id, changes=changes, actor=info.context.actor

@@ -66,7 +66,16 @@ class Contact(relay.Node):
     last_name: str | None
     email: str | None
     phone: str | None
+    street: str | None
+    house_number: str | None
+    postal_code: str | None
+    city: str | None
+    country_code: str | None = strawberry.field(description="ISO 3166 alpha-2: NL, BE, DE.")
+    vat_number: str | None
     commission_rate: Decimal | None = strawberry.field(description="A fraction: 0.05 is 5 %.")
+    payment_terms_days: int | None = strawberry.field(
+        description="Days an invoice to this account may stay open; null: the standard 14."
+    )
     created_at: datetime
     updated_at: datetime
 

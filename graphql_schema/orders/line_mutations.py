@@ -13,13 +13,14 @@ from strawberry.types import Info
 from strawberry.types.unset import UnsetType
 
 from app import text
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders import lines
 from app.orders.lines import LineIn
 from graphql_schema.errors import NotFoundError, ValidationError, mutate
+from graphql_schema.finance.errors import LineAlreadyInvoiced
 from graphql_schema.inputs import line_field
-from graphql_schema.node import decode_id, parse_uuid
+from graphql_schema.node import decode_id, plain_id
 from graphql_schema.orders.errors import OrderLocked
 from graphql_schema.orders.types import Order, load_order
 from graphql_schema.permissions import IsStaffEditor
@@ -73,15 +74,9 @@ class OrderLineSuccess:
 
 
 OrderLineResult = Annotated[
-    OrderLineSuccess | ValidationError | NotFoundError | OrderLocked, strawberry.union("OrderLineResult")
+    OrderLineSuccess | ValidationError | NotFoundError | OrderLocked | LineAlreadyInvoiced,
+    strawberry.union("OrderLineResult"),
 ]
-
-
-def _line_id(value: strawberry.ID) -> uuid.UUID:
-    line_id = parse_uuid(str(value))
-    if line_id is None:
-        raise NotFound("LineItem", str(value), field="id")
-    return line_id
 
 
 def _given(value: T | UnsetType | None, field: str, *, update: bool) -> T | Keep:
@@ -144,7 +139,7 @@ class OrderLineMutations:
         async def change(session: AsyncSession) -> Any:
             line = await lines.update_line(
                 session=session,
-                line_id=_line_id(input.id),
+                line_id=plain_id(input.id, entity="LineItem", field="id"),
                 actor=info.context.actor,
                 line_in=_line_in(input, article_id=KEEP),
             )
@@ -155,6 +150,8 @@ class OrderLineMutations:
     @strawberry.mutation(permission_classes=[IsStaffEditor])
     async def remove_order_line(self, info: Info, input: RemoveOrderLineInput) -> OrderLineResult:
         async def change(session: AsyncSession) -> Any:
-            return await lines.remove_line(session=session, line_id=_line_id(input.id), actor=info.context.actor)
+            return await lines.remove_line(
+                session=session, line_id=plain_id(input.id, entity="LineItem", field="id"), actor=info.context.actor
+            )
 
         return await mutate(info, change, lambda order_id: _line_success(info, order_id))

@@ -13,6 +13,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.finance.models import InvoiceKind
 from app.orders import totals
 from app.orders.models import HoldReason
 from app.orders.models import LineItem as LineItemModel
@@ -25,6 +26,8 @@ from graphql_schema.commissions.loaders import CommissionsByOrderIdLoader
 from graphql_schema.commissions.types import PartnerCommission
 from graphql_schema.contacts.types import Contact, contact_of
 from graphql_schema.execution import context_only
+from graphql_schema.finance.loaders import BillingStateLoader, DocumentsByOrderIdLoader
+from graphql_schema.finance.types import BillingStateEnum, Invoice
 from graphql_schema.loaders import now_or_later
 from graphql_schema.node import register_node
 from graphql_schema.orders.loaders import (
@@ -194,6 +197,20 @@ class Order(relay.Node, WithStatus):
             self.uuid,
             lambda rows: [PartnerCommission.from_model(r) for r in rows],
         )
+
+    @strawberry.field(description="Its invoices, oldest first (each with the credit notes that correct it).")
+    @context_only
+    def invoices(self, info: Info) -> list[Invoice]:
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(DocumentsByOrderIdLoader),
+            self.uuid,
+            lambda rows: [Invoice.from_row(r) for r in rows if r.kind is InvoiceKind.INVOICE],
+        )
+
+    @strawberry.field(description="How far its lines are billed, and whether what was billed is paid.")
+    @context_only
+    def billing_state(self, info: Info) -> BillingStateEnum:  # type: ignore[valid-type]
+        return now_or_later(info.context.loaders.get(BillingStateLoader), self.uuid, lambda state: state)
 
     @strawberry.field(description="Holds, newest first.")
     @context_only

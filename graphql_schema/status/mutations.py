@@ -16,6 +16,7 @@ from app.status import engine
 from app.status.models import EntityType
 from app.status.registry import adapter_for
 from graphql_schema.errors import NotFoundError, ValidationError, mutate
+from graphql_schema.finance.errors import OrderNotBilled
 from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id, resolve_nodes
 from graphql_schema.permissions import CanChangeStatus
@@ -55,6 +56,7 @@ ChangeStatusResult = Annotated[
     | ApprovalRequired
     | StatusConflict
     | FinalStatus
+    | OrderNotBilled
     | NotFoundError
     | ValidationError
     | NoWorkflowError,

@@ -27,6 +27,8 @@ SCOPED = (
     "status_transition",
     "entity_current_status",
     "order_reach",
+    "invoice",
+    "invoice_line",
 )
 
 

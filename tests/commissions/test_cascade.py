@@ -10,14 +10,8 @@ from sqlalchemy import text
 
 from app.accounts.models import Role
 from tests.factories import gid, issue_token, make_contact
-from tests.status.test_engine import CHANGE, change
-from tests.support.api import gql, gql_errors
+from tests.support.api import CHANGE, add_line, change, gql, gql_errors, walk
 
-ADD_LINE = """
-mutation ($input: AddOrderLineInput!) {
-  addOrderLine(input: $input) { __typename ... on OrderLineSuccess { order { totals { commissionableNet } } } }
-}
-"""
 COMMISSIONS = """
 query ($id: ID!) {
   order(id: $id) {
@@ -32,22 +26,6 @@ query ($id: ID!) {
 }
 """
 WALK_TO_COMPLETED = ("quoted", "accepted", "scheduled", "installing", "installed", "invoiced", "completed")
-
-
-async def add_line(client, token, order_id, price, *, commissionable=True):
-    variables = {
-        "input": {
-            "orderId": order_id,
-            "description": "Work",
-            "quantity": "1",
-            "unitPrice": price,
-            "vatRate": "21",
-            "isCommissionable": commissionable,
-        }
-    }
-    result = (await gql(client, ADD_LINE, variables, token=token))["addOrderLine"]
-    assert result["__typename"] == "OrderLineSuccess", result
-    return result
 
 
 async def commissions_of(client, token, order_id):
@@ -79,8 +57,7 @@ async def test_completion_creates_one_commission_per_level_with_inherited_rates(
     await add_line(client, admin, order["id"], "1000.00")
     await add_line(client, admin, order["id"], "333.33")
     await add_line(client, admin, order["id"], "250.00", commissionable=False)
-    for status in WALK_TO_COMPLETED[:-1]:
-        await change(client, admin, order["id"], status)
+    await walk(client, admin, order["id"], WALK_TO_COMPLETED[:-1])
     assert (await commissions_of(client, admin, order["id"]))["commissions"] == []  # not before completion
 
     await change(client, admin, order["id"], "completed")
@@ -106,8 +83,7 @@ async def test_an_order_without_channel_or_before_the_step_has_none(client, demo
     contacts, tokens = demo
     order = (await create_order(tokens["admin"], account=contacts["Groendus"]))["order"]
     await add_line(client, tokens["admin"], order["id"], "100.00")
-    for status in WALK_TO_COMPLETED:
-        await change(client, tokens["admin"], order["id"], status)
+    await walk(client, tokens["admin"], order["id"], WALK_TO_COMPLETED)
     assert (await commissions_of(client, tokens["admin"], order["id"]))["commissions"] == []
 
 
@@ -197,8 +173,8 @@ async def test_approval_and_payment_need_finance(client, demo, chain, create_ord
     contacts, tokens = demo
     admin = tokens["admin"]
     order = (await create_order(admin, account=chain[0], channel=chain[:1]))["order"]
-    for status in WALK_TO_COMPLETED:
-        await change(client, admin, order["id"], status)
+    await add_line(client, admin, order["id"], "100.00")
+    await walk(client, admin, order["id"], WALK_TO_COMPLETED)
     [commission] = (await commissions_of(client, admin, order["id"]))["commissions"]
     staff = await issue_token(sessions, Role.STAFF)
     refused = await change_commission(client, staff, commission["id"], "approved")
@@ -244,8 +220,7 @@ async def test_overview_and_contact_commissions_by_period_and_status(
     for price in ("1000.00", "2000.00"):
         order = (await create_order(admin, account=chain[0], channel=chain[2:4]))["order"]
         await add_line(client, admin, order["id"], price)
-        for status in WALK_TO_COMPLETED:
-            await change(client, admin, order["id"], status)
+        await walk(client, admin, order["id"], WALK_TO_COMPLETED)
     # move one commission into last month (earned then)
     await session.execute(
         text(

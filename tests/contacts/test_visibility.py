@@ -13,7 +13,7 @@ from strawberry import relay
 
 from tests.factories import DEMO_VIEWERS, gid, load_demo, make_contact
 from tests.support.api import gql
-from tests.support.hierarchy import Hierarchy
+from tests.support.hierarchy import Tree
 
 CONTACTS = (
     "query ($first: Int, $after: String) { contacts(first: $first, after: $after) "
@@ -36,24 +36,6 @@ query ($first: Int, $after: String) {
   }
 }
 """
-
-
-class Tree(Hierarchy):
-    """The hierarchy as plain data, read straight from the table."""
-
-    def __init__(self, rows) -> None:
-        super().__init__({row.id: row.parent_organization_id for row in rows})
-        self.kind = {row.id: row.contact_type for row in rows}
-
-    def expected(self, viewer: uuid.UUID | None, role: str) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
-        """(contacts seen in full, contacts seen by name only)."""
-        if viewer is None:
-            return set(self.parent), set()
-        root, organisation = viewer, self.parent[viewer]
-        if role == "partner" and self.kind[viewer] == "person" and organisation is not None:
-            root = organisation
-        members = {root, viewer} | self.below(root)
-        return members, set(self.above(viewer)) - members
 
 
 async def _tree(session) -> Tree:

@@ -10,8 +10,7 @@ from sqlalchemy import text
 from app.orders import totals
 from app.orders.models import LineItem
 from tests.factories import gid
-from tests.status.test_engine import HOLD, RESUME, change
-from tests.support.api import gql, gql_errors
+from tests.support.api import HOLD, RESUME, bill, change, gql, gql_errors
 
 ADD = """
 mutation ($input: AddOrderLineInput!) {
@@ -198,8 +197,10 @@ async def test_lines_are_locked_once_invoiced_or_final(client, demo, catalogue, 
         client, ADD, {"input": {"orderId": order, "articleId": catalogue["WB-11"], "quantity": "1"}}, token=admin
     )
     line_id = data["addOrderLine"]["order"]["lines"][0]["id"]
-    for status in ("quoted", "accepted", "scheduled", "installing", "installed", "invoiced"):
+    for status in ("quoted", "accepted", "scheduled", "installing", "installed"):
         await change(client, admin, order, status)
+    await bill(client, admin, order)
+    await change(client, admin, order, "invoiced")
     for query, variables, field in [
         (ADD, {"input": {"orderId": order, "articleId": catalogue["WB-11"], "quantity": "1"}}, "addOrderLine"),
         (UPDATE, {"input": {"id": line_id, "quantity": "2"}}, "updateOrderLine"),

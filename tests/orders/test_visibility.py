@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 from strawberry import relay
 
-from tests.contacts.test_visibility import Tree
 from tests.factories import DEMO_VIEWERS, gid, make_contact
 from tests.support.api import gql
+from tests.support.hierarchy import Tree
 
 ORDERS = (
     "query ($after: String) { orders(first: 100, after: $after) "

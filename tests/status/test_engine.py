@@ -10,21 +10,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.accounts.models import Role
 from tests.factories import issue_token
-from tests.support.api import gql, gql_errors
+from tests.support.api import CHANGE, HOLD, RESUME, add_line, bill, change, gql, gql_errors
 
-CHANGE = """
-mutation ($input: ChangeStatusInput!) {
-  changeStatus(input: $input) {
-    __typename
-    ... on ChangeStatusSuccess { transition { fromStatus toStatus movement slaDeadline isMilestone } entity { id } }
-    ... on InvalidStatusTransition { fromStatus toStatus allowed }
-    ... on ApprovalRequired { role }
-    ... on StatusConflict { expected actual }
-    ... on FinalStatus { status }
-    ... on UserError { code message field }
-  }
-}
-"""
 ORDER = """
 query ($id: ID!) {
   order(id: $id) {
@@ -36,35 +23,12 @@ query ($id: ID!) {
   }
 }
 """
-HOLD = """
-mutation ($input: PlaceOrderOnHoldInput!) {
-  placeOrderOnHold(input: $input) {
-    __typename
-    ... on OrderHoldSuccess { order { status { name } } hold { statusBefore isActive } }
-    ... on UserError { code }
-  }
-}
-"""
-RESUME = """
-mutation ($input: ResumeOrderInput!) {
-  resumeOrder(input: $input) {
-    __typename
-    ... on OrderHoldSuccess { order { status { name } } hold { isActive resumedAt } }
-    ... on UserError { code }
-  }
-}
-"""
 
 
 @pytest.fixture
 async def order_id(create_order, demo) -> str:
     contacts, tokens = demo
     return (await create_order(tokens["admin"], account=contacts["Groendus"]))["order"]["id"]
-
-
-async def change(client, token, order_id, to_status, **extra):
-    variables = {"input": {"entityType": "ORDER", "entityId": order_id, "toStatus": to_status, **extra}}
-    return (await gql(client, CHANGE, variables, token=token))["changeStatus"]
 
 
 async def test_a_new_order_starts_in_intake(client, demo, order_id) -> None:
@@ -151,8 +115,11 @@ async def test_a_step_that_requires_approval_refuses_a_viewer_without_the_role(
     _, tokens = demo
     staff = await issue_token(sessions, Role.STAFF)
     finance = await issue_token(sessions, Role.FINANCE)
-    for target in ("quoted", "accepted", "scheduled", "installing", "installed", "invoiced"):
+    await add_line(client, tokens["admin"], order_id)
+    for target in ("quoted", "accepted", "scheduled", "installing", "installed"):
         assert (await change(client, staff, order_id, target))["__typename"] == "ChangeStatusSuccess"
+    await bill(client, tokens["admin"], order_id)
+    assert (await change(client, staff, order_id, "invoiced"))["__typename"] == "ChangeStatusSuccess"
     order = (await gql(client, ORDER, {"id": order_id}, token=staff))["order"]
     assert order["allowedTransitions"] == []  # `completed` needs finance
     refused = await change(client, staff, order_id, "completed")
@@ -231,10 +198,10 @@ async def test_unknown_orders_and_wrong_ids(client, demo) -> None:
     errors = await gql_errors(
         client,
         CHANGE,
-        {"input": {"entityType": "INVOICE", "entityId": gid("Order", uuid.uuid4()), "toStatus": "x"}},
+        {"input": {"entityType": "QUOTE", "entityId": gid("Order", uuid.uuid4()), "toStatus": "x"}},
         token=tokens["admin"],
     )
-    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT" and "INVOICE" in errors[0]["message"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT" and "QUOTE" in errors[0]["message"]
 
 
 async def test_hold_and_resume_return_to_the_status_it_had(client, demo, order_id) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from app import events
 from app.status.engine import StatusChanged
-from tests.status.test_engine import change
+from tests.support.api import change
 
 
 @pytest.fixture

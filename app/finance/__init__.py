@@ -1,0 +1,1 @@
+"""Finance: invoices and credit notes billed from order lines (docs/finance.md)."""

@@ -1,0 +1,1 @@
+"""Finance in the API: invoices, credit notes, the order's billing state."""
