@@ -78,7 +78,28 @@ SELECT json_build_object(
         FROM partner_commission pc
         JOIN contact c ON c.id = pc.beneficiary_contact_id
         LEFT JOIN entity_current_status s ON s.entity_type = 'partner_commission' AND s.entity_id = pc.id
-        WHERE pc.order_id = p.id), '[]'::json)
+        WHERE pc.order_id = p.id), '[]'::json),
+      'billingState', (
+        SELECT CASE WHEN b.billed = 0 THEN 'NOT_BILLED' WHEN b.billed < b.lines THEN 'PARTLY_BILLED'
+                    WHEN (SELECT bool_and(i.status = 'paid') FROM invoice i
+                          WHERE i.order_id = p.id AND i.kind = 'invoice' AND i.status <> 'credited')
+                    THEN 'PAID' ELSE 'BILLED' END
+        FROM (SELECT count(*) AS lines,
+                     count(*) FILTER (WHERE EXISTS (
+                       SELECT 1 FROM invoice_line il WHERE il.line_item_id = l.id AND il.billing_round IS NOT NULL
+                       AND NOT EXISTS (SELECT 1 FROM invoice_line c WHERE c.credits_line_id = il.id))) AS billed
+              FROM line_item l WHERE l.order_id = p.id) b),
+      'invoices', coalesce((
+        SELECT json_agg(json_build_object(
+                          'number', i.number, 'issueDate', i.issue_date, 'dueDate', i.due_date,
+                          'grossAmount', i.gross_amount,
+                          'openAmount', i.gross_amount + coalesce((SELECT sum(cn.gross_amount) FROM invoice cn
+                                                                   WHERE cn.credits_invoice_id = i.id), 0),
+                          'status', json_build_object('name', s.status))
+                        ORDER BY i.created_at, i.number)
+        FROM invoice i
+        LEFT JOIN entity_current_status s ON s.entity_type = 'invoice' AND s.entity_id = i.id
+        WHERE i.order_id = p.id AND i.kind = 'invoice'), '[]'::json)
     ) AS node
     FROM page p
   ) n), '[]'::json)

@@ -11,6 +11,7 @@ deterministic for a scale and seed.
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import time
 import uuid
@@ -158,6 +159,40 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
         "updated_at",
     ),
+    "invoice": (
+        "id",
+        "kind",
+        "number",
+        "business_entity_id",
+        "order_id",
+        "account_contact_id",
+        "seller",
+        "buyer",
+        "issue_date",
+        "due_date",
+        "net_amount",
+        "vat_amount",
+        "gross_amount",
+        "status",
+        "created_at",
+        "updated_at",
+    ),
+    "invoice_line": (
+        "id",
+        "invoice_id",
+        "order_id",
+        "position",
+        "line_item_id",
+        "billing_round",
+        "article_id",
+        "description",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "vat_rate",
+        "net_amount",
+        "is_commissionable",
+    ),
 }
 
 
@@ -171,6 +206,7 @@ class Flow:
     sla_hours: dict[str, int | None]
     milestone: dict[str, bool]
     creates_commissions: frozenset[str]
+    requires_billing: frozenset[str]
     targets: dict[str, list[str]]
     normal: dict[str, list[str]]
     forward: dict[str, str | None]
@@ -189,6 +225,7 @@ class Flow:
             sla_hours={name: step.sla_hours for name, step in steps.items()},
             milestone={name: step.is_milestone for name, step in steps.items()},
             creates_commissions=frozenset(name for name, step in steps.items() if step.creates_commissions),
+            requires_billing=frozenset(name for name, step in steps.items() if step.requires_billing),
             targets={name: [t.status_name for t in ts] for name, ts in targets.items()},
             normal={name: [t.status_name for t in ts] for name, ts in normal.items()},
             forward={
@@ -239,6 +276,10 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
 
         order_flow = {code: await flow(EntityType.ORDER, b.id) for code, b in brands.items()}
         commission_flow = {code: await flow(EntityType.PARTNER_COMMISSION, b.id) for code, b in brands.items()}
+        invoice_flow = {code: await flow(EntityType.INVOICE, b.id) for code, b in brands.items()}
+        sellers = {
+            code: json.dumps({"name": f"{code} B.V.", "city": "Utrecht", "country_code": "NL"}) for code in brands
+        }
     await db.dispose()
 
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
@@ -303,6 +344,8 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
     rates = {o: data.effective_rate(o) for o in organisations}
     uplines = {o: data.upline(o) for o in organisations}
     numbers: dict[str, int] = defaultdict(int)
+    invoice_numbers: dict[str, int] = defaultdict(int)
+    invoices, invoice_lines = rows["invoice"], rows["invoice_line"]
     codes = sorted(brands)
     year = current_year()
     discounts = [Decimal(0), Decimal(0), Decimal(0), Decimal(5), Decimal(10)]
@@ -352,6 +395,58 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
             )
         lines.extend(order_lines)
         at = _transitions(transitions, current, "order", order_id, order_steps, path, created, rng)
+        if not order_steps.requires_billing.isdisjoint(path):
+            # billed in full before the step that needs it: one invoice, issued, paid or partly paid
+            invoice_id, computed = new_id(rng), totals.compute([line_view(line) for line in order_lines])
+            invoice_numbers[code] += 1
+            invoice_path = ["issued", "paid"][: rng.choice([1, 2, 2])]
+            if len(invoice_path) == 1 and rng.random() < 0.3:
+                invoice_path = ["issued", "partially_paid"]
+            issued = (created + timedelta(days=rng.uniform(1, 20))).date()
+            invoices.append(
+                (
+                    invoice_id,
+                    "invoice",
+                    format_number(f"{code}-F", year, invoice_numbers[code], 5),
+                    brand_id,
+                    order_id,
+                    account,
+                    sellers[code],
+                    json.dumps({"name": f"Account {account.hex[:8]}", "country_code": "NL"}),
+                    issued,
+                    issued + timedelta(days=14),
+                    computed.net,
+                    computed.vat_total,
+                    computed.gross,
+                    invoice_path[-1],
+                    created,
+                    created,
+                )
+            )
+            invoice_lines.extend(
+                (
+                    new_id(rng),
+                    invoice_id,
+                    order_id,
+                    position,
+                    *line[:1],
+                    1,
+                    *line[2:8],
+                    totals.line_net(line_view(line)),
+                    line[8],
+                )
+                for position, line in enumerate(order_lines, start=1)
+            )
+            _transitions(
+                transitions,
+                current,
+                EntityType.INVOICE.value,
+                invoice_id,
+                invoice_flow[code],
+                invoice_path,
+                created,
+                rng,
+            )
         if chain and not order_steps.creates_commissions.isdisjoint(path):
             base = totals.compute([line_view(line) for line in order_lines]).commissionable_net
             for position, partner in enumerate(chain, start=1):
@@ -416,14 +511,16 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
             # which the load may have skipped
             await conn.execute("SELECT contact_closure_rebuild()")
             await conn.execute("SELECT order_party_rebuild()")  # and order_reach_rebuild()
-            for code, last in numbers.items():
-                await conn.execute(
-                    "UPDATE number_sequence SET last_value = $1 WHERE business_entity_id = $2 "
-                    "AND document_type = 'order' AND year = $3",
-                    last,
-                    brands[code].id,
-                    year,
-                )
+            for document, counted in (("order", numbers), ("invoice", invoice_numbers)):
+                for code, last in counted.items():
+                    await conn.execute(
+                        "UPDATE number_sequence SET last_value = $1 WHERE business_entity_id = $2 "
+                        "AND document_type = $3 AND year = $4",
+                        last,
+                        brands[code].id,
+                        document,
+                        year,
+                    )
         copied = time.perf_counter()
         # statistics for the planner and the visibility map for index-only scans: the state
         # autovacuum keeps a running database in, which freshly copied tables lack
@@ -439,6 +536,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
         "lines": len(lines),
         "status transitions": len(transitions),
         "commissions": len(commissions),
+        "invoices": len(invoices),
         "build seconds": round(built - started, 1),
         "copy seconds": round(copied - built, 1),
         "load seconds": round(time.perf_counter() - started, 1),

@@ -5,8 +5,9 @@ The loads go through the same dataloaders the fields use, so the fields then fin
 already loaded and resolve synchronously (`graphql_schema.loaders.now_or_later`): no task and
 no await per order, per contact, per line. What a selection does not ask for is not loaded.
 Two rounds: what the order rows name directly (brand, chain, lines, status, history,
-commissions, holds, the account's and end customer's ancestors), then what those name (every
-contact of the page in one batch, the commissions' statuses, the history's authors).
+commissions, holds, invoices, billing state, the account's and end customer's ancestors), then
+what those name (every contact of the page in one batch, the commissions' and invoices'
+statuses, the invoices' credit notes and lines, the history's authors).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from graphql_schema.accounts.loaders import AccountNameLoader
 from graphql_schema.business_entities.loaders import BusinessEntityByIdLoader
 from graphql_schema.commissions.loaders import CommissionsByOrderIdLoader
 from graphql_schema.contacts.loaders import AncestorsByContactIdLoader, ContactByIdLoader
+from graphql_schema.finance.loaders import (
+    BillingStateLoader,
+    CreditNotesByInvoiceIdLoader,
+    DocumentLinesLoader,
+    DocumentsByOrderIdLoader,
+)
 from graphql_schema.orders.loaders import ChannelByOrderIdLoader, HoldsByOrderIdLoader, LinesByOrderIdLoader
 from graphql_schema.status.loaders import CurrentStatusLoader, TransitionsByEntityLoader
 
@@ -105,6 +112,10 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
         first.append(loaders.get(CommissionsByOrderIdLoader).load_all(ids))
     if "holds" in selected:
         first.append(loaders.get(HoldsByOrderIdLoader).load_all(ids))
+    if "invoices" in selected:
+        first.append(loaders.get(DocumentsByOrderIdLoader).load_all(ids))
+    if "billingState" in selected:
+        first.append(loaders.get(BillingStateLoader).load_all(ids))
     with_ancestors = {
         contact_id
         for name, contact_ids in contact_fields.items()
@@ -118,6 +129,7 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
 
     contacts = {c for name, cs in contact_fields.items() if name in selected for c in cs}
     second: list[Awaitable[Any]] = []
+    status_keys: list[tuple[str, Any]] = []  # of commissions and invoices: one batch
     if "channelChain" in selected and "contact" in selection.below(selected, "channelChain"):
         chains = await loaders.get(ChannelByOrderIdLoader).load_all(ids)
         contacts |= {entry.contact_id for chain in chains for entry in chain}
@@ -127,12 +139,22 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
         if "beneficiary" in under:
             contacts |= {c.beneficiary_contact_id for c in commissions}
         if "status" in under:
-            keys = [(EntityType.PARTNER_COMMISSION.value, c.id) for c in commissions]
-            second.append(loaders.get(CurrentStatusLoader).load_all(keys))
+            status_keys += [(EntityType.PARTNER_COMMISSION.value, c.id) for c in commissions]
+    if "invoices" in selected:
+        under = selection.below(selected, "invoices")
+        invoices = [d.id for rows in await loaders.get(DocumentsByOrderIdLoader).load_all(ids) for d in rows]
+        if "status" in under:
+            status_keys += [(EntityType.INVOICE.value, i) for i in invoices]
+        if {"openAmount", "creditNotes"} & set(under):
+            second.append(loaders.get(CreditNotesByInvoiceIdLoader).load_all(invoices))
+        if {"lines", "vat"} & set(under):
+            second.append(loaders.get(DocumentLinesLoader).load_all(invoices))
     if "triggeredBy" in selection.below(selected, "statusHistory", "nodes"):
         history = await loaders.get(TransitionsByEntityLoader).load_all(order_keys)
         authors = {t.triggered_by_account_id for rows in history for t in rows if t.triggered_by_account_id}
         second.append(loaders.get(AccountNameLoader).load_all(authors))
+    if status_keys:
+        second.append(loaders.get(CurrentStatusLoader).load_all(status_keys))
     if contacts:
         second.append(loaders.get(ContactByIdLoader).load_all(contacts))
     if second:

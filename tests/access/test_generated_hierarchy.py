@@ -1,5 +1,6 @@
 """A generated hierarchy (216 organisations over 6 levels, persons, customers, 400 orders with
-lines, the completed ones with their commissions) read by every kind of viewer through every
+lines, the completed ones with their commissions, a third of those billed and some credited) read by
+every kind of viewer through every
 path, compared with the visibility rules (docs/design.md, "Visibility") computed here, independently of app/: not one
 row
 too many, not one too few, and the counts and totals agree.
@@ -25,6 +26,7 @@ from app.audit.service import SYSTEM
 from app.commissions import service as commissions
 from app.commissions.models import PartnerCommission
 from app.contacts.models import Contact
+from app.finance import service as finance
 from app.orders.models import LineItem, Order, OrderChannel
 from tests.factories import gid, issue_token
 from tests.support.api import gql
@@ -52,6 +54,7 @@ class World:
     customers: list[uuid.UUID] = field(default_factory=list)
     orders: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     commissions: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    documents: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # invoices and credit notes
 
     @cached_property
     def hierarchy(self) -> Hierarchy:
@@ -119,6 +122,10 @@ class Expected:
     @property
     def commissions(self) -> set[uuid.UUID]:
         return {c for c in self.world.commissions if self.sees_commission(c)}
+
+    def documents(self, kind: str) -> set[uuid.UUID]:
+        """Invoices and credit notes follow the order they bill."""
+        return {d for d, doc in self.world.documents.items() if doc["kind"] == kind and self.sees_order(doc["order"])}
 
 
 async def generate(sessions) -> World:
@@ -214,6 +221,18 @@ async def generate(sessions) -> World:
         for order_id, order in world.orders.items():
             if order["status"] == "completed":
                 await commissions.create_for_order(session=session, order_id=order_id, actor=SYSTEM)
+        # every third completed order is billed; every fourth invoice of those credited
+        billed = [o for o, order in world.orders.items() if order["status"] == "completed"][::3]
+        for n, order_id in enumerate(billed):
+            invoice = await finance.generate_invoice(
+                session=session, request=finance.InvoiceRequest(order_id=order_id), actor=SYSTEM
+            )
+            world.documents[invoice.id] = {"order": order_id, "kind": "invoice"}
+            if n % 4 == 0:
+                note = await finance.credit_invoice(
+                    session=session, request=finance.CreditRequest(invoice_id=invoice.id, reason="test"), actor=SYSTEM
+                )
+                world.documents[note.id] = {"order": order_id, "kind": "credit_note"}
     async with sessions() as session:
         for row in await session.scalars(select(PartnerCommission)):
             world.commissions[row.id] = {
@@ -261,7 +280,11 @@ async def page_all(client, token, query: str, path: str) -> tuple[int, list[dict
 
 ORDERS_PAGE = """
 query ($after: String) { orders(first: 100, after: $after) {
-  totalCount pageInfo { hasNextPage endCursor } nodes { id commissions { id } } } }
+  totalCount pageInfo { hasNextPage endCursor } nodes { id commissions { id } invoices { id creditNotes { id } } } } }
+"""
+INVOICES_PAGE = """
+query ($after: String) { invoices(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id order { id } creditNotes { id } } } }
 """
 CONTACTS_PAGE = """
 query ($after: String) { contacts(first: 100, after: $after) {
@@ -299,11 +322,24 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     # orders (every page), totalCount, order.commissions
     total, nodes = await page_all(client, token, ORDERS_PAGE, "orders")
     assert {uid(n["id"]) for n in nodes} == want_orders and total == len(want_orders) == len(nodes)
+    want_invoices, want_notes = expected.documents("invoice"), expected.documents("credit_note")
     for node in nodes:
         order_id = uid(node["id"])
         assert {uid(c["id"]) for c in node["commissions"]} == {
             c for c in want_commissions if world.commissions[c]["order"] == order_id
         }
+        assert {uid(i["id"]) for i in node["invoices"]} == {
+            i for i in want_invoices if world.documents[i]["order"] == order_id
+        }
+        assert {uid(c["id"]) for i in node["invoices"] for c in i["creditNotes"]} == {
+            c for c in want_notes if world.documents[c]["order"] == order_id
+        }
+
+    # invoices (every page), totalCount, each with its credit notes
+    total, nodes = await page_all(client, token, INVOICES_PAGE, "invoices")
+    assert {uid(n["id"]) for n in nodes} == want_invoices and total == len(want_invoices)
+    assert {uid(c["id"]) for n in nodes for c in n["creditNotes"]} == want_notes
+    assert all(uid(n["order"]["id"]) == world.documents[uid(n["id"])]["order"] for n in nodes)
 
     # contacts (every page), totalCount
     total, nodes = await page_all(client, token, CONTACTS_PAGE, "contacts")
@@ -323,6 +359,7 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
         [gid("Order", o) for o in world.orders]
         + [gid("Contact", c) for c in world.parent]
         + [gid("PartnerCommission", c) for c in world.commissions]
+        + [gid("Invoice" if d["kind"] == "invoice" else "CreditNote", i) for i, d in world.documents.items()]
     )
     seen: dict[str, set[uuid.UUID]] = defaultdict(set)
     for ids in chunks(everything, 100):
@@ -332,6 +369,15 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     assert seen["Order"] == want_orders
     assert seen["Contact"] == want_contacts
     assert seen["PartnerCommission"] == want_commissions
+    assert seen["Invoice"] == want_invoices and seen["CreditNote"] == want_notes
+
+    # the PDFs: a sample of visible and invisible documents, by the same token
+    hidden_documents = sorted(set(world.documents) - want_invoices - want_notes)
+    documents = sample.sample(sorted(want_invoices | want_notes), min(4, len(want_invoices | want_notes)))
+    documents += sample.sample(hidden_documents, min(4, len(hidden_documents)))
+    for document in documents:
+        response = await client.get(f"/invoices/{document}.pdf", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == (200 if document in want_invoices | want_notes else 404), document
 
     # order(id:) and node(id:), one by one for a sample of visible and invisible ids
     hidden_orders = sorted(set(world.orders) - want_orders)
@@ -417,6 +463,8 @@ async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(
     _walls(monkeypatch, walls)
     assert sum(len(level) for level in world.levels) >= 200 and len(world.levels) == 6
     assert len(world.orders) >= 400 and len(world.commissions) >= 150
+    assert sum(d["kind"] == "invoice" for d in world.documents.values()) >= 50
+    assert sum(d["kind"] == "credit_note" for d in world.documents.values()) >= 10
 
     # the cascade made exactly the commissions the rules call for
     want = expected_commissions(world)

@@ -25,6 +25,9 @@ query ($first: Int!) {
       lines { description quantity netAmount article { sku } }
       totals { net vat { rate amount } gross commissionableNet }
       commissions { level rate amount beneficiary { displayName } status { name } }
+      billingState
+      invoices { number grossAmount openAmount isOverdue status { name } lines { netAmount } vat { rate amount }
+                 creditNotes { number } }
     }
   }
 }
@@ -52,12 +55,14 @@ async def _same_count_for_10_and_100(client, count_statements, viewer, token) ->
         assert len(nodes) == first
         assert all(len(o["lines"]) >= 3 and o["statusHistory"]["totalCount"] >= 1 for o in nodes)
         assert sum(len(o["commissions"]) for o in nodes) >= first // 10  # commissions on the page
+        assert sum(len(o["invoices"]) for o in nodes) >= first // 10  # and invoices
         counts[first] = counter.count
     print(f"\nSQL statements for orders(first: N) with every relation, as {viewer}: {counts}")
     assert counts[10] == counts[100]
     # token, viewer settings, count, page; the page's prefetch (graphql_schema/orders/prefetch.py):
-    # brands, chains, lines, order statuses, histories, commissions, holds, ancestors, then the
-    # page's contacts and the commissions' statuses (the generated history has no authors to
+    # brands, chains, lines, order statuses, histories, commissions, holds, invoices, billing
+    # states, ancestors, then the page's contacts, the commissions' and invoices' statuses (one
+    # batch), the invoices' credit notes and lines (the generated history has no authors to
     # name); then what the prefetch does not cover: the workflows of allowed transitions and the
     # lines' articles
-    assert counts[100] == 16
+    assert counts[100] == 20
