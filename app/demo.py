@@ -47,6 +47,7 @@ class DemoAccount:
 
 DEMO_ACCOUNTS: Final = (
     DemoAccount("admin", "admin (staff)", "admin@demo.chargecars.nl", (Role.ADMIN,), None),
+    DemoAccount("finance", "finance (staff)", "finance@demo.chargecars.nl", (Role.FINANCE,), None),
     DemoAccount("partner", "partner, top of the chain", "mark.visser@voltara.demo", (Role.PARTNER,), "Mark Visser"),
     DemoAccount(
         "dealer", "dealer, low in the chain", "sanne.bakker@snellader-haren.demo", (Role.PARTNER,), "Sanne Bakker"
@@ -191,7 +192,7 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
             actor=DEMO_ACTOR,
             account_in=accounts.AccountCreate(
                 email=demo.email,
-                display_name=demo.contact_name or "ChargeCars Admin",
+                display_name=demo.contact_name or f"ChargeCars {demo.key.title()}",
                 roles=demo.roles,
                 contact_id=by_name[demo.contact_name] if demo.contact_name else None,
             ),

@@ -28,7 +28,7 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
         )
     ).scalar_one()
     assert dealers >= 10
-    assert set(tokens) == {"admin", "partner", "dealer", "customer"}
+    assert set(tokens) == {"admin", "finance", "partner", "dealer", "customer"}
     statuses = (await session.execute(text("SELECT number, status FROM sales_order ORDER BY number"))).all()
     assert len(statuses) == len(demo.DEMO_ORDERS)
     assert {s for _, s in statuses} >= {"scheduled", "completed", "cancelled", "shipped", "intake"}
@@ -45,6 +45,16 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     # the two orders through its chain, and the one whose end customer (Joris Jansen) sits below it
     assert orders["orders"]["totalCount"] == 3
 
+    # invoices in every state, an overdue one, a credit note (docs/finance.md)
+    billed = await gql(
+        client,
+        "{ invoices(first: 50) { nodes { number status { name } isOverdue creditNotes { number } } } }",
+        token=tokens["finance"],
+    )
+    invoices = billed["invoices"]["nodes"]
+    assert {i["status"]["name"] for i in invoices} == {"issued", "partially_paid", "paid", "credited"}
+    assert any(i["isOverdue"] for i in invoices) and any(i["creditNotes"] for i in invoices)
+
     # the completed channel orders have their commissions: one paid, one approved, the rest pending
     overview = await gql(client, COMMISSIONS, token=tokens["admin"])
     statuses = sorted(c["status"]["name"] for o in overview["orders"]["nodes"] for c in o["commissions"])
@@ -58,7 +68,8 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     ] == [(1, "Snellader Service Haren", "0.0500")]
     for key, token in tokens.items():
         data = await gql(client, "{ viewer { roles } }", token=token)
-        assert data["viewer"]["roles"] == [{"admin": "ADMIN", "customer": "CUSTOMER"}.get(key, "PARTNER")]
+        expected = {"admin": "ADMIN", "finance": "FINANCE", "customer": "CUSTOMER"}.get(key, "PARTNER")
+        assert data["viewer"]["roles"] == [expected]
 
     # a new `make run` issues new tokens and revokes the previous demo tokens
     async with sessions() as s, s.begin():
