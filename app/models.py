@@ -8,7 +8,14 @@ from app.catalog.models import Article
 from app.commissions.models import PartnerCommission
 from app.contacts.models import Contact
 from app.db import Base
-from app.finance.models import Invoice, InvoiceLine
+from app.finance.models import (
+    BankStatement,
+    BankStatementEntry,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentAllocation,
+)
 from app.numbering.models import NumberSequence
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold
 from app.status.models import EntityCurrentStatus, StatusTransition, StatusWorkflow, StatusWorkflowStep
@@ -21,7 +28,11 @@ __all__ = [
     "BusinessEntity",
     "Contact",
     "EntityCurrentStatus",
+    "BankStatement",
+    "BankStatementEntry",
     "Invoice",
+    "Payment",
+    "PaymentAllocation",
     "InvoiceLine",
     "LineItem",
     "NumberSequence",

@@ -35,6 +35,12 @@ class CanChangeStatus(_HasRole):
     roles = frozenset({Role.ADMIN, Role.STAFF, Role.FINANCE})
 
 
+class IsStaff(_HasRole):
+    """Internal figures (a brand's financial summary) are for staff roles."""
+
+    roles = frozenset({Role.ADMIN, Role.STAFF, Role.FINANCE})
+
+
 class IsFinance(_HasRole):
     """Invoices and credit notes are issued by finance (and admins)."""
 

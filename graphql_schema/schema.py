@@ -44,7 +44,9 @@ from graphql_schema.contacts.queries import ContactQueries
 from graphql_schema.errors import RequestErrorCode, request_error
 from graphql_schema.execution import Executor
 from graphql_schema.finance.mutations import FinanceMutations
+from graphql_schema.finance.payments import PaymentMutations, PaymentQueries
 from graphql_schema.finance.queries import FinanceQueries
+from graphql_schema.finance.reports import FinanceReportQueries
 from graphql_schema.inputs import DATE, DATETIME, DECIMAL, InputRefused, check_literals, check_variables
 from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
@@ -76,6 +78,8 @@ class Query(
     OrderQueries,
     CommissionQueries,
     FinanceQueries,
+    PaymentQueries,
+    FinanceReportQueries,
     StatusQueries,
     CatalogQueries,
     BusinessEntityQueries,
@@ -85,7 +89,13 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    ContactMutations, OrderMutations, OrderLineMutations, StatusMutations, FinanceMutations, AccountMutations
+    ContactMutations,
+    OrderMutations,
+    OrderLineMutations,
+    StatusMutations,
+    FinanceMutations,
+    PaymentMutations,
+    AccountMutations,
 ):
     pass
 

@@ -26,7 +26,7 @@ DESCRIBE = "import json; from app.wiring import describe; print(json.dumps(descr
 
 def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
     wired = describe()  # the tests' own (tests/conftest.py)
-    assert wired["status entity types"] == ["credit_note", "invoice", "order", "partner_commission"]
+    assert wired["status entity types"] == ["credit_note", "invoice", "order", "partner_commission", "payment"]
     assert wired["on StatusChanged"] == [
         "app.commissions.service._on_status_changed",
         "app.finance.service._on_status_changed",

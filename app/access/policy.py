@@ -13,7 +13,8 @@ contact's field mask comes from the same statement (`contact_access`). The rules
   is in scope (its root reaches it: `order_reach`); its channel entries, lines, holds and status
   history follow the order;
 - a **commission** is visible when its beneficiary is in scope; its history follows it;
-- an **invoice** or **credit note** follows the order it bills, and so do its lines and history;
+- an **invoice** or **credit note** follows the order it bills, and so do its lines, its history
+  and the payments' allocations to it; payments themselves and bank statements are staff's only;
 - a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
   whatever order it is also on), or a party to a visible order (what working the order needs).
 
@@ -34,7 +35,7 @@ from sqlalchemy.orm import aliased
 from app.accounts.models import STAFF_ROLES, Role
 from app.commissions.models import PartnerCommission
 from app.contacts.models import Contact, ContactClosure, ContactType
-from app.finance.models import Invoice, InvoiceLine
+from app.finance.models import BankStatement, BankStatementEntry, Invoice, InvoiceLine, Payment, PaymentAllocation
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty, OrderReach
 from app.status.models import EntityCurrentStatus, StatusTransition
 from app.status.registry import registered
@@ -144,6 +145,11 @@ def follows(parent: type[Any], key: Any) -> Callable[..., ColumnElement[bool]]:
     return rule
 
 
+def staff_only(viewer: Viewer, row: Any = None) -> ColumnElement[bool]:
+    """The rule of what staff alone see (restricted viewers are never unrestricted)."""
+    return false()
+
+
 _BY_ID: dict[type[Any], Callable[[Viewer, Any], ColumnElement[bool]]] = {Order: _reaches}
 """Rules that decide from an entity's id alone, for its children to test without reading the
 entity's own row."""
@@ -178,6 +184,10 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     PartnerCommission: lambda viewer, row=PartnerCommission: in_scope(viewer, row.beneficiary_contact_id),
     Invoice: follows(Order, Invoice.order_id),
     InvoiceLine: follows(Order, InvoiceLine.order_id),
+    PaymentAllocation: follows(Order, PaymentAllocation.order_id),
+    Payment: staff_only,
+    BankStatement: staff_only,
+    BankStatementEntry: staff_only,
     StatusTransition: _status_visible(StatusTransition),
     EntityCurrentStatus: _status_visible(EntityCurrentStatus),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from app.errors import DomainError, ErrorCode
 
 
@@ -36,3 +38,27 @@ class OrderNotBilled(DomainError):
         )
         self.status = status
         self.billing_state = billing_state
+
+
+class AmountExceedsOpen(DomainError):
+    """An allocation larger than what the document still asks (or the payment still has)."""
+
+    code = ErrorCode.AMOUNT_EXCEEDS_OPEN
+
+    def __init__(self, message: str, *, open_amount: Decimal, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.open_amount = open_amount
+
+
+class StatementAlreadyImported(DomainError):
+    code = ErrorCode.STATEMENT_ALREADY_IMPORTED
+
+
+class StatementUnreadable(DomainError):
+    """The statement cannot be read; `location` says where (a line, or an XML element)."""
+
+    code = ErrorCode.STATEMENT_UNREADABLE
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(f"{message} ({location})", field="content")
+        self.location = location

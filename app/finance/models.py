@@ -134,3 +134,130 @@ class InvoiceLine(Base):
             postgresql_where=text("billing_round IS NOT NULL"),
         ),
     )
+
+
+class PaymentDirection(enum.StrEnum):
+    INCOMING = "incoming"
+    """Money received: allocated to invoices; what is not is the account's credit."""
+    OUTGOING = "outgoing"
+    """A refund: allocated to credit notes, or drawn from the account's credit."""
+
+
+class PaymentMethod(enum.StrEnum):
+    BANK_TRANSFER = "bank_transfer"
+    IDEAL = "ideal"
+    CARD = "card"
+    CASH = "cash"
+    OTHER = "other"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
+
+
+class BankStatement(Base):
+    """An imported statement; (account, statement key) identifies it, so it is imported once."""
+
+    __tablename__ = "bank_statement"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    account_iban: Mapped[str] = mapped_column(String(34))
+    statement_key: Mapped[str] = mapped_column(String(100))
+    format: Mapped[str] = mapped_column(String(10))
+    business_entity_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("business_entity.id", ondelete="RESTRICT")
+    )
+    opening_balance: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    closing_balance: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    entries: Mapped[int] = mapped_column(SmallInteger)
+    imported_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    created_at: Mapped[datetime] = created_at()
+
+    __table_args__ = (UniqueConstraint("account_iban", "statement_key"),)
+
+
+class BankStatementEntry(Base):
+    """One booking of a statement; (account, entry key) identifies it across statements."""
+
+    __tablename__ = "bank_statement_entry"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    statement_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("bank_statement.id", ondelete="RESTRICT"), index=True
+    )
+    account_iban: Mapped[str] = mapped_column(String(34))
+    entry_key: Mapped[str] = mapped_column(String(100))
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    """Signed: positive received, negative paid out."""
+    currency: Mapped[str] = mapped_column(String(3))
+    counterparty_name: Mapped[str | None] = mapped_column(String(200))
+    counterparty_iban: Mapped[str | None] = mapped_column(String(34))
+    remittance: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("account_iban", "entry_key"),)
+
+
+class Payment(Base):
+    """Money received or paid back, by hand or from a bank statement; its allocations say what
+    it paid."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    business_entity_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("business_entity.id", ondelete="RESTRICT")
+    )
+    direction: Mapped[PaymentDirection] = mapped_column(_enum(PaymentDirection, "payment_direction"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), server_default=text("'EUR'"))
+    paid_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, "payment_method"))
+    reference: Mapped[str | None] = mapped_column(Text)
+    payer_name: Mapped[str | None] = mapped_column(String(200))
+    payer_iban: Mapped[str | None] = mapped_column(String(34))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="RESTRICT"), index=True
+    )
+    statement_entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("bank_statement_entry.id", ondelete="RESTRICT"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(40))
+    created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payment_paid_on", "business_entity_id", "paid_on"),
+        Index("ix_payment_status", "status"),
+    )
+
+
+class PaymentAllocation(Base):
+    """Part of a payment applied to one document: an incoming payment to an invoice, a refund to
+    a credit note. Append-only (migration 0012)."""
+
+    __tablename__ = "payment_allocation"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    payment_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("payment.id", ondelete="RESTRICT"), index=True
+    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("invoice.id", ondelete="RESTRICT"), index=True
+    )
+    # the order the document bills, so that visibility follows the order in one probe
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    allocated_on: Mapped[date] = mapped_column(Date)
+    created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    created_at: Mapped[datetime] = created_at()
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)

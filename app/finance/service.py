@@ -42,7 +42,7 @@ from app.contacts.models import Contact
 from app.db import any_of, columns, constraint_name, grouped, read
 from app.errors import NotFound, ValidationFailed
 from app.finance.errors import LineAlreadyInvoiced, NothingToCredit, NothingToInvoice, OrderNotBilled
-from app.finance.models import Invoice, InvoiceKind, InvoiceLine
+from app.finance.models import Invoice, InvoiceKind, InvoiceLine, Payment, PaymentAllocation
 from app.finance.pdf import render
 from app.numbering.service import BUSINESS_TIMEZONE, DocumentType, allocate
 from app.orders.models import LineItem, Order
@@ -57,6 +57,7 @@ CREDIT_NOTE: Final = EntityType.CREDIT_NOTE.value
 STANDARD_PAYMENT_TERMS_DAYS: Final = 14
 PAID: Final = "paid"
 """The invoice workflow's status of a paid invoice."""
+PARTIALLY_PAID: Final = "partially_paid"
 CREDITED: Final = "credited"
 """The invoice workflow's exit: every line credited."""
 SETTLED: Final = "settled"
@@ -376,27 +377,89 @@ async def credit_invoice(*, session: AsyncSession, request: CreditRequest, actor
         before=None,
         after={**snapshot(note), "credited_line_ids": [line.id for line in chosen]},
     )
-    cascade = _cascade_actor(actor)
-    unpaid = invoice.status == (await _first_status(session, invoice))
-    if unpaid:
-        # nothing was paid: the credit note is set off against the invoice in full
-        await engine.change_status(
-            session=session, entity_type=CREDIT_NOTE, entity_id=note.id, to_status=SETTLED, actor=cascade,
-            reason=f"Set off against {invoice.number}",
-        )  # fmt: skip
     if len(chosen) == sum(1 for line in invoice_lines if not line.credited):
         await engine.change_status(
-            session=session, entity_type=INVOICE, entity_id=invoice.id, to_status=CREDITED, actor=cascade,
-            reason=f"Credited in full by {note.number}",
+            session=session, entity_type=INVOICE, entity_id=invoice.id, to_status=CREDITED,
+            actor=_cascade_actor(actor), reason=f"Credited in full by {note.number}",
         )  # fmt: skip
+    # set off against what is still owed; what was paid too much waits for a refund
+    await settle_invoice(session, invoice, actor)
     return note
 
 
-async def _first_status(session: AsyncSession, invoice: Invoice) -> str:
-    workflow = await engine.workflow_for(
-        session=session, entity_type=INVOICE, business_entity_id=invoice.business_entity_id
+# --- what is owed ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """An invoice's money: what it still asks (negative: owed back to the customer) and what was
+    paid on it."""
+
+    open: Decimal
+    paid: Decimal
+
+
+def owed_expression(invoice: Any) -> tuple[Any, Any]:
+    """SQL for an invoice row's open amount and paid amount: its gross, plus its credit notes
+    (negative), less what payments allocated to it, plus what was refunded on its credit notes.
+    Allocations to an invoice come from incoming payments, to a credit note from refunds."""
+    note, allocated, refunded = aliased(Invoice), aliased(PaymentAllocation), aliased(PaymentAllocation)
+    credited_note = aliased(Invoice)
+    credits = select(func.coalesce(func.sum(note.gross_amount), 0)).where(note.credits_invoice_id == invoice.id)
+    paid = select(func.coalesce(func.sum(allocated.amount), 0)).where(allocated.invoice_id == invoice.id)
+    refunds = (
+        select(func.coalesce(func.sum(refunded.amount), 0))
+        .join(credited_note, credited_note.id == refunded.invoice_id)
+        .where(credited_note.credits_invoice_id == invoice.id)
     )
-    return workflow.first_step.status_name
+    paid_amount = paid.scalar_subquery()
+    return (
+        invoice.gross_amount + credits.scalar_subquery() - paid_amount + refunds.scalar_subquery(),
+        paid_amount,
+    )
+
+
+async def owed_of_many(*, session: AsyncSession, invoice_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Owed]:
+    """Each invoice's open and paid amounts, in one statement (under the caller's visibility)."""
+    open_amount, paid = owed_expression(Invoice)
+    rows = await read(
+        session,
+        select(Invoice.id, open_amount.label("open"), paid.label("paid")).where(
+            any_of(Invoice.id, invoice_ids), Invoice.kind == InvoiceKind.INVOICE
+        ),
+    )
+    return {row.id: Owed(open=Decimal(row.open), paid=Decimal(row.paid)) for row in rows}
+
+
+async def owed_now(session: AsyncSession, invoice_id: uuid.UUID) -> Owed:
+    return (await owed_of_many(session=session, invoice_ids=[invoice_id]))[invoice_id]
+
+
+async def settle_invoice(session: AsyncSession, invoice: Invoice, actor: Actor) -> None:
+    """Move an invoice (locked by the caller) and its credit notes to what their money says:
+    paid when nothing is open and something was paid, partially paid when part was; its credit
+    notes settled once nothing is owed back."""
+    owed = await owed_now(session, invoice.id)
+    cascade = _cascade_actor(actor)
+    if invoice.status not in (PAID, CREDITED) and owed.paid > 0:
+        target = PAID if owed.open <= 0 else PARTIALLY_PAID
+        if invoice.status != target:
+            await engine.change_status(
+                session=session, entity_type=INVOICE, entity_id=invoice.id, to_status=target, actor=cascade,
+                reason="payment allocated",
+            )  # fmt: skip
+    if owed.open >= 0:
+        notes = await session.scalars(
+            select(Invoice)
+            .where(Invoice.credits_invoice_id == invoice.id, Invoice.status != SETTLED)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        for note in notes:
+            await engine.change_status(
+                session=session, entity_type=CREDIT_NOTE, entity_id=note.id, to_status=SETTLED, actor=cascade,
+                reason=f"Nothing owed back on {invoice.number}",
+            )  # fmt: skip
 
 
 # --- the order's billing state -------------------------------------------------------------------
@@ -474,6 +537,7 @@ def wire() -> None:
     """Invoices and credit notes have a status; orders are held to their billing (app/wiring.py)."""
     register(EntityAdapter(entity_type=EntityType.INVOICE, model=Invoice, name="Invoice"))
     register(EntityAdapter(entity_type=EntityType.CREDIT_NOTE, model=Invoice, name="CreditNote"))
+    register(EntityAdapter(entity_type=EntityType.PAYMENT, model=Payment, name="Payment"))
     events.subscribe(StatusChanged, _on_status_changed)
     events.subscribe(OrderLineChanging, _on_line_changing)
 
@@ -592,8 +656,3 @@ async def lines_of_documents_many(
         .order_by(InvoiceLine.invoice_id, InvoiceLine.position),
     )
     return grouped(rows, "invoice_id")
-
-
-def open_amount_of(gross_amount: Decimal, credit_notes: Sequence[Any]) -> Decimal:
-    """What is still owed on an invoice: its gross less what its credit notes took off."""
-    return gross_amount + sum((note.gross_amount for note in credit_notes), totals.ZERO)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 
 from app.finance import errors
@@ -31,3 +33,21 @@ class NothingToCredit(UserError):
 class OrderNotBilled(UserError):
     status: str = strawberry.field(description="The status that needs the order billed.")
     billing_state: str
+
+
+@error_type(errors.AmountExceedsOpen)
+@strawberry.type
+class AmountExceedsOpen(UserError):
+    open_amount: Decimal = strawberry.field(description="What the document still asks (or the payment has left).")
+
+
+@error_type(errors.StatementAlreadyImported)
+@strawberry.type
+class StatementAlreadyImported(UserError):
+    pass
+
+
+@error_type(errors.StatementUnreadable)
+@strawberry.type
+class StatementUnreadable(UserError):
+    location: str = strawberry.field(description="Where: a line, or the path of an XML element.")

@@ -20,13 +20,19 @@ from app.finance.service import BillingState
 from app.orders.totals import compute
 from app.status.models import EntityType
 from graphql_schema.execution import context_only
-from graphql_schema.finance.loaders import CreditNotesByInvoiceIdLoader, DocumentByIdLoader, DocumentLinesLoader
+from graphql_schema.finance.loaders import (
+    CreditNotesByInvoiceIdLoader,
+    DocumentByIdLoader,
+    DocumentLinesLoader,
+    OwedLoader,
+)
 from graphql_schema.loaders import now_or_later
 from graphql_schema.node import register_node
 from graphql_schema.rows import from_row
 from graphql_schema.status.types import WithStatus
 
 if TYPE_CHECKING:
+    from graphql_schema.finance.payments import PaymentAllocation
     from graphql_schema.orders.types import Order, VatAmount
 
 BillingStateEnum = strawberry.enum(
@@ -128,6 +134,15 @@ class BillingDocument(relay.Node):
             lambda rows: [VatAmount(rate=v.rate, base=v.base, amount=v.amount) for v in compute(rows).vat],
         )
 
+    @strawberry.field(description="What payments allocated to it (an invoice), or refunds (a credit note).")
+    @context_only
+    def allocations(
+        self, info: Info
+    ) -> list[Annotated[PaymentAllocation, strawberry.lazy("graphql_schema.finance.payments")]]:
+        from graphql_schema.finance.payments import allocations_field
+
+        return allocations_field(info, self.uuid)
+
     @strawberry.field(description="The PDF of the document (send the same bearer token).")
     @context_only
     def pdf_url(self) -> str:
@@ -160,15 +175,20 @@ class Invoice(BillingDocument, WithStatus):
     def is_overdue(self) -> bool:
         return service.is_overdue(self.status_name, self.due_date)
 
-    @strawberry.field(description="What is still owed: the gross amount less its credit notes.")
+    @strawberry.field(
+        description=(
+            "What is still owed: the gross amount less its credit notes and the payments allocated to it, "
+            "plus what was refunded on its credit notes; negative while money is owed back."
+        )
+    )
     @context_only
     def open_amount(self, info: Info) -> Decimal:
-        gross = self.gross_amount
-        return now_or_later(  # type: ignore[return-value]
-            info.context.loaders.get(CreditNotesByInvoiceIdLoader),
-            self.uuid,
-            lambda notes: service.open_amount_of(gross, notes),
-        )
+        return now_or_later(info.context.loaders.get(OwedLoader), self.uuid, lambda owed: owed.open)  # type: ignore[return-value]
+
+    @strawberry.field(description="What payments allocated to it.")
+    @context_only
+    def paid_amount(self, info: Info) -> Decimal:
+        return now_or_later(info.context.loaders.get(OwedLoader), self.uuid, lambda owed: owed.paid)  # type: ignore[return-value]
 
     @strawberry.field(description="The credit notes that correct this invoice, oldest first.")
     @context_only

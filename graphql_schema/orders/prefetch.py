@@ -30,6 +30,7 @@ from graphql_schema.finance.loaders import (
     CreditNotesByInvoiceIdLoader,
     DocumentLinesLoader,
     DocumentsByOrderIdLoader,
+    OwedLoader,
 )
 from graphql_schema.orders.loaders import ChannelByOrderIdLoader, HoldsByOrderIdLoader, LinesByOrderIdLoader
 from graphql_schema.status.loaders import CurrentStatusLoader, TransitionsByEntityLoader
@@ -145,8 +146,10 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
         invoices = [d.id for rows in await loaders.get(DocumentsByOrderIdLoader).load_all(ids) for d in rows]
         if "status" in under:
             status_keys += [(EntityType.INVOICE.value, i) for i in invoices]
-        if {"openAmount", "creditNotes"} & set(under):
+        if "creditNotes" in under:
             second.append(loaders.get(CreditNotesByInvoiceIdLoader).load_all(invoices))
+        if {"openAmount", "paidAmount"} & set(under):
+            second.append(loaders.get(OwedLoader).load_all(invoices))
         if {"lines", "vat"} & set(under):
             second.append(loaders.get(DocumentLinesLoader).load_all(invoices))
     if "triggeredBy" in selection.below(selected, "statusHistory", "nodes"):

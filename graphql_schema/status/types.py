@@ -30,7 +30,13 @@ from graphql_schema.status.loaders import (
     WorkflowByIdLoader,
 )
 
-WITH_A_STATUS = (EntityType.ORDER, EntityType.PARTNER_COMMISSION, EntityType.INVOICE, EntityType.CREDIT_NOTE)
+WITH_A_STATUS = (
+    EntityType.ORDER,
+    EntityType.PARTNER_COMMISSION,
+    EntityType.INVOICE,
+    EntityType.CREDIT_NOTE,
+    EntityType.PAYMENT,
+)
 """The entity types registered with the status engine (app/wiring.py); the GraphQL enum offers
 these only, and a test keeps the two the same."""
 StatusEntityType = enum.StrEnum("StatusEntityType", {t.name: t.value for t in WITH_A_STATUS})  # type: ignore[misc]

@@ -29,6 +29,10 @@ SCOPED = (
     "order_reach",
     "invoice",
     "invoice_line",
+    "payment",
+    "payment_allocation",
+    "bank_statement",
+    "bank_statement_entry",
 )
 
 

@@ -62,7 +62,7 @@ async def _same_count_for_10_and_100(client, count_statements, viewer, token) ->
     # token, viewer settings, count, page; the page's prefetch (graphql_schema/orders/prefetch.py):
     # brands, chains, lines, order statuses, histories, commissions, holds, invoices, billing
     # states, ancestors, then the page's contacts, the commissions' and invoices' statuses (one
-    # batch), the invoices' credit notes and lines (the generated history has no authors to
-    # name); then what the prefetch does not cover: the workflows of allowed transitions and the
-    # lines' articles
-    assert counts[100] == 20
+    # batch), the invoices' credit notes, lines and open amounts (the generated history has no
+    # authors to name); then what the prefetch does not cover: the workflows of allowed
+    # transitions and the lines' articles
+    assert counts[100] == 21
