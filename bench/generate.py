@@ -177,6 +177,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
         "updated_at",
     ),
+    "payment": (
+        "id",
+        "business_entity_id",
+        "direction",
+        "amount",
+        "paid_on",
+        "method",
+        "reference",
+        "contact_id",
+        "status",
+        "created_at",
+        "updated_at",
+    ),
+    "payment_allocation": ("id", "payment_id", "invoice_id", "order_id", "amount", "allocated_on", "created_at"),
     "invoice_line": (
         "id",
         "invoice_id",
@@ -277,6 +291,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
         order_flow = {code: await flow(EntityType.ORDER, b.id) for code, b in brands.items()}
         commission_flow = {code: await flow(EntityType.PARTNER_COMMISSION, b.id) for code, b in brands.items()}
         invoice_flow = {code: await flow(EntityType.INVOICE, b.id) for code, b in brands.items()}
+        payment_flow = {code: await flow(EntityType.PAYMENT, b.id) for code, b in brands.items()}
         sellers = {
             code: json.dumps({"name": f"{code} B.V.", "city": "Utrecht", "country_code": "NL"}) for code in brands
         }
@@ -346,6 +361,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
     numbers: dict[str, int] = defaultdict(int)
     invoice_numbers: dict[str, int] = defaultdict(int)
     invoices, invoice_lines = rows["invoice"], rows["invoice_line"]
+    payments, allocations = rows["payment"], rows["payment_allocation"]
     codes = sorted(brands)
     year = current_year()
     discounts = [Decimal(0), Decimal(0), Decimal(0), Decimal(5), Decimal(10)]
@@ -447,6 +463,19 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
                 created,
                 rng,
             )
+            if invoice_path[-1] != "issued":  # paid, in full or in part, by one bank transfer
+                payment_id, paid_on = new_id(rng), issued + timedelta(days=rng.randint(1, 14))
+                amount = computed.gross if invoice_path[-1] == "paid" else totals.money(computed.gross / 2)
+                number = invoices[-1][2]
+                payments.append(
+                    (payment_id, brand_id, "incoming", amount, paid_on, "bank_transfer", number, account, "allocated",
+                     created, created)
+                )  # fmt: skip
+                allocations.append((new_id(rng), payment_id, invoice_id, order_id, amount, paid_on, created))
+                _transitions(
+                    transitions, current, EntityType.PAYMENT.value, payment_id, payment_flow[code],
+                    ["unallocated", "allocated"], created, rng,
+                )  # fmt: skip
         if chain and not order_steps.creates_commissions.isdisjoint(path):
             base = totals.compute([line_view(line) for line in order_lines]).commissionable_net
             for position, partner in enumerate(chain, start=1):
@@ -537,6 +566,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
         "status transitions": len(transitions),
         "commissions": len(commissions),
         "invoices": len(invoices),
+        "payments": len(payments),
         "build seconds": round(built - started, 1),
         "copy seconds": round(copied - built, 1),
         "load seconds": round(time.perf_counter() - started, 1),

@@ -26,6 +26,7 @@ from graphql_schema.business_entities.loaders import BusinessEntityByIdLoader
 from graphql_schema.commissions.loaders import CommissionsByOrderIdLoader
 from graphql_schema.contacts.loaders import AncestorsByContactIdLoader, ContactByIdLoader
 from graphql_schema.finance.loaders import (
+    AllocationsByDocumentLoader,
     BillingStateLoader,
     CreditNotesByInvoiceIdLoader,
     DocumentLinesLoader,
@@ -150,6 +151,8 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
             second.append(loaders.get(CreditNotesByInvoiceIdLoader).load_all(invoices))
         if {"openAmount", "paidAmount"} & set(under):
             second.append(loaders.get(OwedLoader).load_all(invoices))
+        if "allocations" in under:
+            second.append(loaders.get(AllocationsByDocumentLoader).load_all(invoices))
         if {"lines", "vat"} & set(under):
             second.append(loaders.get(DocumentLinesLoader).load_all(invoices))
     if "triggeredBy" in selection.below(selected, "statusHistory", "nodes"):

@@ -26,7 +26,9 @@ from app.audit.service import SYSTEM
 from app.commissions import service as commissions
 from app.commissions.models import PartnerCommission
 from app.contacts.models import Contact
+from app.finance import payments
 from app.finance import service as finance
+from app.finance.models import PaymentMethod
 from app.orders.models import LineItem, Order, OrderChannel
 from tests.factories import gid, issue_token
 from tests.support.api import gql
@@ -55,6 +57,7 @@ class World:
     orders: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     commissions: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     documents: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # invoices and credit notes
+    payments: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # payment → the invoice it pays
 
     @cached_property
     def hierarchy(self) -> Hierarchy:
@@ -228,6 +231,19 @@ async def generate(sessions) -> World:
                 session=session, request=finance.InvoiceRequest(order_id=order_id), actor=SYSTEM
             )
             world.documents[invoice.id] = {"order": order_id, "kind": "invoice"}
+            if n % 2 == 1:  # every other one has a payment on it
+                payment = await payments.record_payment(
+                    session=session,
+                    payment_in=payments.PaymentIn(
+                        business_entity_id=invoice.business_entity_id,
+                        amount=Decimal("10.00"),
+                        paid_on=invoice.issue_date,
+                        method=PaymentMethod.IDEAL,
+                        allocations=[payments.AllocationIn(invoice.id, Decimal("10.00"))],
+                    ),
+                    actor=SYSTEM,
+                )  # fmt: skip
+                world.payments[payment.id] = invoice.id
             if n % 4 == 0:
                 note = await finance.credit_invoice(
                     session=session, request=finance.CreditRequest(invoice_id=invoice.id, reason="test"), actor=SYSTEM
@@ -284,7 +300,12 @@ query ($after: String) { orders(first: 100, after: $after) {
 """
 INVOICES_PAGE = """
 query ($after: String) { invoices(first: 100, after: $after) {
-  totalCount pageInfo { hasNextPage endCursor } nodes { id order { id } creditNotes { id } } } }
+  totalCount pageInfo { hasNextPage endCursor }
+  nodes { id order { id } creditNotes { id } allocations { payment { id } } } } }
+"""
+PAYMENTS_PAGE = """
+query ($after: String) { payments(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id allocations { document { id } } } } }
 """
 CONTACTS_PAGE = """
 query ($after: String) { contacts(first: 100, after: $after) {
@@ -340,6 +361,16 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     assert {uid(n["id"]) for n in nodes} == want_invoices and total == len(want_invoices)
     assert {uid(c["id"]) for n in nodes for c in n["creditNotes"]} == want_notes
     assert all(uid(n["order"]["id"]) == world.documents[uid(n["id"])]["order"] for n in nodes)
+    # what was paid on them shows; who paid (the payment) only to staff
+    paid = {i for i in world.payments.values() if i in want_invoices}
+    assert {uid(n["id"]) for n in nodes if n["allocations"]} == paid
+    payment_seen = [a["payment"] for n in nodes for a in n["allocations"]]
+    if expected.members is None:
+        assert {uid(p["id"]) for p in payment_seen} == {p for p, i in world.payments.items() if i in paid}
+    else:
+        assert payment_seen == [None] * len(paid)
+    total, nodes = await page_all(client, token, PAYMENTS_PAGE, "payments")
+    assert total == (len(world.payments) if expected.members is None else 0) == len(nodes)
 
     # contacts (every page), totalCount
     total, nodes = await page_all(client, token, CONTACTS_PAGE, "contacts")
@@ -360,6 +391,7 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
         + [gid("Contact", c) for c in world.parent]
         + [gid("PartnerCommission", c) for c in world.commissions]
         + [gid("Invoice" if d["kind"] == "invoice" else "CreditNote", i) for i, d in world.documents.items()]
+        + [gid("Payment", p) for p in world.payments]
     )
     seen: dict[str, set[uuid.UUID]] = defaultdict(set)
     for ids in chunks(everything, 100):
@@ -370,6 +402,7 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     assert seen["Contact"] == want_contacts
     assert seen["PartnerCommission"] == want_commissions
     assert seen["Invoice"] == want_invoices and seen["CreditNote"] == want_notes
+    assert seen["Payment"] == (set(world.payments) if expected.members is None else set())
 
     # the PDFs: a sample of visible and invisible documents, by the same token
     hidden_documents = sorted(set(world.documents) - want_invoices - want_notes)
@@ -465,6 +498,7 @@ async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(
     assert len(world.orders) >= 400 and len(world.commissions) >= 150
     assert sum(d["kind"] == "invoice" for d in world.documents.values()) >= 50
     assert sum(d["kind"] == "credit_note" for d in world.documents.values()) >= 10
+    assert len(world.payments) >= 25
 
     # the cascade made exactly the commissions the rules call for
     want = expected_commissions(world)

@@ -27,7 +27,7 @@ query ($first: Int!) {
       commissions { level rate amount beneficiary { displayName } status { name } }
       billingState
       invoices { number grossAmount openAmount isOverdue status { name } lines { netAmount } vat { rate amount }
-                 creditNotes { number } }
+                 creditNotes { number } allocations { amount allocatedOn } }
     }
   }
 }
@@ -55,14 +55,15 @@ async def _same_count_for_10_and_100(client, count_statements, viewer, token) ->
         assert len(nodes) == first
         assert all(len(o["lines"]) >= 3 and o["statusHistory"]["totalCount"] >= 1 for o in nodes)
         assert sum(len(o["commissions"]) for o in nodes) >= first // 10  # commissions on the page
-        assert sum(len(o["invoices"]) for o in nodes) >= first // 10  # and invoices
+        assert sum(len(o["invoices"]) for o in nodes) >= first // 10  # and invoices, some paid
+        assert sum(len(i["allocations"]) for o in nodes for i in o["invoices"]) >= first // 20
         counts[first] = counter.count
     print(f"\nSQL statements for orders(first: N) with every relation, as {viewer}: {counts}")
     assert counts[10] == counts[100]
     # token, viewer settings, count, page; the page's prefetch (graphql_schema/orders/prefetch.py):
     # brands, chains, lines, order statuses, histories, commissions, holds, invoices, billing
     # states, ancestors, then the page's contacts, the commissions' and invoices' statuses (one
-    # batch), the invoices' credit notes, lines and open amounts (the generated history has no
-    # authors to name); then what the prefetch does not cover: the workflows of allowed
+    # batch), the invoices' credit notes, lines, open amounts and payments (the generated history
+    # has no authors to name); then what the prefetch does not cover: the workflows of allowed
     # transitions and the lines' articles
-    assert counts[100] == 21
+    assert counts[100] == 22
