@@ -164,6 +164,15 @@ def cmd_create_token(args: argparse.Namespace, settings: Settings) -> None:
     print(raw)
 
 
+def cmd_demo_statement(args: argparse.Namespace, settings: Settings) -> None:
+    from app import demo
+
+    async def work(session: AsyncSession) -> Any:
+        return await demo.demo_statement(session=session, brand_code=args.brand)
+
+    print(asyncio.run(_with_session(_database(settings), work)), end="")
+
+
 def cmd_wiring(args: argparse.Namespace, settings: Settings) -> None:
     print(json.dumps(describe(), indent=2))
 
@@ -178,6 +187,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--downgrade", action="store_true", help="go down to REVISION (default: base)")
     sub.add_parser("seed-demo", help="load the demo data into an empty database")
     sub.add_parser("wiring", help="print what the domains plug in: entity types with a status, event handlers")
+    p = sub.add_parser("demo-statement", help="print a CAMT.053 bank statement paying the demo's open invoices")
+    p.add_argument("--brand", default="CC", help="the brand whose account it is (default: CC)")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p = sub.add_parser("create-token", help="create an account (or reuse one by --email) and print a new token")
@@ -201,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         "migrate": cmd_migrate,
         "seed-demo": cmd_seed_demo,
         "wiring": cmd_wiring,
+        "demo-statement": cmd_demo_statement,
         "export-schema": cmd_export_schema,
         "create-token": cmd_create_token,
     }

@@ -22,13 +22,15 @@ from app.commissions import service as commissions
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
+from app.finance import payments
 from app.finance import service as finance
-from app.finance.models import InvoiceKind
+from app.finance.models import InvoiceKind, PaymentMethod
+from app.finance.payments import AllocationIn, PaymentIn
 from app.finance.service import CreditRequest, InvoiceRequest
 from app.orders import lines
 from app.orders import service as orders
 from app.orders.lines import LineIn
-from app.orders.service import OrderCreate
+from app.orders.service import OrderCreate, totals
 from app.status import engine
 from app.status.models import EntityType
 
@@ -201,8 +203,8 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
 
 # (brand, account, end customer, channel from position 1, statuses to walk through). A step
 # starting with "+" bills instead (`_bill`): "+invoice" every unbilled line, "+deposit" the first
-# line only, "+credit" credits the last invoice in full, "+paid" / "+partially_paid" moves the last
-# invoice on; "@-N" issues the document N days ago.
+# line only, "+credit" credits the last invoice in full, "+pay" / "+pay-half" records a payment of
+# what the last invoice asks, or half of it; "@-N" dates it N days ago.
 DEMO_ORDERS: Final[tuple[tuple[Any, ...], ...]] = (
     (
         "CC",
@@ -246,7 +248,7 @@ DEMO_ORDERS: Final[tuple[tuple[Any, ...], ...]] = (
         ["quoted", "accepted", "+invoice@-9", "+credit", "+invoice"],
     ),
     ("MKT", "Alva", None, ["Alva Meterkast Service", "Alva"], ["+deposit@-40"]),
-    ("ZS", "50five", None, ["50five Webshop Dealer", "50five"], ["paid", "+invoice@-3", "+paid", "shipped"]),
+    ("ZS", "50five", None, ["50five Webshop Dealer", "50five"], ["paid", "+invoice@-3", "+pay", "shipped"]),
     ("RS", "Essent", None, [], ["paid"]),
     (
         "CC",
@@ -364,8 +366,20 @@ async def _bill(session: AsyncSession, order_id: uuid.UUID, step: str) -> None:
     if action == "credit":
         credit = CreditRequest(invoice_id=last.id, reason="Wrong charger model billed", issue_date=issued)
         await finance.credit_invoice(session=session, request=credit, actor=DEMO_ACTOR)
-    else:
-        await _walk(session, EntityType.INVOICE, last.id, [action])
+        return
+    owed = (await finance.owed_now(session, last.id)).open
+    amount = owed if action == "pay" else totals.money(owed / 2)
+    payment = PaymentIn(
+        business_entity_id=last.business_entity_id,
+        amount=amount,
+        paid_on=issued,
+        method=PaymentMethod.IDEAL if action == "pay" else PaymentMethod.BANK_TRANSFER,
+        reference=last.number,
+        payer_name=last.buyer.get("name"),
+        contact_id=last.account_contact_id,
+        allocations=[AllocationIn(last.id, amount)],
+    )
+    await payments.record_payment(session=session, payment_in=payment, actor=DEMO_ACTOR)
 
 
 async def _walk(session: AsyncSession, entity_type: EntityType, entity_id: uuid.UUID, statuses: list[str]) -> None:
@@ -396,3 +410,65 @@ async def issue_demo_tokens(*, session: AsyncSession) -> list[tuple[DemoAccount,
         )
         issued.append((demo, raw))
     return issued
+
+
+# --- a bank statement to import ----------------------------------------------------------------
+
+_CAMT_ENTRY = """      <Ntry>
+        <Amt Ccy="EUR">{amount}</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <BookgDt><Dt>{day}</Dt></BookgDt>
+        <AcctSvcrRef>{reference}</AcctSvcrRef>
+        <NtryDtls><TxDtls>
+          <RltdPties><Dbtr><Nm>{payer}</Nm></Dbtr></RltdPties>
+          <RmtInf><Ustrd>{remittance}</Ustrd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>
+"""
+_CAMT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>{key}</MsgId><CreDtTm>{day}T06:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>{key}</Id>
+      <Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>
+{entries}    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+"""
+
+
+async def demo_statement(*, session: AsyncSession, brand_code: str = "CC") -> str:
+    """A CAMT.053 statement of today for the brand's account: what its first open invoice still
+    asks, under its number (matched at once); half of the next one's (waits, suggested); and a
+    transfer without a reference (waits). Importing it twice is refused the second time."""
+    from xml.sax.saxutils import escape
+
+    brand = await session.scalar(select(BusinessEntity).where(BusinessEntity.code == brand_code))
+    if brand is None or brand.iban is None:
+        raise ValueError(f"No brand {brand_code!r} with an account.")
+    invoices = await finance.search(
+        session=session,
+        filter_in=finance.InvoiceFilter(
+            kinds=(InvoiceKind.INVOICE,), business_entity_id=brand.id, statuses=("issued", "partially_paid")
+        ),
+        viewer=STAFF,
+        offset=0,
+        limit=2,
+    )
+    owed = await finance.owed_of_many(session=session, invoice_ids=[i.id for i in invoices])
+    day = finance.today().isoformat()
+    key = f"DEMO-{brand_code}-{day}"
+    entries = []
+    for index, invoice in enumerate(invoices):
+        amount = owed[invoice.id].open if index == 0 else totals.money(owed[invoice.id].open / 2)
+        payer, remittance = invoice.buyer.get("name") or "", f"Factuur {invoice.number}"
+        entries.append((amount, payer, remittance))
+    entries.append((Decimal("25.00"), "Onbekende betaler", "Bedankt!"))
+    rendered = "".join(
+        _CAMT_ENTRY.format(
+            amount=f"{amount:.2f}", day=day, reference=f"{key}-{n}", payer=escape(payer), remittance=escape(remittance)
+        )
+        for n, (amount, payer, remittance) in enumerate(entries, start=1)
+    )
+    return _CAMT.format(key=key, day=day, iban=brand.iban, entries=rendered)

@@ -58,3 +58,19 @@ def test_export_schema(cli_env) -> None:
     target = cli_env / "schema.graphql"
     cli.main(["export-schema", "--output", str(target)])
     assert "type Query" in target.read_text()
+
+
+async def test_the_demo_statement_imports_once_with_one_certain_match(cli_env, client, sessions, capsys) -> None:
+    from tests.factories import load_demo
+
+    _, tokens = await load_demo(sessions, with_orders=True)
+    await asyncio.to_thread(cli.main, ["demo-statement"])
+    content = capsys.readouterr().out
+    mutation = """mutation ($c: String!) { importBankStatement(input: {format: CAMT053, content: $c}) {
+      __typename ... on ImportBankStatementSuccess { matched payments { status { name } } } } }"""
+    first = (await gql(client, mutation, {"c": content}, token=tokens["finance"]))["importBankStatement"]
+    assert first["matched"] == 1
+    statuses = [p["status"]["name"] for p in first["payments"]]
+    assert statuses[0] == "allocated" and set(statuses[1:]) == {"unallocated"}  # the rest waits
+    again = (await gql(client, mutation, {"c": content}, token=tokens["finance"]))["importBankStatement"]
+    assert again["__typename"] == "StatementAlreadyImported"
