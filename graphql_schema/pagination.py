@@ -12,7 +12,7 @@ import binascii
 import enum
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Final, Generic, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar
 
 import strawberry
 
@@ -142,3 +142,26 @@ async def connection_from_query(
     start, end = page.window(total, max_size)
     items = await fetch(start, end - start) if end > start else []
     return _build([convert(item) for item in items], start, end, total)
+
+
+async def filtered_connection(
+    info: Any,
+    page: PageArgs,
+    filter_in: Any,
+    count: Callable[..., Awaitable[int]],
+    search: Callable[..., Awaitable[Sequence[ItemT]]],
+    convert: Callable[[ItemT], NodeT],
+) -> Connection[NodeT]:
+    """A root list read through a service's `count` and `search` (each taking the session, the
+    filter and the viewer; `search` also offset and limit)."""
+    ctx = info.context
+
+    async def counted() -> int:
+        async with ctx.db() as session:
+            return await count(session=session, filter_in=filter_in, viewer=ctx.viewer)
+
+    async def fetched(offset: int, limit: int) -> Sequence[ItemT]:
+        async with ctx.db() as session:
+            return await search(session=session, filter_in=filter_in, viewer=ctx.viewer, offset=offset, limit=limit)
+
+    return await connection_from_query(page, ctx.max_page_size, counted, fetched, convert)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.models import STAFF_ROLES, Role
 from app.commissions.models import PartnerCommission
-from app.contacts.models import Contact, ContactClosure, ContactType
+from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, ContactType
 from app.finance.models import BankStatement, BankStatementEntry, Invoice, InvoiceLine, Payment, PaymentAllocation
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty, OrderReach
 from app.status.models import EntityCurrentStatus, StatusTransition
@@ -229,18 +229,7 @@ def contact_access(viewer: Viewer, contact: Any = Contact) -> ColumnElement[int]
     )
 
 
-_DETAILS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street",
-    "house_number",
-    "postal_code",
-    "city",
-    "country_code",
-    "vat_number",
-)
+_DETAILS = ("first_name", "last_name", "email", "phone", *ADDRESS_FIELDS, "vat_number")
 _COMMERCIAL = ("commission_rate", "business_entity_id", "payment_terms_days")
 
 

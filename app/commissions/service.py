@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import events, text
 from app.access import policy
 from app.access.policy import Viewer
+from app.access.reads import visible_by, visible_by_id
 from app.audit.service import Actor, record
 from app.commissions.models import PartnerCommission
 from app.contacts.service import effective_commission_rates
@@ -257,26 +258,15 @@ async def get_many(
     *, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, PartnerCommission]:
     """The commissions with these ids that `viewer` may see."""
-    rows = await read(
-        session,
-        select(*columns(PartnerCommission)).where(
-            any_of(PartnerCommission.id, ids), policy.visible(viewer, PartnerCommission)
-        ),
-    )
-    return {row.id: row for row in rows}
+    return await visible_by_id(session, PartnerCommission, ids, viewer)
 
 
 async def of_orders_many(
     *, session: AsyncSession, order_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[PartnerCommission]]:
     """The visible commissions of each order, by level."""
-    rows = await read(
-        session,
-        select(*columns(PartnerCommission))
-        .where(any_of(PartnerCommission.order_id, order_ids), *_conditions(CommissionFilter(), viewer))
-        .order_by(PartnerCommission.order_id, PartnerCommission.level),
-    )
-    return grouped(rows, "order_id")
+    commission = PartnerCommission
+    return await visible_by(session, commission, commission.order_id, order_ids, viewer, commission.level)
 
 
 async def of_beneficiaries_many(

@@ -19,7 +19,21 @@ class ContactType(enum.StrEnum):
     ORGANIZATION = "organization"
 
 
-class Contact(Base):
+ADDRESS_FIELDS = ("street", "house_number", "postal_code", "city", "country_code")
+"""A postal address, as contacts and brands (the seller on an invoice) keep it."""
+
+
+class PostalAddress:
+    """The address columns (`ADDRESS_FIELDS`) of a table."""
+
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country_code: Mapped[str | None] = mapped_column(String(2))
+
+
+class Contact(PostalAddress, Base):
     __tablename__ = "contact"
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -32,12 +46,8 @@ class Contact(Base):
     last_name: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(50))
-    # the postal address (where a person lives and the charger goes; where an organisation is billed)
-    street: Mapped[str | None] = mapped_column(String(200))
-    house_number: Mapped[str | None] = mapped_column(String(20))
-    postal_code: Mapped[str | None] = mapped_column(String(10))
-    city: Mapped[str | None] = mapped_column(String(100))
-    country_code: Mapped[str | None] = mapped_column(String(2))
+    # its postal address (PostalAddress): where a person lives and the charger goes, where an
+    # organisation is billed
     vat_number: Mapped[str | None] = mapped_column(String(20))
     # days an invoice to this account may stay open; unset: the standard term (app/finance)
     payment_terms_days: Mapped[int | None] = mapped_column(SmallInteger)

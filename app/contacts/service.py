@@ -29,7 +29,7 @@ from app.access import policy
 from app.access.policy import Access, Viewer
 from app.audit.service import Actor, record, snapshot
 from app.contacts.errors import CycleDetected, InvalidParent
-from app.contacts.models import Contact, ContactClosure, ContactType
+from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, ContactType
 from app.db import any_of, columns, constraint_name, read
 from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
@@ -298,11 +298,7 @@ _TEXT_FIELDS = (
     "email",
     "phone",
     "contact_subtype",
-    "street",
-    "house_number",
-    "postal_code",
-    "city",
-    "country_code",
+    *ADDRESS_FIELDS,
     "vat_number",
 )
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")

@@ -27,10 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import text
 from app.access import policy
 from app.access.policy import Viewer
+from app.access.reads import visible_by, visible_by_id
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact
-from app.db import any_of, columns, grouped, read
+from app.db import any_of, columns, read
 from app.errors import NotFound, ValidationFailed
 from app.finance.errors import AmountExceedsOpen
 from app.finance.models import Invoice, InvoiceKind, Payment, PaymentAllocation, PaymentDirection, PaymentMethod
@@ -316,31 +317,22 @@ async def search(
 
 
 async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Any]:
-    rows = await read(
-        session, select(*columns(Payment)).where(any_of(Payment.id, ids), policy.visible(viewer, Payment))
-    )
-    return {row.id: row for row in rows}
+    return await visible_by_id(session, Payment, ids, viewer)
 
 
 async def allocations_of_documents_many(
     *, session: AsyncSession, invoice_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[Any]]:
-    rows = await read(
-        session,
-        select(*columns(PaymentAllocation))
-        .where(any_of(PaymentAllocation.invoice_id, invoice_ids), policy.visible(viewer, PaymentAllocation))
-        .order_by(PaymentAllocation.invoice_id, PaymentAllocation.created_at, PaymentAllocation.id),
+    allocation = PaymentAllocation
+    return await visible_by(
+        session, allocation, allocation.invoice_id, invoice_ids, viewer, allocation.created_at, allocation.id
     )
-    return grouped(rows, "invoice_id")
 
 
 async def allocations_of_payments_many(
     *, session: AsyncSession, payment_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[Any]]:
-    rows = await read(
-        session,
-        select(*columns(PaymentAllocation))
-        .where(any_of(PaymentAllocation.payment_id, payment_ids), policy.visible(viewer, PaymentAllocation))
-        .order_by(PaymentAllocation.payment_id, PaymentAllocation.created_at, PaymentAllocation.id),
+    allocation = PaymentAllocation
+    return await visible_by(
+        session, allocation, allocation.payment_id, payment_ids, viewer, allocation.created_at, allocation.id
     )
-    return grouped(rows, "payment_id")

@@ -36,10 +36,11 @@ from sqlalchemy.orm import aliased
 from app import events, text
 from app.access import policy
 from app.access.policy import Viewer
+from app.access.reads import visible_by, visible_by_id
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
-from app.contacts.models import Contact
-from app.db import any_of, columns, constraint_name, grouped, read
+from app.contacts.models import ADDRESS_FIELDS, Contact
+from app.db import any_of, columns, constraint_name, read
 from app.errors import NotFound, ValidationFailed
 from app.finance.errors import LineAlreadyInvoiced, NothingToCredit, NothingToInvoice, OrderNotBilled
 from app.finance.models import Invoice, InvoiceKind, InvoiceLine, Payment, PaymentAllocation
@@ -123,7 +124,7 @@ def _cascade_actor(actor: Actor) -> Actor:
 
 # --- what a document copies --------------------------------------------------------------------
 
-_PARTY_FIELDS = ("street", "house_number", "postal_code", "city", "country_code", "vat_number", "email")
+_PARTY_FIELDS = (*ADDRESS_FIELDS, "vat_number", "email")
 
 
 def _seller(brand: BusinessEntity) -> dict[str, Any]:
@@ -608,10 +609,7 @@ async def search(
 
 
 async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Any]:
-    rows = await read(
-        session, select(*columns(Invoice)).where(any_of(Invoice.id, ids), policy.visible(viewer, Invoice))
-    )
-    return {row.id: row for row in rows}
+    return await visible_by_id(session, Invoice, ids, viewer)
 
 
 async def get_by_number(*, session: AsyncSession, number: str, viewer: Viewer) -> Any | None:
@@ -625,34 +623,18 @@ async def of_orders_many(
     *, session: AsyncSession, order_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[Any]]:
     """Each order's invoices and credit notes, in the order they were issued."""
-    rows = await read(
-        session,
-        select(*columns(Invoice))
-        .where(any_of(Invoice.order_id, order_ids), policy.visible(viewer, Invoice))
-        .order_by(Invoice.order_id, Invoice.created_at, Invoice.number),
-    )
-    return grouped(rows, "order_id")
+    return await visible_by(session, Invoice, Invoice.order_id, order_ids, viewer, Invoice.created_at, Invoice.number)
 
 
 async def credit_notes_of_many(
     *, session: AsyncSession, invoice_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[Any]]:
-    rows = await read(
-        session,
-        select(*columns(Invoice))
-        .where(any_of(Invoice.credits_invoice_id, invoice_ids), policy.visible(viewer, Invoice))
-        .order_by(Invoice.credits_invoice_id, Invoice.created_at, Invoice.number),
+    return await visible_by(
+        session, Invoice, Invoice.credits_invoice_id, invoice_ids, viewer, Invoice.created_at, Invoice.number
     )
-    return grouped(rows, "credits_invoice_id")
 
 
 async def lines_of_documents_many(
     *, session: AsyncSession, invoice_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[Any]]:
-    rows = await read(
-        session,
-        select(*columns(InvoiceLine))
-        .where(any_of(InvoiceLine.invoice_id, invoice_ids), policy.visible(viewer, InvoiceLine))
-        .order_by(InvoiceLine.invoice_id, InvoiceLine.position),
-    )
-    return grouped(rows, "invoice_id")
+    return await visible_by(session, InvoiceLine, InvoiceLine.invoice_id, invoice_ids, viewer, InvoiceLine.position)

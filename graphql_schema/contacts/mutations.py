@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from app import text
 from app.contacts import service
+from app.contacts.models import ADDRESS_FIELDS
 from app.contacts.models import Contact as ContactModel
 from app.contacts.service import KEEP, ContactChanges, ContactCreate
 from graphql_schema.contacts.errors import CycleDetectedError, InvalidParentError
@@ -87,15 +88,7 @@ class UpdateContactInput:
     )
 
 
-_ADDRESS_AND_TERMS = (
-    "street",
-    "house_number",
-    "postal_code",
-    "city",
-    "country_code",
-    "vat_number",
-    "payment_terms_days",
-)
+_ADDRESS_AND_TERMS = (*ADDRESS_FIELDS, "vat_number", "payment_terms_days")
 """Taken over from either input as they are."""
 
 

@@ -35,7 +35,7 @@ from graphql_schema.finance.types import BillingDocument, Invoice, document_of, 
 from graphql_schema.inputs import line_field, text_field
 from graphql_schema.loaders import now_or_later
 from graphql_schema.node import decode_id, register_node
-from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, connection_from_query
+from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, filtered_connection
 from graphql_schema.permissions import IsFinance
 from graphql_schema.rows import from_row
 from graphql_schema.status.types import WithStatus
@@ -212,21 +212,13 @@ class PaymentQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Payment]:
-        ctx = info.context
-        filter_in = _to_filter(filter)
-
-        async def count() -> int:
-            async with ctx.db() as session:
-                return await payments.count(session=session, filter_in=filter_in, viewer=ctx.viewer)
-
-        async def fetch(offset: int, limit: int) -> Sequence[Any]:
-            async with ctx.db() as session:
-                return await payments.search(
-                    session=session, filter_in=filter_in, viewer=ctx.viewer, offset=offset, limit=limit
-                )
-
-        return await connection_from_query(
-            PageArgs(first, after, last, before), ctx.max_page_size, count, fetch, Payment.from_row
+        return await filtered_connection(
+            info,
+            PageArgs(first, after, last, before),
+            _to_filter(filter),
+            payments.count,
+            payments.search,
+            Payment.from_row,
         )
 
 

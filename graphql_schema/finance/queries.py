@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -18,7 +17,7 @@ from app.finance.service import InvoiceFilter
 from graphql_schema.errors import bad_input
 from graphql_schema.finance.types import BillingDocument, Invoice, document_of
 from graphql_schema.node import decode_id
-from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, connection_from_query
+from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, filtered_connection
 
 
 @strawberry.input
@@ -70,21 +69,13 @@ class FinanceQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Invoice]:
-        ctx = info.context
-        filter_in = _to_filter(filter)
-
-        async def count() -> int:
-            async with ctx.db() as session:
-                return await service.count(session=session, filter_in=filter_in, viewer=ctx.viewer)
-
-        async def fetch(offset: int, limit: int) -> Sequence[Any]:
-            async with ctx.db() as session:
-                return await service.search(
-                    session=session, filter_in=filter_in, viewer=ctx.viewer, offset=offset, limit=limit
-                )
-
-        return await connection_from_query(
-            PageArgs(first, after, last, before), ctx.max_page_size, count, fetch, Invoice.from_row
+        return await filtered_connection(
+            info,
+            PageArgs(first, after, last, before),
+            _to_filter(filter),
+            service.count,
+            service.search,
+            Invoice.from_row,
         )
 
     @strawberry.field(description="An invoice or credit note by its number (`CC-F-2026-00001`).")
