@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import uuid
 from collections import defaultdict
@@ -10,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, DateTime, MetaData, any_, bindparam, event, func, text
+from sqlalchemy import ColumnElement, Connection, DateTime, Enum, MetaData, any_, bindparam, event, func, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import URL
@@ -92,6 +93,11 @@ def numeric_limit(column: Any) -> Decimal:
     is checked against it before any SQL, so no insert overflows."""
     precision, scale = column.type.precision, column.type.scale
     return Decimal(10) ** (precision - scale) - Decimal(10) ** -scale
+
+
+def pg_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A PostgreSQL enum type named `name` holding the members' values (not their names)."""
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

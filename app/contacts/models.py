@@ -7,11 +7,11 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, Numeric, SmallInteger, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, SmallInteger, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, created_at, updated_at, uuid_pk
+from app.db import Base, created_at, pg_enum, updated_at, uuid_pk
 
 
 class ContactType(enum.StrEnum):
@@ -37,9 +37,7 @@ class Contact(PostalAddress, Base):
     __tablename__ = "contact"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    contact_type: Mapped[ContactType] = mapped_column(
-        Enum(ContactType, name="contact_type", values_callable=lambda e: [m.value for m in e])
-    )
+    contact_type: Mapped[ContactType] = mapped_column(pg_enum(ContactType, "contact_type"))
     contact_subtype: Mapped[str | None] = mapped_column(String(50))
     display_name: Mapped[str] = mapped_column(String(200))
     first_name: Mapped[str | None] = mapped_column(String(100))

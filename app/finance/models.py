@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Numeric,
@@ -30,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, created_at, updated_at, uuid_pk
+from app.db import Base, created_at, pg_enum, updated_at, uuid_pk
 
 
 class InvoiceKind(enum.StrEnum):
@@ -42,9 +41,7 @@ class Invoice(Base):
     __tablename__ = "invoice"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    kind: Mapped[InvoiceKind] = mapped_column(
-        Enum(InvoiceKind, name="invoice_kind", values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[InvoiceKind] = mapped_column(pg_enum(InvoiceKind, "invoice_kind"))
     number: Mapped[str] = mapped_column(String(30), unique=True)
     business_entity_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("business_entity.id", ondelete="RESTRICT")
@@ -151,10 +148,6 @@ class PaymentMethod(enum.StrEnum):
     OTHER = "other"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
-
-
 class BankStatement(Base):
     """An imported statement; (account, statement key) identifies it, so it is imported once."""
 
@@ -210,11 +203,11 @@ class Payment(Base):
     business_entity_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("business_entity.id", ondelete="RESTRICT")
     )
-    direction: Mapped[PaymentDirection] = mapped_column(_enum(PaymentDirection, "payment_direction"))
+    direction: Mapped[PaymentDirection] = mapped_column(pg_enum(PaymentDirection, "payment_direction"))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3), server_default=text("'EUR'"))
     paid_on: Mapped[date] = mapped_column(Date)
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, "payment_method"))
+    method: Mapped[PaymentMethod] = mapped_column(pg_enum(PaymentMethod, "payment_method"))
     reference: Mapped[str | None] = mapped_column(Text)
     payer_name: Mapped[str | None] = mapped_column(String(200))
     payer_iban: Mapped[str | None] = mapped_column(String(34))

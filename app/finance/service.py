@@ -223,9 +223,44 @@ async def _add_lines(session: AsyncSession, document: Invoice, lines: list[dict[
         raise
 
 
-def _totals_of(document: Invoice, lines: list[dict[str, Any]]) -> None:
+async def _issue(
+    session: AsyncSession,
+    document: Invoice,
+    lines: list[dict[str, Any]],
+    actor: Actor,
+    *,
+    reason: str,
+    action: str,
+    audit: dict[str, Any],
+) -> None:
+    """Number, total, start in its workflow, write the lines and the audit row of a new document."""
+    entity_type = INVOICE if document.kind is InvoiceKind.INVOICE else CREDIT_NOTE
+    document.number = await allocate(
+        session=session,
+        business_entity_id=document.business_entity_id,
+        document_type=DocumentType.INVOICE,
+        year=document.issue_date.year,
+    )
     computed = totals.compute(_PricedLine(**values) for values in lines)
     document.net_amount, document.vat_amount, document.gross_amount = computed.net, computed.vat_total, computed.gross
+    await _start(session, entity_type, document, actor, reason)
+    await _add_lines(session, document, lines)
+    await record(
+        session=session, actor=actor, action=action, entity_type=entity_type, entity_id=document.id, before=None,
+        after={**snapshot(document), **audit},
+    )  # fmt: skip
+
+
+def _chosen(requested: Sequence[uuid.UUID] | None, by_id: dict[uuid.UUID, Any], entity: str) -> list[Any] | None:
+    """The rows asked for by id, each once, in the order asked; None when no choice was made."""
+    if requested is None:
+        return None
+    if not requested:
+        raise ValidationFailed("Choose at least one line, or leave the choice out.", field="line_ids")
+    unknown = next((i for i in requested if i not in by_id), None)
+    if unknown is not None:
+        raise NotFound(entity, unknown, field="line_ids")
+    return [by_id[i] for i in dict.fromkeys(requested)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,13 +288,8 @@ async def generate_invoice(*, session: AsyncSession, request: InvoiceRequest, ac
     order_lines = (await lines_of_many(session=session, order_ids=[order.id])).get(order.id, [])
     by_id = {line.id: line for line in order_lines}
     billing = await _billing_of_lines(session, list(by_id))
-    if request.line_ids is not None:
-        if not request.line_ids:
-            raise ValidationFailed("Choose at least one line, or leave the choice out.", field="line_ids")
-        unknown = next((i for i in request.line_ids if i not in by_id), None)
-        if unknown is not None:
-            raise NotFound("LineItem", unknown, field="line_ids")
-        chosen = [by_id[i] for i in dict.fromkeys(request.line_ids)]
+    chosen = _chosen(request.line_ids, by_id, "LineItem")
+    if chosen is not None:
         billed = next((line for line in chosen if billing.get(line.id, _Billed(0, None, None)).open_line_id), None)
         if billed is not None:
             number = billing[billed.id].open_invoice_number or ""
@@ -288,10 +318,6 @@ async def generate_invoice(*, session: AsyncSession, request: InvoiceRequest, ac
     ]
     invoice = Invoice(
         kind=InvoiceKind.INVOICE,
-        number=await allocate(
-            session=session, business_entity_id=order.business_entity_id, document_type=DocumentType.INVOICE,
-            year=issued.year,
-        ),
         business_entity_id=order.business_entity_id,
         order_id=order.id,
         account_contact_id=account.id,
@@ -300,19 +326,11 @@ async def generate_invoice(*, session: AsyncSession, request: InvoiceRequest, ac
         issue_date=issued,
         due_date=issued + timedelta(days=terms),
         created_by_account_id=actor.account_id,
-    )  # fmt: skip
-    _totals_of(invoice, lines)
-    await _start(session, INVOICE, invoice, actor, f"Invoice for order {order.number}")
-    await _add_lines(session, invoice, lines)
-    await record(
-        session=session,
-        actor=actor,
-        action="invoice.issue",
-        entity_type=INVOICE,
-        entity_id=invoice.id,
-        before=None,
-        after={**snapshot(invoice), "line_item_ids": [line["line_item_id"] for line in lines]},
     )
+    await _issue(
+        session, invoice, lines, actor, reason=f"Invoice for order {order.number}", action="invoice.issue",
+        audit={"line_item_ids": [line["line_item_id"] for line in lines]},
+    )  # fmt: skip
     return invoice
 
 
@@ -328,13 +346,8 @@ async def credit_invoice(*, session: AsyncSession, request: CreditRequest, actor
         .order_by(InvoiceLine.position),
     )
     by_id = {line.id: line for line in invoice_lines}
-    if request.line_ids is not None:
-        if not request.line_ids:
-            raise ValidationFailed("Choose at least one line, or leave the choice out.", field="line_ids")
-        unknown = next((i for i in request.line_ids if i not in by_id), None)
-        if unknown is not None:
-            raise NotFound("InvoiceLine", unknown, field="line_ids")
-        chosen = [by_id[i] for i in dict.fromkeys(request.line_ids)]
+    chosen = _chosen(request.line_ids, by_id, "InvoiceLine")
+    if chosen is not None:
         credited = next((line for line in chosen if line.credited), None)
         if credited is not None:
             raise NothingToCredit(f"The line {credited.description!r} is credited already.", field="line_ids")
@@ -351,10 +364,6 @@ async def credit_invoice(*, session: AsyncSession, request: CreditRequest, actor
     ]  # fmt: skip
     note = Invoice(
         kind=InvoiceKind.CREDIT_NOTE,
-        number=await allocate(
-            session=session, business_entity_id=invoice.business_entity_id, document_type=DocumentType.INVOICE,
-            year=issued.year,
-        ),
         business_entity_id=invoice.business_entity_id,
         order_id=invoice.order_id,
         account_contact_id=invoice.account_contact_id,
@@ -365,19 +374,11 @@ async def credit_invoice(*, session: AsyncSession, request: CreditRequest, actor
         due_date=issued,
         reason=request.reason,
         created_by_account_id=actor.account_id,
-    )  # fmt: skip
-    _totals_of(note, lines)
-    await _start(session, CREDIT_NOTE, note, actor, f"Credits {invoice.number}")
-    await _add_lines(session, note, lines)
-    await record(
-        session=session,
-        actor=actor,
-        action="invoice.credit",
-        entity_type=CREDIT_NOTE,
-        entity_id=note.id,
-        before=None,
-        after={**snapshot(note), "credited_line_ids": [line.id for line in chosen]},
     )
+    await _issue(
+        session, note, lines, actor, reason=f"Credits {invoice.number}", action="invoice.credit",
+        audit={"credited_line_ids": [line.id for line in chosen]},
+    )  # fmt: skip
     if len(chosen) == sum(1 for line in invoice_lines if not line.credited):
         await engine.change_status(
             session=session, entity_type=INVOICE, entity_id=invoice.id, to_status=CREDITED,

@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Numeric,
@@ -29,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, created_at, updated_at, uuid_pk
+from app.db import Base, created_at, pg_enum, updated_at, uuid_pk
 
 
 class Order(Base):
@@ -112,9 +111,7 @@ class OrderHold(Base):
     order_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="CASCADE"), index=True
     )
-    reason_category: Mapped[HoldReason] = mapped_column(
-        Enum(HoldReason, name="hold_reason", values_callable=lambda e: [m.value for m in e])
-    )
+    reason_category: Mapped[HoldReason] = mapped_column(pg_enum(HoldReason, "hold_reason"))
     details: Mapped[str | None] = mapped_column(Text)
     estimated_resume_date: Mapped[date | None] = mapped_column(Date)
     escalation_date: Mapped[date | None] = mapped_column(Date)

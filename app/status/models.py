@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, created_at, uuid_pk
+from app.db import Base, created_at, pg_enum, uuid_pk
 
 
 class EntityType(enum.StrEnum):
@@ -59,10 +58,6 @@ class Movement(enum.StrEnum):
     HOLD = "hold"
     RESUME = "resume"
     EXIT = "exit"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
 
 
 class StatusWorkflow(Base):
@@ -104,7 +99,7 @@ class StatusWorkflowStep(Base):
     label: Mapped[str] = mapped_column(String(100))
     color: Mapped[str] = mapped_column(String(7))
     step_order: Mapped[int] = mapped_column(SmallInteger)
-    step_type: Mapped[StepType] = mapped_column(_enum(StepType, "status_step_type"), server_default="normal")
+    step_type: Mapped[StepType] = mapped_column(pg_enum(StepType, "status_step_type"), server_default="normal")
     allowed_transitions: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default=text("'{}'"))
     sla_hours: Mapped[int | None] = mapped_column(Integer)
     requires_approval: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
@@ -137,7 +132,7 @@ class StatusTransition(Base):
     )
     from_status: Mapped[str | None] = mapped_column(String(40))
     to_status: Mapped[str] = mapped_column(String(40))
-    movement: Mapped[Movement] = mapped_column(_enum(Movement, "status_movement"))
+    movement: Mapped[Movement] = mapped_column(pg_enum(Movement, "status_movement"))
     reason: Mapped[str | None] = mapped_column(Text)
     business_context: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     triggered_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
