@@ -30,7 +30,7 @@ from xml.etree.ElementTree import Element, ParseError
 import mt940
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -448,12 +448,3 @@ async def suggestions_of_many(
         ranked.sort(key=lambda s: -len(s.reasons))
         result[payment.id] = ranked[:limit]
     return result
-
-
-async def unmatched_count(session: AsyncSession) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).select_from(Payment).where(Payment.status.in_(("unallocated", "partially_allocated")))
-        )
-        or 0
-    )
