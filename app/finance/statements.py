@@ -9,8 +9,9 @@
 - Every new credit entry becomes an incoming payment. It is allocated at once only when that is
   certain: the invoice numbers in its remittance text are the brand's open invoices and the
   amount is exactly what they still ask together. Anything else waits, unallocated, for a person
-  (`allocatePayment`), with suggestions (`suggestions`). Debit entries are kept with the
-  statement, not booked as payments (refunds are recorded against their credit notes).
+  (`allocatePayment`), with suggestions (`suggestions`). Debit entries and entries in another
+  currency are kept with the statement, not booked as payments (refunds are recorded against
+  their credit notes).
 - XML is read with defusedxml (no entity expansion), MT940 with the maintained `mt-940` parser.
 """
 
@@ -30,19 +31,19 @@ from xml.etree.ElementTree import Element, ParseError
 import mt940
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor, record
 from app.business_entities.models import BusinessEntity
-from app.db import any_of, columns, constraint_name, read
+from app.db import any_of, constraint_name, read
 from app.errors import ValidationFailed
 from app.finance.errors import StatementAlreadyImported, StatementUnreadable
 from app.finance.models import BankStatement, BankStatementEntry, Invoice, InvoiceKind, Payment, PaymentMethod
 from app.finance.payments import AllocationIn, PaymentIn, record_payment
-from app.finance.service import CREDITED, PAID, owed_of_many, today
+from app.finance.service import CREDITED, PAID, owed_expression, owed_of_many, today
 
 MAX_ENTRIES: Final = 5_000
 INVOICE_NUMBER = re.compile(r"\b[A-Z]{1,5}-F-\d{4}-\d{3,8}\b")
@@ -288,7 +289,7 @@ class ImportResult:
 async def _certain_match(session: AsyncSession, brand_id: uuid.UUID, entry: ParsedEntry) -> list[AllocationIn]:
     """The allocations of an entry when its match is certain, else none."""
     numbers = sorted(set(INVOICE_NUMBER.findall(entry.remittance or "")))
-    if not numbers or entry.currency != "EUR":
+    if not numbers:
         return []
     invoices = await read(
         session,
@@ -356,8 +357,8 @@ async def import_statement(
         if entry_id is None:
             skipped += 1
             continue
-        if entry.amount <= 0:
-            continue
+        if entry.amount <= 0 or entry.currency != "EUR":
+            continue  # kept with the statement: debits, and amounts in another currency
         allocations = await _certain_match(session, brand.id, entry)
         payer = await _payer(session, entry)
         payment = await record_payment(
@@ -410,41 +411,54 @@ async def suggestions_of_many(
     *, session: AsyncSession, payments: list[Any], limit: int = 5
 ) -> dict[uuid.UUID, list[Suggestion]]:
     """For payments that wait: open invoices of the same brand whose number is in the reference,
-    whose open amount is the payment's, or whose account has the payer's name; best first."""
+    whose open amount is the payment's, or whose account has the payer's name; the most reasons
+    first, then the earliest due. One statement for the whole batch."""
+    if not payments:
+        return {}
+    wanted = {
+        payment.id: (
+            set(INVOICE_NUMBER.findall(payment.reference or "")),
+            (payment.payer_name or "").strip().lower(),
+        )
+        for payment in payments
+    }
+    numbers = set().union(*(n for n, _ in wanted.values()))
+    names = {name for _, name in wanted.values() if name}
+    amounts = {payment.amount for payment in payments}
+    open_amount, _ = owed_expression(Invoice)
+    buyer_name = func.lower(Invoice.buyer["name"].astext)
+    candidates = await read(
+        session,
+        select(
+            Invoice.id, Invoice.number, Invoice.business_entity_id, Invoice.due_date,
+            buyer_name.label("buyer_name"), open_amount.label("open"),
+        )
+        .where(
+            any_of(Invoice.business_entity_id, {p.business_entity_id for p in payments}),
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status.not_in((PAID, CREDITED)),
+            or_(any_of(Invoice.number, numbers), buyer_name.in_(names), open_amount.in_(amounts)),
+        )
+        .order_by(Invoice.due_date, Invoice.number),
+    )  # fmt: skip
     result: dict[uuid.UUID, list[Suggestion]] = {}
     for payment in payments:
-        numbers = INVOICE_NUMBER.findall(payment.reference or "")
-        name = (payment.payer_name or "").strip()
-        conditions = [Invoice.number.in_(numbers)] if numbers else []
-        if name:
-            conditions.append(Invoice.buyer["name"].astext.ilike(name))
-        candidates = await read(
-            session,
-            select(*columns(Invoice)).where(
-                Invoice.business_entity_id == payment.business_entity_id,
-                Invoice.kind == InvoiceKind.INVOICE,
-                Invoice.status.not_in((PAID, CREDITED)),
-                or_(*conditions, Invoice.gross_amount == payment.amount) if conditions else
-                Invoice.gross_amount == payment.amount,
-            ).order_by(Invoice.due_date).limit(50),
-        )  # fmt: skip
-        owed = await owed_of_many(session=session, invoice_ids=[c.id for c in candidates])
+        payment_numbers, name = wanted[payment.id]
         ranked = []
         for candidate in candidates:
-            open_amount = owed[candidate.id].open
-            if open_amount <= 0:
+            if candidate.business_entity_id != payment.business_entity_id or candidate.open <= 0:
                 continue
             reasons = tuple(
                 reason
                 for reason, applies in (
-                    ("number in the reference", candidate.number in numbers),
-                    ("same amount", open_amount == payment.amount),
-                    ("payer's name", bool(name) and candidate.buyer.get("name", "").lower() == name.lower()),
+                    ("number in the reference", candidate.number in payment_numbers),
+                    ("same amount", candidate.open == payment.amount),
+                    ("payer's name", bool(name) and candidate.buyer_name == name),
                 )
                 if applies
             )
             if reasons:
-                ranked.append(Suggestion(candidate.id, open_amount, reasons))
-        ranked.sort(key=lambda s: -len(s.reasons))
+                ranked.append(Suggestion(candidate.id, Decimal(candidate.open), reasons))
+        ranked.sort(key=lambda s: -len(s.reasons))  # stable: the earliest due first among equals
         result[payment.id] = ranked[:limit]
     return result

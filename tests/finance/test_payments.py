@@ -402,3 +402,32 @@ async def test_payments_are_staff_only(client, create_order, demo, finance, bran
     assert listed["payments"]["totalCount"] == 1
     hidden = await gql(client, "{ payments(first: 10) { totalCount } }", token=partner)
     assert hidden["payments"]["totalCount"] == 0
+
+
+async def test_suggestions_for_a_list_of_waiting_payments_cost_the_same_for_2_and_6(
+    client, create_order, demo, finance, brand, count_statements
+) -> None:
+    invoice = await invoice_for(client, create_order, demo, finance)
+    query = """{ payments(first: 50, filter: {status: ["unallocated"]}) {
+      nodes { amount suggestions { reasons invoice { number } } } } }"""
+    counts = {}
+    for total in (2, 6):
+        while (await gql(client, "{ payments { totalCount } }", token=finance))["payments"]["totalCount"] < total:
+            await pay(client, finance, brand, "1194.50", reference=f"zie {invoice['number']}")
+        with count_statements() as counter:
+            nodes = (await gql(client, query, token=finance))["payments"]["nodes"]
+        assert len(nodes) == total
+        assert all(n["suggestions"][0]["reasons"] == ["number in the reference", "same amount"] for n in nodes)
+        counts[total] = counter.count
+    assert counts[2] == counts[6], counts
+
+
+async def test_entries_in_another_currency_are_kept_not_booked(client, finance) -> None:
+    day = today().isoformat()
+    content = camt053(
+        "2026-305", today=day, account="NL91ABNA0417164300", closing="0", exact="1.00", paid_in_full="x",
+        partial="2.00", paid_in_part="y", anonymous="3.00",
+    ).replace('<Amt Ccy="EUR">3.00</Amt>', '<Amt Ccy="USD">3.00</Amt>')  # fmt: skip
+    result = await import_statement(client, finance, content)
+    assert result["statement"]["entries"] == 4
+    assert sorted(p["amount"] for p in result["payments"]) == ["1.00", "2.00"]
