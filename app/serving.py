@@ -9,6 +9,7 @@ handed down through `DATABASE_URL`.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,8 +31,23 @@ WORKER_HEALTHCHECK_SECONDS = 120
 worker busy with a few dozen concurrent order trees in the middle of its requests."""
 
 
+def _exit_on(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def exit_cleanly_on_signals() -> None:
+    """SIGTERM (what Docker, systemd and Kubernetes send) and SIGINT end the process through a
+    normal exit, so its exit hooks run (the embedded PostgreSQL stops with it). uvicorn handles
+    both while it serves, finishes the requests in flight, restores these handlers and sends the
+    signal again: it then lands here."""
+    signal.signal(signal.SIGTERM, _exit_on)
+    signal.signal(signal.SIGINT, _exit_on)
+
+
 def serve(url: URL, settings: Settings) -> None:
     import uvicorn
+
+    exit_cleanly_on_signals()
 
     if settings.workers <= 1:
         from app.asgi import create_app
