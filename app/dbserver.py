@@ -30,7 +30,7 @@ def to_asyncpg_url(url: str | URL) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -50,7 +50,7 @@ def forget_dead_handles(data_dir: Path) -> list[int]:
         pids = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         return []
-    alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+    alive = [pid for pid in pids if isinstance(pid, int) and process_alive(pid)]
     if alive != pids:
         path.write_text(json.dumps(alive))
     return [pid for pid in pids if pid not in alive]

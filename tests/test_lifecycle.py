@@ -16,18 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from app.dbserver import process_alive
 from app.serving import free_port
 from tests.support.database import ROOT
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _postmaster(data_dir: Path) -> int | None:
@@ -35,7 +26,7 @@ def _postmaster(data_dir: Path) -> int | None:
     if not pid_file.exists():
         return None
     pid = int(pid_file.read_text().splitlines()[0])
-    return pid if _running(pid) else None
+    return pid if process_alive(pid) else None
 
 
 def _run_until(data_dir: Path, signum: int) -> int:
