@@ -33,6 +33,7 @@ from app.accounts.service import Principal, authenticate
 from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
 from app.finance import service as finance
+from app.finance.pdf import PDF_ROUTE
 from app.request_body import BadRequest
 from app.wiring import wire
 from graphql_schema.context import Context, ReadSession
@@ -355,7 +356,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", GraphQLApp(state), methods=["GET", "POST"]),
-            Route("/invoices/{document_id}.pdf", document_pdf),
+            Route(PDF_ROUTE, document_pdf),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

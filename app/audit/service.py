@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +24,10 @@ class Actor:
     roles: frozenset[str] = frozenset()
     request_id: str | None = None
     system: str | None = None
+
+    def cascaded(self, system: str) -> Actor:
+        """The same account, marked as the named process a change of its set off (a cascade)."""
+        return dataclasses.replace(self, system=system)
 
 
 SYSTEM = Actor(account_id=None, system="system")

@@ -13,7 +13,6 @@ Everything here runs inside the transaction of the change that caused it (app/ev
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -74,11 +73,6 @@ def commission_amount(rate: Decimal, base: Decimal) -> Decimal:
 # --- the cascade -------------------------------------------------------------------------------
 
 
-def _cascade_actor(actor: Actor) -> Actor:
-    """The change that caused the cascade stays attributed to its account, marked as cascaded."""
-    return dataclasses.replace(actor, system=CASCADE_SYSTEM)
-
-
 async def _commissionable_net(session: AsyncSession, order_id: uuid.UUID) -> Decimal:
     lines = (await lines_of_many(session=session, order_ids=[order_id])).get(order_id, [])
     return totals.compute(lines).commissionable_net
@@ -115,7 +109,7 @@ async def create_for_order(*, session: AsyncSession, order_id: uuid.UUID, actor:
     ]
     session.add_all(created)
     await session.flush()
-    cascade = _cascade_actor(actor)
+    cascade = actor.cascaded(CASCADE_SYSTEM)
     for commission in created:
         await engine.initialize(
             session=session,
@@ -175,7 +169,7 @@ async def recalculate_pending(*, session: AsyncSession, order_id: uuid.UUID, act
         changed.append(row)
         await record(
             session=session,
-            actor=_cascade_actor(actor),
+            actor=actor.cascaded(CASCADE_SYSTEM),
             action="partner_commission.recalculate",
             entity_type=COMMISSION,
             entity_id=row.id,
@@ -200,7 +194,7 @@ async def cancel_open(
             entity_type=COMMISSION,
             entity_id=row.id,
             to_status=exit_step.status_name,
-            actor=_cascade_actor(actor),
+            actor=actor.cascaded(CASCADE_SYSTEM),
             reason=reason,
         )
         cancelled.append(row)

@@ -41,12 +41,9 @@ from app.status.models import EntityType
 
 PAYMENT: Final = EntityType.PAYMENT.value
 MAX_AMOUNT: Final = Decimal("9999999999.99")
-UNALLOCATED, PARTIALLY_ALLOCATED, ON_ACCOUNT, ALLOCATED = (
-    "unallocated",
-    "partially_allocated",
-    "on_account",
-    "allocated",
-)
+PARTIALLY_ALLOCATED, ON_ACCOUNT, ALLOCATED = "partially_allocated", "on_account", "allocated"
+ALLOCATION_SYSTEM: Final = "allocation"
+"""Who moves a payment's status as it is allocated (the allocating account, marked so)."""
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}")
 
 
@@ -194,7 +191,7 @@ async def _apply(
     if target is not None and target != payment.status:
         await engine.change_status(
             session=session, entity_type=PAYMENT, entity_id=payment.id, to_status=target,
-            actor=dataclasses.replace(actor, system=actor.system or "allocation"), reason="allocated",
+            actor=actor.cascaded(ALLOCATION_SYSTEM), reason="allocated",
         )  # fmt: skip
     if allocations:
         await record(

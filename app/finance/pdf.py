@@ -18,6 +18,8 @@ from app.finance.models import InvoiceKind
 from app.orders.service import totals
 
 _ENCODING = "windows-1252"
+PDF_ROUTE = "/invoices/{document_id}.pdf"
+"""Where a document's PDF is served (app/asgi.py) and linked (`BillingDocument.pdfUrl`)."""
 
 
 def _plain(value: Any) -> str:

@@ -19,7 +19,6 @@ The rules (docs/finance.md):
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import enum
 import uuid
 from collections.abc import Collection, Sequence
@@ -116,10 +115,6 @@ class InvoiceFilter:
 
 def today() -> date:
     return datetime.now(BUSINESS_TIMEZONE).date()
-
-
-def _cascade_actor(actor: Actor) -> Actor:
-    return dataclasses.replace(actor, system=CASCADE_SYSTEM)
 
 
 # --- what a document copies --------------------------------------------------------------------
@@ -382,7 +377,7 @@ async def credit_invoice(*, session: AsyncSession, request: CreditRequest, actor
     if len(chosen) == sum(1 for line in invoice_lines if not line.credited):
         await engine.change_status(
             session=session, entity_type=INVOICE, entity_id=invoice.id, to_status=CREDITED,
-            actor=_cascade_actor(actor), reason=f"Credited in full by {note.number}",
+            actor=actor.cascaded(CASCADE_SYSTEM), reason=f"Credited in full by {note.number}",
         )  # fmt: skip
     # set off against what is still owed; what was paid too much waits for a refund
     await settle_invoice(session, invoice, actor)
@@ -442,7 +437,7 @@ async def settle_invoice(session: AsyncSession, invoice: Invoice, actor: Actor) 
     paid when nothing is open and something was paid, partially paid when part was; its credit
     notes settled once nothing is owed back."""
     owed = await owed_now(session, invoice.id)
-    cascade = _cascade_actor(actor)
+    cascade = actor.cascaded(CASCADE_SYSTEM)
     if invoice.status not in (PAID, CREDITED) and owed.paid > 0:
         target = PAID if owed.open <= 0 else PARTIALLY_PAID
         if invoice.status != target:

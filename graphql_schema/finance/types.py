@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from app.finance import service
 from app.finance.models import InvoiceKind
+from app.finance.pdf import PDF_ROUTE
 from app.finance.service import BillingState
 from app.orders.totals import compute
 from app.status.models import EntityType
@@ -43,9 +44,6 @@ BillingStateEnum = strawberry.enum(
         "or every line and every such invoice paid."
     ),
 )
-
-PDF_PATH = "/invoices/{id}.pdf"
-"""Where the PDF of a document is served (app/asgi.py), with the same token and visibility."""
 
 
 @strawberry.type(description="Who sold or bought, as the document says: copied when it was issued.")
@@ -146,7 +144,7 @@ class BillingDocument(relay.Node):
     @strawberry.field(description="The PDF of the document (send the same bearer token).")
     @context_only
     def pdf_url(self) -> str:
-        return PDF_PATH.format(id=self.uuid)
+        return PDF_ROUTE.format(document_id=self.uuid)
 
     @strawberry.field
     @context_only

@@ -13,16 +13,13 @@ from sqlalchemy import text
 from app.accounts.models import Role
 from app.finance.service import today
 from tests.factories import brand_id, gid, issue_token
-from tests.support.api import add_line, bill, gql, walk
+from tests.support.api import CHANGE, add_line, bill, gql, walk
 
 RECORD = """
 mutation ($input: RecordPaymentInput!) { recordPayment(input: $input) { __typename } }
 """
 CREDIT = """
 mutation ($input: CreditInvoiceInput!) { creditInvoice(input: $input) { __typename } }
-"""
-CHANGE = """
-mutation ($input: ChangeStatusInput!) { changeStatus(input: $input) { __typename } }
 """
 OUTSTANDING = """
 query ($brand: ID) {
