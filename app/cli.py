@@ -1,4 +1,4 @@
-"""The `chargecars` command: run, serve, migrate, seed-demo, export-schema, create-token."""
+"""The `chargecars` command: run, serve, worker, migrate, seed-demo, export-schema, create-token."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.config import Settings, get_settings
-from app.serving import serve
+from app.serving import serve, worker_process
 from app.wiring import describe, wire
 
 T = TypeVar("T")
@@ -91,11 +91,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
     if _seed(url):
         print("Loaded the demo data into the empty database.")
     _print_demo_tokens(url, settings)
-    serve(url, settings)
+    with worker_process(url):
+        serve(url, settings)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     serve(_database(settings), settings)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    from app.jobs.worker import work
+
+    asyncio.run(work(_database(settings), settings))
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -180,8 +187,9 @@ def cmd_wiring(args: argparse.Namespace, settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chargecars", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the database, migrate, load demo data if empty, serve")
+    sub.add_parser("run", help="start the database, migrate, load demo data if empty, serve with one job worker")
     sub.add_parser("serve", help="serve the API (the database must be migrated)")
+    sub.add_parser("worker", help="run queued background jobs (webhooks, outbox dispatch) until SIGTERM/SIGINT")
     p = sub.add_parser("migrate", help="apply migrations (default: up to head)")
     p.add_argument("revision", nargs="?")
     p.add_argument("--downgrade", action="store_true", help="go down to REVISION (default: base)")
@@ -209,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = {
         "run": cmd_run,
         "serve": cmd_serve,
+        "worker": cmd_worker,
         "migrate": cmd_migrate,
         "seed-demo": cmd_seed_demo,
         "wiring": cmd_wiring,

@@ -13,6 +13,16 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
+
+
+def _floats(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else tuple(float(part) for part in raw.split(","))
+
+
 def _flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     return default if raw is None else raw.strip().lower() not in ("0", "off", "false", "no")
@@ -47,6 +57,15 @@ class Settings:
     """Largest request body (and GET query string) accepted."""
     sql_count_header: bool = False
     """Answer every request with `X-SQL-Statements` (the benchmark reads it)."""
+    job_concurrency: int = 10
+    """Jobs one worker process runs at once."""
+    job_heartbeat_seconds: float = 30.0
+    """A job whose worker stopped beating for this long is picked again by another worker."""
+    webhook_timeout_seconds: float = 10.0
+    """How long one webhook attempt waits for the partner's answer."""
+    webhook_retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 10800, 21600, 43200)
+    """Seconds before each retry of a failed webhook (each ±20 %), so one attempt more than
+    there are delays: eight attempts over about 22 hours, then the delivery is dead-lettered."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,6 +89,10 @@ class Settings:
             max_field_merges=_int("CHARGECARS_MAX_FIELD_MERGES", 5000),
             max_body_bytes=_int("CHARGECARS_MAX_BODY_BYTES", 1_048_576),
             sql_count_header=_flag("CHARGECARS_SQL_COUNT_HEADER", False),
+            job_concurrency=_int("CHARGECARS_JOB_CONCURRENCY", 10),
+            job_heartbeat_seconds=_float("CHARGECARS_JOB_HEARTBEAT_SECONDS", 30.0),
+            webhook_timeout_seconds=_float("CHARGECARS_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+            webhook_retry_delays=_floats("CHARGECARS_WEBHOOK_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600, 43200)),
         )
 
 

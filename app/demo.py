@@ -31,6 +31,7 @@ from app.orders import lines
 from app.orders import service as orders
 from app.orders.lines import LineIn
 from app.orders.service import OrderCreate, totals
+from app.partners import service as partners
 from app.status import engine
 from app.status.models import EntityType
 
@@ -186,8 +187,10 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
             await person(*next(people), "Dealer", dealer)
 
     by_name = {c.display_name: c.id for c in await session.scalars(select(Contact))}
+    articles = await _seed_catalogue(session, brands)
     if with_orders:
-        await _seed_orders(session, brands, by_name)
+        await _seed_partner_integration(session, brands, by_name, articles)
+        await _seed_orders(session, brands, by_name, articles)
     for demo in DEMO_ACCOUNTS:
         await accounts.create_account(
             session=session,
@@ -314,8 +317,31 @@ async def _seed_catalogue(session: AsyncSession, brands: dict[str, uuid.UUID]) -
     return articles
 
 
-async def _seed_orders(session: AsyncSession, brands: dict[str, uuid.UUID], by_name: dict[str, uuid.UUID]) -> None:
-    articles = await _seed_catalogue(session, brands)
+DEMO_PARTNER_CODES: Final = {"ESS-WB11": "CC-WB11", "ESS-WB22": "CC-WB22", "ESS-INSTALL": "CC-INST-STD"}
+"""Essent's product codes in the demo (docs/integration.md uses them)."""
+
+
+async def _seed_partner_integration(
+    session: AsyncSession, brands: dict[str, uuid.UUID], by_name: dict[str, uuid.UUID], articles: dict[str, Article]
+) -> None:
+    """Essent sends its orders through the partner API (its webhook endpoint is left to set)."""
+    await partners.create_integration(
+        session=session,
+        organization_id=by_name["Essent"],
+        integration_in=partners.IntegrationIn(
+            business_entity_id=brands["CC"],
+            events=["order.created", "order.status_changed", "order.hold_placed", "order.hold_resumed"],
+            status_mapping={"quoted": "OFFERTE", "accepted": "AKKOORD", "scheduled": "INGEPLAND",
+                            "installed": "GEINSTALLEERD", "completed": "AFGEROND"},
+            products={code: articles[sku].id for code, sku in DEMO_PARTNER_CODES.items()},
+        ),
+        actor=DEMO_ACTOR,
+    )  # fmt: skip
+
+
+async def _seed_orders(
+    session: AsyncSession, brands: dict[str, uuid.UUID], by_name: dict[str, uuid.UUID], articles: dict[str, Article]
+) -> None:
     for index, (brand, account, end_customer, channel, statuses) in enumerate(DEMO_ORDERS):
         order = await orders.create(
             session=session,

@@ -14,6 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """What Alembic compares with the models: not PgQueuer's tables, which PgQueuer lays out
+    (migration 0013)."""
+    from app.jobs.queue import QUEUE_TABLES
+
+    return not (type_ == "table" and name in QUEUE_TABLES)
+
+
 def alembic_config(url: URL, *, configure_logging: bool = True) -> Config:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.attributes["url"] = url

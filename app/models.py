@@ -18,6 +18,16 @@ from app.finance.models import (
 )
 from app.numbering.models import NumberSequence
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold
+from app.outbox.models import OutboxEvent
+from app.partners.models import (
+    PartnerApiCall,
+    PartnerIntegration,
+    PartnerOrder,
+    PartnerProduct,
+    PartnerRateWindow,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from app.status.models import EntityCurrentStatus, StatusTransition, StatusWorkflow, StatusWorkflowStep
 
 __all__ = [
@@ -39,9 +49,17 @@ __all__ = [
     "Order",
     "OrderChannel",
     "OrderHold",
+    "OutboxEvent",
+    "PartnerApiCall",
     "PartnerCommission",
+    "PartnerIntegration",
+    "PartnerOrder",
+    "PartnerProduct",
+    "PartnerRateWindow",
     "StatusTransition",
     "StatusWorkflow",
     "StatusWorkflowStep",
     "UserAccount",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

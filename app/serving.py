@@ -68,6 +68,29 @@ def serve(url: URL, settings: Settings) -> None:
     )
 
 
+@contextmanager
+def worker_process(database_url: URL, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`chargecars worker` on `database_url` in a child process until the block ends (then
+    SIGTERM: it finishes the jobs it runs and exits). `env` adds settings (`CHARGECARS_…`)."""
+    environment = {**os.environ, "DATABASE_URL": database_url.render_as_string(hide_password=False), **env}
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=environment, cwd=ROOT)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -114,9 +137,4 @@ def served(database_url: URL, *, workers: int = 1, start_timeout: float = 60, **
             time.sleep(0.1)
         yield Served(process, base_url)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

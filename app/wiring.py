@@ -25,19 +25,33 @@ def wire() -> None:
     from app.commissions import service as commissions
     from app.finance import service as finance
     from app.orders import service as orders
+    from app.outbox import service as outbox
+    from app.partners import service as partners
 
     orders.wire()
     commissions.wire()
     finance.wire()
+    outbox.wire()
+    partners.wire()
     _wired = True
 
 
+def _name(function: object) -> str:
+    return f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}"
+
+
 def describe() -> dict[str, list[str]]:
-    """What is wired: the entity types with a status, and each event's handlers."""
+    """What is wired: the entity types with a status, each event's handlers, the jobs and the
+    outbox's consumers."""
+    from app.jobs import queue
+    from app.outbox import service as outbox
+
     return {
         "status entity types": sorted(adapter.entity_type.value for adapter in registry.registered()),
+        "jobs": sorted(f"{name}: {_name(handler)}" for name, handler in queue.handlers().items()),
+        "outbox consumers": sorted(_name(consumer) for consumer in outbox.consumers()),
         **{
-            f"on {event.__name__}": sorted(f"{h.__module__}.{h.__qualname__}" for h in handlers)
+            f"on {event.__name__}": sorted(_name(h) for h in handlers)
             for event, handlers in sorted(events.subscriptions().items(), key=lambda item: item[0].__name__)
         },
     }

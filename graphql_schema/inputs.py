@@ -39,6 +39,7 @@ from graphql.language import Visitor, visit
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
+from app.keep import KEEP
 from app.text import MAX_STRING_LENGTH
 from graphql_schema.errors import bad_input
 
@@ -254,3 +255,9 @@ def text_field(max_length: int, description: str = "", **kwargs: Any) -> Any:
 
 def _described(description: str, limit: str) -> str:
     return f"{description} {limit}" if description else limit
+
+
+def keep_or(value: Any, convert: Callable[[Any], Any] = lambda v: v) -> Any:
+    """An update input's field as the service takes it: absent keeps (KEEP), else converted
+    (null clears where the field allows it)."""
+    return KEEP if value is strawberry.UNSET else convert(value)

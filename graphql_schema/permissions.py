@@ -52,3 +52,9 @@ class CanCreateOrders(_HasRole):
     (checked by the orders service)."""
 
     roles = frozenset({Role.ADMIN, Role.STAFF, Role.PARTNER})
+
+
+class IsPartner(_HasRole):
+    """Partner intake is for partners' tokens (the organisation is the token's)."""
+
+    roles = frozenset({Role.PARTNER})

@@ -53,6 +53,8 @@ from graphql_schema.node import resolve_nodes
 from graphql_schema.orders.line_mutations import OrderLineMutations
 from graphql_schema.orders.mutations import OrderMutations
 from graphql_schema.orders.queries import OrderQueries
+from graphql_schema.partners.mutations import PartnerMutations
+from graphql_schema.partners.queries import PartnerQueries
 from graphql_schema.status.mutations import StatusMutations
 from graphql_schema.status.queries import StatusQueries
 
@@ -80,6 +82,7 @@ class Query(
     FinanceQueries,
     PaymentQueries,
     FinanceReportQueries,
+    PartnerQueries,
     StatusQueries,
     CatalogQueries,
     BusinessEntityQueries,
@@ -95,6 +98,7 @@ class Mutation(
     StatusMutations,
     FinanceMutations,
     PaymentMutations,
+    PartnerMutations,
     AccountMutations,
 ):
     pass

@@ -26,6 +26,7 @@ from app.asgi import create_app
 from app.config import Settings
 from app.db import Base, create_engine, session_factory
 from app.dbserver import drop_database, ensure_database
+from app.jobs.queue import QUEUE_TABLES
 from app.serving import served
 from app.wiring import wire
 from tests.factories import brand_id, gid, issue_token, load_demo
@@ -89,7 +90,9 @@ async def _empty_database(request: pytest.FixtureRequest) -> AsyncIterator[None]
     if "engine" not in request.fixturenames:
         return
     engine: AsyncEngine = request.getfixturevalue("engine")
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES)
+    tables = ", ".join(
+        [t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES] + sorted(QUEUE_TABLES)
+    )
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
         await conn.execute(

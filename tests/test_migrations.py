@@ -13,6 +13,8 @@ from sqlalchemy.pool import NullPool
 
 from app import migrate
 from app.db import Base
+from app.jobs.queue import QUEUE_TABLES
+from app.migrate import include_name
 from tests.support.database import scratch_database
 
 
@@ -36,18 +38,18 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database() -> None:
     asyncio.run(ensure_database(url))
     try:
         migrate.upgrade(url, configure_logging=False)
-        assert asyncio.run(_tables(url)) == set(Base.metadata.tables)
+        assert asyncio.run(_tables(url)) == set(Base.metadata.tables) | QUEUE_TABLES
         migrate.downgrade(url, "base", configure_logging=False)
         assert asyncio.run(_tables(url)) == set()
         migrate.upgrade(url, configure_logging=False)
-        assert asyncio.run(_tables(url)) == set(Base.metadata.tables)
+        assert asyncio.run(_tables(url)) == set(Base.metadata.tables) | QUEUE_TABLES
     finally:
         asyncio.run(drop_database(url))
 
 
 async def test_models_and_migrations_agree(engine) -> None:
     def diff(sync_conn):
-        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        context = MigrationContext.configure(sync_conn, opts={"compare_type": True, "include_name": include_name})
         return compare_metadata(context, Base.metadata)
 
     async with engine.connect() as conn:

@@ -30,9 +30,19 @@ def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
     assert wired["on StatusChanged"] == [
         "app.commissions.service._on_status_changed",
         "app.finance.service._on_status_changed",
+        "app.outbox.service._on_status_changed",
     ]
-    assert wired["on OrderLinesChanged"] == ["app.commissions.service._on_lines_changed"]
+    assert wired["on OrderLinesChanged"] == [
+        "app.commissions.service._on_lines_changed",
+        "app.outbox.service._on_lines_changed",
+    ]
     assert wired["on OrderLineChanging"] == ["app.finance.service._on_line_changing"]
+    assert wired["on HoldPlaced"] == wired["on HoldResumed"] == ["app.outbox.service._on_hold"]
+    assert wired["jobs"] == [
+        "outbox.dispatch: app.outbox.service.dispatch",
+        "webhook.deliver: app.partners.webhooks.deliver",
+    ]
+    assert wired["outbox consumers"] == ["app.partners.webhooks.fan_out"]
 
     api = _in_a_fresh_interpreter(
         "from app.asgi import create_app; "
@@ -54,7 +64,7 @@ def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
 
 def test_importing_wires_nothing() -> None:
     imported = _in_a_fresh_interpreter("import app.models, app.asgi, app.cli, graphql_schema.schema; " + DESCRIBE)
-    assert imported == {"status entity types": []}
+    assert imported == {"status entity types": [], "jobs": [], "outbox consumers": []}
 
 
 def test_the_entity_types_graphql_offers_are_the_registered_ones() -> None:

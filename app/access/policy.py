@@ -15,6 +15,9 @@ contact's field mask comes from the same statement (`contact_access`). The rules
 - a **commission** is visible when its beneficiary is in scope; its history follows it;
 - an **invoice** or **credit note** follows the order it bills, and so do its lines, its history
   and the payments' allocations to it; payments themselves and bank statements are staff's only;
+- an order's **partner references** follow the order; a partner's **webhook deliveries** (and
+  their attempts) and its **API calls** are visible when the partner organisation is in scope;
+  its integration configuration, the outbox and the rate counters are staff's only;
 - a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
   whatever order it is also on), or a party to a visible order (what working the order needs).
 
@@ -37,6 +40,16 @@ from app.commissions.models import PartnerCommission
 from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, ContactType
 from app.finance.models import BankStatement, BankStatementEntry, Invoice, InvoiceLine, Payment, PaymentAllocation
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty, OrderReach
+from app.outbox.models import OutboxEvent
+from app.partners.models import (
+    PartnerApiCall,
+    PartnerIntegration,
+    PartnerOrder,
+    PartnerProduct,
+    PartnerRateWindow,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from app.status.models import EntityCurrentStatus, StatusTransition
 from app.status.registry import registered
 
@@ -102,8 +115,14 @@ def _reaches(viewer: Viewer, order_id: Any) -> ColumnElement[bool]:
     """The scope sees the order `order_id` (a column): one primary-key probe per row."""
     if viewer.root_id is None:
         return false()
+    return root_reaches_order(viewer.root_id, order_id)
+
+
+def root_reaches_order(root_id: Any, order_id: Any) -> ColumnElement[bool]:
+    """The scope rooted at `root_id` (a column or value) sees the order `order_id` (one
+    primary-key probe): also whom an order's events may be told to (a partner's webhooks)."""
     reach = aliased(OrderReach)
-    return exists().where(reach.ancestor_id == viewer.root_id, reach.order_id == order_id)
+    return exists().where(reach.ancestor_id == root_id, reach.order_id == order_id)
 
 
 def _is_viewer_ancestor(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
@@ -188,6 +207,14 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     Payment: staff_only,
     BankStatement: staff_only,
     BankStatementEntry: staff_only,
+    PartnerOrder: follows(Order, PartnerOrder.order_id),
+    WebhookDelivery: lambda viewer, row=WebhookDelivery: in_scope(viewer, row.organization_id),
+    WebhookAttempt: follows(WebhookDelivery, WebhookAttempt.delivery_id),
+    PartnerApiCall: lambda viewer, row=PartnerApiCall: in_scope(viewer, row.organization_id),
+    PartnerIntegration: staff_only,
+    PartnerProduct: staff_only,
+    PartnerRateWindow: staff_only,
+    OutboxEvent: staff_only,
     StatusTransition: _status_visible(StatusTransition),
     EntityCurrentStatus: _status_visible(EntityCurrentStatus),
 }

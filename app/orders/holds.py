@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import text
+from app import events, text
 from app.audit.service import Actor, record, snapshot
 from app.db import any_of, columns, grouped, read
 from app.errors import NotFound, ValidationFailed
@@ -29,6 +29,22 @@ class HoldIn:
     escalation_date: date | None = None
     notify_customer: bool = False
     notify_partner: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPlaced:
+    """Published once an order is on hold, inside the same transaction (the outbox records it)."""
+
+    hold: OrderHold
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class HoldResumed:
+    """Published once an order left its hold, inside the same transaction."""
+
+    hold: OrderHold
+    actor: Actor
 
 
 async def active_hold(session: AsyncSession, order_id: uuid.UUID) -> OrderHold | None:
@@ -85,6 +101,7 @@ async def place_on_hold(
         before={"status": status_before},
         after=snapshot(hold),
     )
+    await events.publish(session, HoldPlaced(hold=hold, actor=actor))
     return hold
 
 
@@ -118,6 +135,7 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
         before=before,
         after=snapshot(hold),
     )
+    await events.publish(session, HoldResumed(hold=hold, actor=actor))
     return hold
 
 

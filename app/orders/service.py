@@ -25,7 +25,8 @@ from app.db import any_of, columns, grouped, read
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.orders import totals
-from app.orders.lines import OrderLineChanging, OrderLinesChanged, lines_of_many
+from app.orders.holds import HoldPlaced, HoldResumed
+from app.orders.lines import LineIn, OrderLineChanging, OrderLinesChanged, add_line, lines_of_many
 from app.orders.models import Order, OrderChannel, OrderReach
 from app.status import engine
 from app.status.models import EntityCurrentStatus, EntityType
@@ -317,9 +318,19 @@ async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, 
 
 # --- what other domains use -------------------------------------------------------------------
 # Other domains reach orders through this module only (an import contract, pyproject.toml):
-# the lines of orders and the event of their change, and the totals computation.
+# the lines of orders (read, added) and the event of their change, the hold events, and the
+# totals computation.
 
-__all__ = ["OrderLineChanging", "OrderLinesChanged", "lines_of_many", "totals"]
+__all__ = [
+    "HoldPlaced",
+    "HoldResumed",
+    "LineIn",
+    "OrderLineChanging",
+    "OrderLinesChanged",
+    "add_line",
+    "lines_of_many",
+    "totals",
+]
 
 
 # --- wiring (app/wiring.py) --------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -16,11 +15,11 @@ from app import text
 from app.contacts import service
 from app.contacts.models import ADDRESS_FIELDS
 from app.contacts.models import Contact as ContactModel
-from app.contacts.service import KEEP, ContactChanges, ContactCreate
+from app.contacts.service import ContactChanges, ContactCreate
 from graphql_schema.contacts.errors import CycleDetectedError, InvalidParentError
 from graphql_schema.contacts.types import Contact, ContactTypeEnum, load_contact
 from graphql_schema.errors import NotFoundError, ValidationError, mutate
-from graphql_schema.inputs import line_field
+from graphql_schema.inputs import keep_or, line_field
 from graphql_schema.node import decode_id
 from graphql_schema.permissions import IsStaffEditor
 
@@ -110,10 +109,6 @@ def _optional_id(value: relay.GlobalID | None, *, expected: str, field: str) -> 
     return decode_id(value, expected=expected, field=field) if value is not None else None
 
 
-def _keep_or(value: Any, convert: Callable[[Any], Any] = lambda v: v) -> Any:
-    return KEEP if value is strawberry.UNSET else convert(value)
-
-
 async def _contact_success(info: Info, contact_id: uuid.UUID) -> ContactSuccess:
     contact = await load_contact(info, contact_id)
     assert contact is not None, "whoever may change a contact may see it"
@@ -153,19 +148,19 @@ class ContactMutations:
         async def change(session: AsyncSession) -> Any:
             contact_id = decode_id(input.id, expected="Contact", field="id")
             changes = ContactChanges(
-                display_name=_keep_or(input.display_name),
-                first_name=_keep_or(input.first_name),
-                last_name=_keep_or(input.last_name),
-                email=_keep_or(input.email),
-                phone=_keep_or(input.phone),
-                contact_subtype=_keep_or(input.contact_subtype),
-                parent_id=_keep_or(input.parent_id, lambda v: _optional_id(v, expected="Contact", field="parent_id")),
-                commission_rate=_keep_or(input.commission_rate),
-                business_entity_id=_keep_or(
+                display_name=keep_or(input.display_name),
+                first_name=keep_or(input.first_name),
+                last_name=keep_or(input.last_name),
+                email=keep_or(input.email),
+                phone=keep_or(input.phone),
+                contact_subtype=keep_or(input.contact_subtype),
+                parent_id=keep_or(input.parent_id, lambda v: _optional_id(v, expected="Contact", field="parent_id")),
+                commission_rate=keep_or(input.commission_rate),
+                business_entity_id=keep_or(
                     input.business_entity_id,
                     lambda v: _optional_id(v, expected="BusinessEntity", field="business_entity_id"),
                 ),
-                **{name: _keep_or(getattr(input, name)) for name in _ADDRESS_AND_TERMS},
+                **{name: keep_or(getattr(input, name)) for name in _ADDRESS_AND_TERMS},
             )
             contact = await service.update(
                 session=session, contact_id=contact_id, changes=changes, actor=info.context.actor

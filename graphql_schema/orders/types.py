@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 from uuid import UUID
 
 import strawberry
@@ -40,6 +40,9 @@ from graphql_schema.rows import from_row
 from graphql_schema.status.types import WithStatus
 
 HoldReasonEnum = strawberry.enum(HoldReason, name="HoldReason")
+
+if TYPE_CHECKING:
+    from graphql_schema.partners.types import PartnerReference
 
 
 @strawberry.type(description="One level of the channel chain: position 1 is nearest the order.")
@@ -211,6 +214,20 @@ class Order(relay.Node, WithStatus):
     @context_only
     def billing_state(self, info: Info) -> BillingStateEnum:  # type: ignore[valid-type]
         return now_or_later(info.context.loaders.get(BillingStateLoader), self.uuid, lambda state: state)
+
+    @strawberry.field(description="The partner's references, when a partner sent the order (createOrderFromPartner).")
+    @context_only
+    def partner_reference(
+        self, info: Info
+    ) -> Annotated[PartnerReference, strawberry.lazy("graphql_schema.partners.types")] | None:
+        from graphql_schema.partners.loaders import PartnerReferenceLoader
+        from graphql_schema.partners.types import PartnerReference
+
+        return now_or_later(  # type: ignore[return-value]
+            info.context.loaders.get(PartnerReferenceLoader),
+            self.uuid,
+            lambda row: PartnerReference.from_row(row) if row is not None else None,
+        )
 
     @strawberry.field(description="Holds, newest first.")
     @context_only

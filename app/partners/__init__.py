@@ -1,0 +1,1 @@
+"""Partner integration: per-partner configuration, idempotent order intake, status webhooks."""

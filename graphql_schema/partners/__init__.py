@@ -1,0 +1,1 @@
+"""Partner integration in the API: configurations, intake, webhook deliveries, references."""

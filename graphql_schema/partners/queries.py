@@ -1,0 +1,109 @@
+"""`partnerIntegrations` (staff), `webhookDeliveries` and `partnerApiCalls` (staff, and a partner
+for its own organisation and those below it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.errors import ValidationFailed
+from app.partners import service
+from app.partners.service import DeliveryFilter
+from graphql_schema.errors import bad_input
+from graphql_schema.node import decode_id
+from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, filtered_connection
+from graphql_schema.partners.types import DeliveryStatusEnum, PartnerIntegration, WebhookDelivery
+from graphql_schema.permissions import IsStaff
+
+
+@strawberry.input
+class WebhookDeliveryFilterInput:
+    order_id: relay.GlobalID | None = None
+    status: list[DeliveryStatusEnum] | None = strawberry.field(default=None, description="Any of these.")  # type: ignore[valid-type]
+    organization_id: relay.GlobalID | None = strawberry.field(default=None, description="The partner's organisation.")
+
+
+def _to_filter(filter_in: WebhookDeliveryFilterInput | None) -> DeliveryFilter:
+    if filter_in is None:
+        return DeliveryFilter()
+    try:
+        return DeliveryFilter(
+            order_id=decode_id(filter_in.order_id, expected="Order", field="orderId") if filter_in.order_id else None,
+            statuses=tuple(filter_in.status or ()),
+            organization_id=decode_id(filter_in.organization_id, expected="Contact", field="organizationId")
+            if filter_in.organization_id
+            else None,
+        )
+    except ValidationFailed as exc:
+        raise bad_input(f"filter.{exc.field}: {exc.message}") from None
+
+
+@strawberry.type(description="One API request made with a partner's token.")
+class PartnerApiCall:
+    at: datetime
+    operation: str | None = strawberry.field(description="The GraphQL operation's name, or its first field.")
+    outcome: str = strawberry.field(description="`ok`, or the code of the error it was answered with.")
+    status_code: int
+    duration_ms: int
+    request_id: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> PartnerApiCall:
+        return cls(
+            at=row.at,
+            operation=row.operation,
+            outcome=row.outcome,
+            status_code=row.status_code,
+            duration_ms=row.duration_ms,
+            request_id=row.request_id,
+        )
+
+
+@strawberry.type
+class PartnerQueries:
+    @strawberry.field(permission_classes=[IsStaff], description="Every partner configuration, oldest first.")
+    async def partner_integrations(self, info: Info) -> list[PartnerIntegration]:
+        async with info.context.db() as session:
+            rows = await service.integrations(session=session, viewer=info.context.viewer)
+        return [PartnerIntegration.from_row(r) for r in rows]
+
+    @strawberry.field(description="Webhook deliveries the viewer may see (a partner: its own), newest first.")
+    async def webhook_deliveries(
+        self,
+        info: Info,
+        filter: WebhookDeliveryFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[WebhookDelivery]:
+        return await filtered_connection(
+            info,
+            PageArgs(first, after, last, before),
+            _to_filter(filter),
+            service.count_deliveries,
+            service.search_deliveries,
+            WebhookDelivery.from_row,
+        )
+
+    @strawberry.field(description="API calls made with partner tokens that the viewer may see, newest first.")
+    async def partner_api_calls(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[PartnerApiCall]:
+        return await filtered_connection(
+            info,
+            PageArgs(first, after, last, before),
+            None,
+            service.count_api_calls,
+            service.search_api_calls,
+            PartnerApiCall.from_row,
+        )
