@@ -60,6 +60,9 @@ class Settings:
     job_concurrency: int = 10
     """Jobs one worker process runs at once."""
     job_heartbeat_seconds: float = 30.0
+    job_poll_seconds: float = 2.0
+    """An idle worker looks for due work at least this often: a job re-queued with a delay (a
+    webhook retry) can be due without a notification waking the worker."""
     """A job whose worker stopped beating for this long is picked again by another worker."""
     webhook_timeout_seconds: float = 10.0
     """How long one webhook attempt waits for the partner's answer."""
@@ -91,6 +94,7 @@ class Settings:
             sql_count_header=_flag("CHARGECARS_SQL_COUNT_HEADER", False),
             job_concurrency=_int("CHARGECARS_JOB_CONCURRENCY", 10),
             job_heartbeat_seconds=_float("CHARGECARS_JOB_HEARTBEAT_SECONDS", 30.0),
+            job_poll_seconds=_float("CHARGECARS_JOB_POLL_SECONDS", 2.0),
             webhook_timeout_seconds=_float("CHARGECARS_WEBHOOK_TIMEOUT_SECONDS", 10.0),
             webhook_retry_delays=_floats("CHARGECARS_WEBHOOK_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600, 43200)),
         )

@@ -187,8 +187,8 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
             await person(*next(people), "Dealer", dealer)
 
     by_name = {c.display_name: c.id for c in await session.scalars(select(Contact))}
-    articles = await _seed_catalogue(session, brands)
     if with_orders:
+        articles = await _seed_catalogue(session, brands)
         await _seed_partner_integration(session, brands, by_name, articles)
         await _seed_orders(session, brands, by_name, articles)
     for demo in DEMO_ACCOUNTS:

@@ -19,7 +19,6 @@ import orjson
 from pgqueuer import Queries
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgDriver
 from pgqueuer.adapters.persistence.qb import QueryBuilderEnvironment, QueryQueueBuilder, QuerySchedulerBuilder
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
@@ -89,18 +88,6 @@ async def enqueue(
     and this one dropped."""
     queries = queries_on(await _asyncpg_connection(session))
     await queries.enqueue(name, orjson.dumps(payload), execute_after=delay, dedupe_key=dedupe_key, on_conflict="skip")
-
-
-async def run_now(session: AsyncSession, dedupe_key: str) -> None:
-    """Bring the queued job of `dedupe_key` forward to now (a retry waiting for its slot), in the
-    session's transaction."""
-    await session.execute(
-        text(
-            f"UPDATE {_ENVIRONMENT.settings.queue_table} SET execute_after = now() "
-            "WHERE dedupe_key = :key AND status = 'queued'"
-        ),
-        {"key": dedupe_key},
-    )
 
 
 async def run_job(context: JobContext, name: str, payload: bytes | None) -> None:

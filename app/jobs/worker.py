@@ -58,7 +58,7 @@ async def work(url: URL, settings: Settings, *, stop: asyncio.Event | None = Non
                 loop.create_task(_relay(stop, manager.shutdown))
             log.info("worker %s runs %s", manager.queue_manager_id, ", ".join(sorted(handlers())))
             await manager.run(
-                dequeue_timeout=timedelta(seconds=30),
+                dequeue_timeout=timedelta(seconds=settings.job_poll_seconds),
                 batch_size=concurrency // 2,
                 max_concurrent_tasks=concurrency // 2 * 2,
                 heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_seconds),

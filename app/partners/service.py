@@ -27,7 +27,6 @@ from app.outbox.service import ORDER_EVENTS
 from app.partners.errors import AlreadyConfigured
 from app.partners.models import (
     DeliveryStatus,
-    PartnerApiCall,
     PartnerIntegration,
     PartnerOrder,
     PartnerProduct,
@@ -304,21 +303,6 @@ async def search_deliveries(
     stmt = _deliveries(select(*columns(WebhookDelivery)), filter_in, viewer)
     return await read(
         session, stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).offset(offset).limit(limit)
-    )
-
-
-async def count_api_calls(*, session: AsyncSession, filter_in: None, viewer: Viewer) -> int:
-    stmt = select(func.count()).select_from(PartnerApiCall).where(policy.visible(viewer, PartnerApiCall))
-    return int(await session.scalar(stmt) or 0)
-
-
-async def search_api_calls(
-    *, session: AsyncSession, filter_in: None, viewer: Viewer, offset: int, limit: int
-) -> list[Any]:
-    """The partner API calls `viewer` may see, newest first."""
-    stmt = select(*columns(PartnerApiCall)).where(policy.visible(viewer, PartnerApiCall))
-    return await read(
-        session, stmt.order_by(PartnerApiCall.at.desc(), PartnerApiCall.id.desc()).offset(offset).limit(limit)
     )
 
 

@@ -308,9 +308,10 @@ async def redeliver(*, session: AsyncSession, delivery_id: uuid.UUID, actor: Act
     delivery.next_attempt_at = func.now()
     delivery.attempt_budget = delivery.attempts + attempts_allowed()
     await session.flush()
-    key = f"webhook:{delivery.id}"
-    await queue.enqueue(session, DELIVER, {"delivery": str(delivery.id)}, dedupe_key=key)
-    await queue.run_now(session, key)
+    # No dedupe key: the job of the last attempt may still hold it (PgQueuer records a finished
+    # job a moment later), which would drop this one. A second job of one delivery is harmless:
+    # attempts are claimed under the delivery's row lock and lease.
+    await queue.enqueue(session, DELIVER, {"delivery": str(delivery.id)})
     await record(
         session=session,
         actor=actor,

@@ -1,10 +1,7 @@
-"""`partnerIntegrations` (staff), `webhookDeliveries` and `partnerApiCalls` (staff, and a partner
-for its own organisation and those below it)."""
+"""`partnerIntegrations` (staff), `webhookDeliveries` (staff, and a partner for its own
+organisation and those below it)."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -42,27 +39,6 @@ def _to_filter(filter_in: WebhookDeliveryFilterInput | None) -> DeliveryFilter:
         raise bad_input(f"filter.{exc.field}: {exc.message}") from None
 
 
-@strawberry.type(description="One API request made with a partner's token.")
-class PartnerApiCall:
-    at: datetime
-    operation: str | None = strawberry.field(description="The GraphQL operation's name, or its first field.")
-    outcome: str = strawberry.field(description="`ok`, or the code of the error it was answered with.")
-    status_code: int
-    duration_ms: int
-    request_id: str | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> PartnerApiCall:
-        return cls(
-            at=row.at,
-            operation=row.operation,
-            outcome=row.outcome,
-            status_code=row.status_code,
-            duration_ms=row.duration_ms,
-            request_id=row.request_id,
-        )
-
-
 @strawberry.type
 class PartnerQueries:
     @strawberry.field(permission_classes=[IsStaff], description="Every partner configuration, oldest first.")
@@ -88,22 +64,4 @@ class PartnerQueries:
             service.count_deliveries,
             service.search_deliveries,
             WebhookDelivery.from_row,
-        )
-
-    @strawberry.field(description="API calls made with partner tokens that the viewer may see, newest first.")
-    async def partner_api_calls(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[PartnerApiCall]:
-        return await filtered_connection(
-            info,
-            PageArgs(first, after, last, before),
-            None,
-            service.count_api_calls,
-            service.search_api_calls,
-            PartnerApiCall.from_row,
         )

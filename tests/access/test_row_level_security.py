@@ -33,6 +33,14 @@ SCOPED = (
     "payment_allocation",
     "bank_statement",
     "bank_statement_entry",
+    "outbox_event",
+    "partner_integration",
+    "partner_product",
+    "partner_order",
+    "webhook_delivery",
+    "webhook_attempt",
+    "partner_api_call",
+    "partner_rate_window",
 )
 
 

@@ -58,8 +58,17 @@ mutation ($input: CreateOrderFromPartnerInput!) {
 
 
 async def article_ids(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
-    async with sessions() as session:
-        rows = await session.execute(text("SELECT sku, id FROM article"))
+    """Two articles of the CC brand (the demo loaded without orders has no catalogue)."""
+    async with sessions() as session, session.begin():
+        rows = await session.execute(
+            text(
+                "INSERT INTO article (business_entity_id, sku, name, unit_price, vat_rate) "
+                "SELECT b.id, a.sku, a.name, a.price, 21 FROM business_entity b, (VALUES "
+                "('CC-WB11', 'Wallbox 11 kW, 3-phase', 899.00), "
+                "('CC-INST-STD', 'Standard installation (up to 10 m)', 495.00)) AS a(sku, name, price) "
+                "WHERE b.code = 'CC' RETURNING sku, id"
+            )
+        )
         return {row.sku: row.id for row in rows}
 
 
