@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Final
 
@@ -243,30 +243,22 @@ async def intake(*, session: AsyncSession, order_in: PartnerOrderIn, actor: Acto
         integration.organization_id,
         *await contacts.ancestor_ids(session=session, contact_id=integration.organization_id),
     ]
+    nothing_made = Intake(
+        order_id=None,
+        replayed=False,
+        test_mode=integration.test_mode,
+        customer_id=None,
+        customer_created=False,
+        business_entity_id=integration.business_entity_id,
+        channel_contact_ids=chain,
+    )
     replayed = await _replay(session, integration, order_in, digest)
     if replayed is not None:
-        return Intake(
-            order_id=replayed,
-            replayed=True,
-            test_mode=integration.test_mode,
-            customer_id=None,
-            customer_created=False,
-            business_entity_id=integration.business_entity_id,
-            channel_contact_ids=chain,
-        )
+        return replace(nothing_made, order_id=replayed, replayed=True)
     planned = await _planned_lines(session, integration, order_in.lines)
     customer_id = await _known_customer(session, viewer, order_in.customer)
     if integration.test_mode:
-        return Intake(
-            order_id=None,
-            replayed=False,
-            test_mode=True,
-            customer_id=customer_id,
-            customer_created=False,
-            business_entity_id=integration.business_entity_id,
-            channel_contact_ids=chain,
-            lines=planned,
-        )
+        return replace(nothing_made, customer_id=customer_id, lines=planned)
     created = customer_id is None
     if customer_id is None:
         customer = order_in.customer
@@ -328,13 +320,4 @@ async def intake(*, session: AsyncSession, order_in: PartnerOrderIn, actor: Acto
         before=None,
         after={"partner_order_reference": order_in.partner_order_reference, "customer_created": created},
     )
-    return Intake(
-        order_id=order.id,
-        replayed=False,
-        test_mode=False,
-        customer_id=customer_id,
-        customer_created=created,
-        business_entity_id=integration.business_entity_id,
-        channel_contact_ids=chain,
-        lines=planned,
-    )
+    return replace(nothing_made, order_id=order.id, customer_id=customer_id, customer_created=created, lines=planned)

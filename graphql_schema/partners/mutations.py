@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from decimal import Decimal
 from typing import Annotated, Any
@@ -310,16 +311,7 @@ class PartnerMutations:
                     po_number=input.po_number,
                     dealer_code=input.dealer_code,
                     notes=input.notes,
-                    customer=CustomerIn(
-                        name=customer.name,
-                        email=customer.email,
-                        phone=customer.phone,
-                        street=customer.street,
-                        house_number=customer.house_number,
-                        postal_code=customer.postal_code,
-                        city=customer.city,
-                        country_code=customer.country_code,
-                    ),
+                    customer=CustomerIn(**{f.name: getattr(customer, f.name) for f in dataclasses.fields(CustomerIn)}),
                     lines=[
                         PartnerLineIn(product_code=line.product_code, quantity=line.quantity) for line in input.lines
                     ],
