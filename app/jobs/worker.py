@@ -22,13 +22,10 @@ from sqlalchemy.engine import URL
 
 from app.config import Settings
 from app.db import create_engine, session_factory
+from app.dbserver import asyncpg_dsn
 from app.jobs.queue import JobContext, handlers, queries_on, run_job
 
 log = logging.getLogger("chargecars.worker")
-
-
-def _dsn(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _manager(connection: asyncpg.Connection, context: JobContext) -> QueueManager:
@@ -46,7 +43,7 @@ async def work(url: URL, settings: Settings, *, stop: asyncio.Event | None = Non
     """Run jobs until SIGTERM/SIGINT (or `stop`, for a worker inside another process)."""
     concurrency = max(2, settings.job_concurrency)
     engine = create_engine(url, pool_size=concurrency, max_overflow=0)
-    connection = await asyncpg.connect(_dsn(url), server_settings={"jit": "off"})
+    connection = await asyncpg.connect(**asyncpg_dsn(url), server_settings={"jit": "off"})
     try:
         async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as http:
             manager = _manager(connection, JobContext(session_factory(engine), settings, http))

@@ -206,7 +206,7 @@ class _Outcome:
 
     @property
     def delivered(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        return self.error is None
 
 
 async def _post(http: httpx.AsyncClient, claim: _Claim) -> _Outcome:

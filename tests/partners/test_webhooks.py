@@ -14,11 +14,14 @@ import orjson
 import pytest
 from sqlalchemy import text
 
+from app.access.policy import STAFF
 from app.audit.service import SYSTEM
 from app.jobs.worker import work
+from app.orders import service as orders
 from app.partners.webhooks import SIGNATURE_HEADER, verify
 from app.status import engine
 from app.status.models import EntityType
+from tests.factories import brand_id
 from tests.partners.receiver import receiving
 from tests.partners.support import INTAKE, UPDATE_INTEGRATION, configure, order_input
 from tests.support.api import change, gql
@@ -157,12 +160,7 @@ async def test_every_attempt_failing_dead_letters_and_staff_redeliver(
 
 async def test_a_rolled_back_change_leaves_no_event_and_a_committed_one_its_event_and_job(sessions, demo) -> None:
     contacts, _ = demo
-    from tests.factories import brand_id
-
     brand = await brand_id(sessions, "CC")
-    from app.access.policy import STAFF
-    from app.orders import service as orders
-
     async with sessions() as session:
         async with session.begin():
             order = await orders.create(
