@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
 from app.finance import service as finance
 from app.finance.pdf import PDF_ROUTE
+from app.partners import usage
 from app.request_body import BadRequest
 from app.wiring import wire
 from graphql_schema.context import Context, ReadSession
@@ -132,6 +134,7 @@ class GraphQLApp(GraphQL):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        started = time.perf_counter()
         if self.app_state.settings.sql_count_header:
             send = _counting_statements(send)
         request_id = uuid.uuid4().hex
@@ -142,13 +145,24 @@ class GraphQLApp(GraphQL):
             return
         session = self.app_state.sessions()
         reads = ReadSession(session)
+        call: _PartnerCall | None = None
         try:
             identified = await _identify(session, header)
             if identified is None:
                 await _unauthenticated(request_id)(scope, receive, send)
                 return
             principal, viewer = identified
+            if viewer.partner and viewer.root_id is not None and principal is not None:
+                # counted in the token lookup's transaction: one statement more, no round trip
+                verdict = await usage.admit(
+                    session, organization_id=viewer.root_id, default_limit=self.app_state.settings.partner_rate_limit
+                )
+                call = _PartnerCall(viewer.root_id, principal.account_id, request_id, verdict, started)
+                send = call.observing(send)
             await session.commit()
+            if call is not None and not call.verdict.admitted:
+                await _rate_limited(call.verdict, request_id)(scope, receive, send)
+                return
             # the token lookup ran as the owner; from here on the database sees the viewer
             session.info["viewer"] = viewer
             scope.setdefault("state", {})[_STATE_KEY] = {
@@ -156,6 +170,7 @@ class GraphQLApp(GraphQL):
                 "reads": reads,
                 "principal": principal,
                 "viewer": viewer,
+                "operations": call.operations if call is not None else None,
             }
             await super().__call__(scope, receive, send)
         except PoolTimeout:
@@ -171,6 +186,8 @@ class GraphQLApp(GraphQL):
             await response(scope, receive, send)
         finally:
             await reads.close()
+            if call is not None:
+                await call.record(self.app_state.sessions)
 
     async def _checked(self, scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
         """The Authorization header (None when absent) and a `receive` that replays the body,
@@ -202,6 +219,7 @@ class GraphQLApp(GraphQL):
             principal=values["principal"],
             viewer=values["viewer"],
             max_page_size=self.app_state.settings.max_page_size,
+            operations=values["operations"],
         )
 
 
@@ -229,12 +247,95 @@ def _counting_statements(send: Send) -> Send:
     return sending
 
 
-def _request_error(status: int, code: RequestErrorCode, message: str, headers: dict[str, str]) -> JSONResponse:
+def _request_error(
+    status: int,
+    code: RequestErrorCode,
+    message: str,
+    headers: dict[str, str],
+    extensions: dict[str, Any] | None = None,
+) -> JSONResponse:
     """A request-level error in the GraphQL response shape."""
     return JSONResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]},
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code.value, **(extensions or {})}}]},
         status_code=status,
         headers=headers,
+    )
+
+
+class _PartnerCall:
+    """A request made with a partner token: its rate verdict, what it ran, how it ended
+    (`app/partners/usage.py`). The call is logged once the response is sent."""
+
+    def __init__(
+        self,
+        organization_id: uuid.UUID,
+        account_id: uuid.UUID,
+        request_id: str,
+        verdict: usage.RateVerdict,
+        started: float,
+    ) -> None:
+        self.organization_id = organization_id
+        self.account_id = account_id
+        self.request_id = request_id
+        self.verdict = verdict
+        self.started = started
+        self.status = 500
+        self.operations: list[tuple[str | None, bool]] = []
+
+    def observing(self, send: Send) -> Send:
+        """`send` that notes the response's status and tells the partner its rate budget."""
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
+                budget = [
+                    (b"x-ratelimit-limit", str(self.verdict.limit).encode()),
+                    (b"x-ratelimit-remaining", str(self.verdict.remaining).encode()),
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *budget]}
+            await send(message)
+
+        return sending
+
+    @property
+    def outcome(self) -> usage.CallOutcome:
+        if not self.verdict.admitted:
+            return usage.CallOutcome.RATE_LIMITED
+        if self.status >= 500:
+            return usage.CallOutcome.FAILED
+        if self.status >= 400 and not self.operations:
+            return usage.CallOutcome.REFUSED
+        if self.status >= 400 or any(errors for _, errors in self.operations):
+            return usage.CallOutcome.ERRORS
+        return usage.CallOutcome.OK
+
+    async def record(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """One line of the partner's call log, in a transaction of its own after the response
+        (a failure to write it is logged and never changes the answer)."""
+        labels = [label for label, _ in self.operations if label]
+        try:
+            async with sessions() as session, session.begin():
+                await usage.record_call(
+                    session,
+                    organization_id=self.organization_id,
+                    account_id=self.account_id,
+                    request_id=self.request_id,
+                    operation="; ".join(labels) or None,
+                    outcome=self.outcome,
+                    status_code=self.status,
+                    duration_ms=round((time.perf_counter() - self.started) * 1000),
+                )
+        except Exception as exc:  # the log must not turn an answered request into a failure
+            log.warning("request %s: the partner call was not logged: %s", self.request_id, exc)
+
+
+def _rate_limited(verdict: usage.RateVerdict, request_id: str) -> JSONResponse:
+    return _request_error(
+        429,
+        RequestErrorCode.RATE_LIMITED,
+        f"Your organisation's {verdict.limit} calls per minute are used up; retry in {verdict.retry_after} s.",
+        {"Retry-After": str(verdict.retry_after), "X-Request-Id": request_id},
+        {"retryable": True, "retryAfterSeconds": verdict.retry_after},
     )
 
 

@@ -60,15 +60,18 @@ class Settings:
     job_concurrency: int = 10
     """Jobs one worker process runs at once."""
     job_heartbeat_seconds: float = 30.0
+    """A job whose worker stopped beating for this long is picked again by another worker."""
     job_poll_seconds: float = 2.0
     """An idle worker looks for due work at least this often: a job re-queued with a delay (a
     webhook retry) can be due without a notification waking the worker."""
-    """A job whose worker stopped beating for this long is picked again by another worker."""
     webhook_timeout_seconds: float = 10.0
     """How long one webhook attempt waits for the partner's answer."""
     webhook_retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 10800, 21600, 43200)
     """Seconds before each retry of a failed webhook (each ±20 %), so one attempt more than
     there are delays: eight attempts over about 22 hours, then the delivery is dead-lettered."""
+    partner_rate_limit: int = 120
+    """Calls per minute a partner organisation without an integration of its own may make (a
+    configured one has its own limit)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -97,6 +100,7 @@ class Settings:
             job_poll_seconds=_float("CHARGECARS_JOB_POLL_SECONDS", 2.0),
             webhook_timeout_seconds=_float("CHARGECARS_WEBHOOK_TIMEOUT_SECONDS", 10.0),
             webhook_retry_delays=_floats("CHARGECARS_WEBHOOK_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600, 43200)),
+            partner_rate_limit=_int("CHARGECARS_PARTNER_RATE_LIMIT", 120),
         )
 
 

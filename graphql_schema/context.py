@@ -94,6 +94,7 @@ class Context:
         principal: Principal | None,
         viewer: Viewer,
         max_page_size: int,
+        operations: list[tuple[str | None, bool]] | None = None,
     ) -> None:
         self.request = request
         self.response = response
@@ -105,6 +106,9 @@ class Context:
         self.max_page_size = max_page_size
         self.loaders = Loaders(self)
         self._reads = reads
+        self.operations = operations
+        """When a list (a partner's request, for its call log): each operation run, as what it
+        asked for and whether it answered with errors (`graphql_schema.schema.NameOperations`)."""
 
     @property
     def roles(self) -> frozenset[str]:

@@ -37,6 +37,8 @@ class RequestErrorCode(enum.StrEnum):
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     """Masked ("Unexpected error."); the log has the cause under the request id."""
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    RATE_LIMITED = "RATE_LIMITED"
+    """A partner organisation's calls per minute are used up; `Retry-After` says when to retry."""
 
 
 def request_error(code: RequestErrorCode, message: str, nodes: Node | None = None) -> GraphQLError:

@@ -301,6 +301,30 @@ class PublicErrors(SchemaExtension):
         return _with(error, message, code)
 
 
+def operation_label(document: DocumentNode | None, operation_name: str | None) -> str | None:
+    """What an operation asked for: its type, its name when the client gave one, and its root
+    fields (`query PortalOrders: orders,viewer`); None when the document did not parse."""
+    operation = get_operation_ast(document, operation_name) if document is not None else None
+    if operation is None:
+        return None
+    fields = ",".join(s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode))
+    named = f"{operation.name.value}: " if operation.name else ""
+    return f"{operation.operation.value} {named}{fields}"
+
+
+class NameOperations(SchemaExtension):
+    """For a request whose context keeps `operations` (a partner's: its call log), each
+    operation's label and whether it answered with errors."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        kept = getattr(context.context, "operations", None)
+        if kept is not None:
+            errors = bool(context.result and context.result.errors)
+            kept.append((operation_label(context.graphql_document, context.operation_name), errors))
+
+
 class MaskUnexpected(MaskErrors):
     """Anything unexpected is "Unexpected error." with INTERNAL_SERVER_ERROR; the log keeps it."""
 
@@ -326,6 +350,7 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         PublicErrors,
         lambda: MaskUnexpected(should_mask_error=_is_unexpected),
         ParseOnce,  # after MaxTokensLimiter, whose parse options are part of the key
+        NameOperations,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

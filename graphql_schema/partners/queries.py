@@ -1,7 +1,9 @@
-"""`partnerIntegrations` (staff), `webhookDeliveries` (staff, and a partner for its own
-organisation and those below it)."""
+"""`partnerIntegrations` (staff), `webhookDeliveries` and `partnerApiCalls` (staff, and a
+partner for its own organisation and those below it)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import strawberry
 from strawberry import relay
@@ -10,10 +12,17 @@ from strawberry.types import Info
 from app.errors import ValidationFailed
 from app.partners import service
 from app.partners.service import DeliveryFilter
+from app.partners.usage import ApiCallFilter, count_calls, search_calls
 from graphql_schema.errors import bad_input
 from graphql_schema.node import decode_id
 from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, filtered_connection
-from graphql_schema.partners.types import DeliveryStatusEnum, PartnerIntegration, WebhookDelivery
+from graphql_schema.partners.types import (
+    CallOutcomeEnum,
+    DeliveryStatusEnum,
+    PartnerApiCall,
+    PartnerIntegration,
+    WebhookDelivery,
+)
 from graphql_schema.permissions import IsStaff
 
 
@@ -37,6 +46,33 @@ def _to_filter(filter_in: WebhookDeliveryFilterInput | None) -> DeliveryFilter:
         )
     except ValidationFailed as exc:
         raise bad_input(f"filter.{exc.field}: {exc.message}") from None
+
+
+@strawberry.input
+class PartnerApiCallFilterInput:
+    organization_id: relay.GlobalID | None = strawberry.field(default=None, description="The partner's organisation.")
+    outcome: list[CallOutcomeEnum] | None = strawberry.field(default=None, description="Any of these.")  # type: ignore[valid-type]
+    since: datetime | None = strawberry.field(default=None, description="Calls at or after this moment.")
+    until: datetime | None = strawberry.field(default=None, description="Calls before this moment.")
+
+
+def _to_call_filter(filter_in: PartnerApiCallFilterInput | None) -> ApiCallFilter:
+    if filter_in is None:
+        return ApiCallFilter()
+    try:
+        organization_id = (
+            decode_id(filter_in.organization_id, expected="Contact", field="organizationId")
+            if filter_in.organization_id
+            else None
+        )
+    except ValidationFailed as exc:
+        raise bad_input(f"filter.{exc.field}: {exc.message}") from None
+    return ApiCallFilter(
+        organization_id=organization_id,
+        outcomes=tuple(filter_in.outcome or ()),
+        since=filter_in.since,
+        until=filter_in.until,
+    )
 
 
 @strawberry.type
@@ -64,4 +100,25 @@ class PartnerQueries:
             service.count_deliveries,
             service.search_deliveries,
             WebhookDelivery.from_row,
+        )
+
+    @strawberry.field(
+        description="Calls made with partner tokens that the viewer may see (a partner: its own), newest first."
+    )
+    async def partner_api_calls(
+        self,
+        info: Info,
+        filter: PartnerApiCallFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[PartnerApiCall]:
+        return await filtered_connection(
+            info,
+            PageArgs(first, after, last, before),
+            _to_call_filter(filter),
+            count_calls,
+            search_calls,
+            PartnerApiCall.from_row,
         )

@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.partners.models import DeliveryStatus
+from app.partners.usage import CallOutcome
 from graphql_schema.execution import context_only
 from graphql_schema.loaders import now_or_later
 from graphql_schema.node import global_id, register_node
@@ -34,6 +35,43 @@ DeliveryStatusEnum = strawberry.enum(
     name="WebhookDeliveryStatus",
     description="Waiting for an attempt, being attempted, delivered, or dead-lettered after its last attempt.",
 )
+
+CallOutcomeEnum = strawberry.enum(
+    CallOutcome,
+    name="PartnerApiCallOutcome",
+    description=(
+        "OK: answered without errors (a mutation's typed refusal is an answer); ERRORS: answered with "
+        "GraphQL errors; RATE_LIMITED: refused for the rate limit; REFUSED: a malformed request; FAILED: "
+        "the server could not answer."
+    ),
+)
+
+
+@strawberry.type(description="One request a partner's token made: what it asked, how it ended, how long it took.")
+class PartnerApiCall:
+    request_id: str | None = strawberry.field(description="The response's `X-Request-Id`.")
+    operation: str | None = strawberry.field(
+        description="Each operation's type, name (when given) and root fields: `mutation createOrderFromPartner`."
+    )
+    outcome: CallOutcomeEnum  # type: ignore[valid-type]
+    status_code: int = strawberry.field(description="The HTTP status of the answer.")
+    duration_ms: int
+    at: datetime
+
+    organization_uuid: strawberry.Private[UUID]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return from_row(cls, row, outcome=CallOutcome(row.outcome), organization_uuid=row.organization_id)
+
+    @strawberry.field(description="The partner organisation the call counted for.")
+    @context_only
+    async def organization(
+        self, info: Info
+    ) -> Annotated[Contact, strawberry.lazy("graphql_schema.contacts.types")] | None:
+        from graphql_schema.contacts.types import load_contact
+
+        return await load_contact(info, self.organization_uuid)
 
 
 @strawberry.type(description="One of the partner's product codes and the article it orders.")
