@@ -10,6 +10,8 @@ re-picked once its heartbeat is stale): every handler is idempotent.
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -38,14 +40,20 @@ QUEUE_TABLES = frozenset(
 """PgQueuer's own tables (migration 0013): not application models."""
 
 
+def worker_name() -> str:
+    """This process as a worker: `host:pid`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class JobContext:
     """What a running job may use: sessions as the owner (jobs are system processes), the
-    settings, and the worker's HTTP client."""
+    settings, the worker's HTTP client and its name (what it records as the maker of its work)."""
 
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     http: httpx.AsyncClient
+    worker: str = dataclasses.field(default_factory=worker_name)
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]

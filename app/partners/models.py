@@ -151,6 +151,8 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(SmallInteger)
     error: Mapped[str | None] = mapped_column(Text)
     response_excerpt: Mapped[str | None] = mapped_column(String(500))
+    worker: Mapped[str | None] = mapped_column(String(100))
+    """The worker that made it (`host:pid`)."""
 
     __table_args__ = (UniqueConstraint("delivery_id", "attempt"),)
 

@@ -186,7 +186,9 @@ async def _claim(context: JobContext, delivery_id: uuid.UUID) -> _Claim | None:
         delivery.attempts += 1
         delivery.status = DeliveryStatus.DELIVERING
         delivery.lease_until = now + timedelta(seconds=context.settings.webhook_timeout_seconds) + LEASE_MARGIN
-        session.add(WebhookAttempt(delivery_id=delivery.id, attempt=delivery.attempts, started_at=now))
+        session.add(
+            WebhookAttempt(delivery_id=delivery.id, attempt=delivery.attempts, started_at=now, worker=context.worker)
+        )
         return _Claim(
             attempt=delivery.attempts,
             url=integration.webhook_url,

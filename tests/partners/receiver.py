@@ -1,10 +1,12 @@
 """A real HTTP receiver on localhost for webhook tests: answers each request as its script says
-(an HTTP status, or "timeout": sleep past the sender's timeout), then 200; keeps every request."""
+(an HTTP status, or "timeout": sleep past the sender's timeout), then 200; keeps every request
+and, per event id, the most requests it had under way at once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -29,16 +31,24 @@ class Receiver:
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    under_way: Counter[str] = field(default_factory=Counter)
+    most_at_once: Counter[str] = field(default_factory=Counter)
 
     async def handle(self, request: Request) -> PlainTextResponse:
         body = await request.body()
         self.received.append(Received(dict(request.headers), body))
-        step = self.script.pop(0) if self.script else "200"
-        if step == "timeout":
-            await asyncio.sleep(30)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return PlainTextResponse(f"answer {step}", status_code=int(step) if step != "timeout" else 200)
+        event = request.headers.get("chargecars-event-id", "")
+        self.under_way[event] += 1
+        self.most_at_once[event] = max(self.most_at_once[event], self.under_way[event])
+        try:
+            step = self.script.pop(0) if self.script else "200"
+            if step == "timeout":
+                await asyncio.sleep(30)
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return PlainTextResponse(f"answer {step}", status_code=int(step) if step != "timeout" else 200)
+        finally:
+            self.under_way[event] -= 1
 
 
 @contextlib.asynccontextmanager

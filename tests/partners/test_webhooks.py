@@ -3,35 +3,19 @@ to a real HTTP receiver, signed, retried, dead-lettered, redelivered."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
-
 import orjson
-import pytest
 from sqlalchemy import text
 
 from app.access.policy import STAFF
 from app.audit.service import SYSTEM
-from app.jobs.worker import work
 from app.orders import service as orders
 from app.partners.webhooks import SIGNATURE_HEADER, verify
 from app.status import engine
 from app.status.models import EntityType
 from tests.factories import brand_id
 from tests.partners.receiver import receiving
-from tests.partners.support import INTAKE, UPDATE_INTEGRATION, configure, order_input
+from tests.partners.support import INTAKE, UPDATE_INTEGRATION, all_settled, order_input, until, worker
 from tests.support.api import change, gql
-
-FAST = {
-    "webhook_retry_delays": (0.2,) * 7,
-    "webhook_timeout_seconds": 1.0,
-    "job_heartbeat_seconds": 2.0,
-    "job_poll_seconds": 0.2,
-}
 
 DELIVERIES = """
 query ($filter: WebhookDeliveryFilterInput) {
@@ -44,42 +28,6 @@ query ($filter: WebhookDeliveryFilterInput) {
 REDELIVER = """
 mutation ($id: ID!) { redeliverWebhook(id: $id) { __typename ... on WebhookDeliverySuccess { delivery { status } } } }
 """
-
-
-@asynccontextmanager
-async def worker(database_url, settings, **overrides: Any) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(work(database_url, dataclasses.replace(settings, **{**FAST, **overrides}), stop=stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=30)
-
-
-async def until(condition: Callable[[], Any], within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.1)
-
-
-@pytest.fixture
-async def essent(client, sessions, demo, admin_token):
-    """The dealer's organisation configured to hear of its orders' creation and status changes."""
-    contacts, tokens = demo
-
-    async def setup(url: str) -> dict[str, Any]:
-        return await configure(
-            client,
-            sessions,
-            admin_token,
-            contacts["Snellader Service Haren"],
-            webhookUrl=url,
-            events=["order.created", "order.status_changed"],
-        )
-
-    return setup, tokens["dealer"]
 
 
 async def test_events_arrive_signed_despite_failures_and_timeouts(
@@ -99,7 +47,7 @@ async def test_events_arrive_signed_despite_failures_and_timeouts(
                 return len(delivered) == 2 and not receiver.script
 
             await until(both_arrived)
-            await until(lambda: _all_settled(sessions))
+            await until(lambda: all_settled(sessions))
 
     bodies = [orjson.loads(r.body) for r in receiver.received]
     for request in receiver.received:
@@ -127,15 +75,6 @@ async def test_events_arrive_signed_despite_failures_and_timeouts(
     assert reference["lastKnownStatus"] == "OFFERTE" and reference["lastSyncError"] is None
 
 
-async def _all_settled(sessions) -> bool:
-    async with sessions() as session:
-        waiting = await session.scalar(
-            text("SELECT count(*) FROM webhook_delivery WHERE status NOT IN ('delivered', 'dead')")
-        )
-        undispatched = await session.scalar(text("SELECT count(*) FROM outbox_event WHERE dispatched_at IS NULL"))
-    return waiting == 0 and undispatched == 0
-
-
 async def test_every_attempt_failing_dead_letters_and_staff_redeliver(
     client, sessions, database_url, settings, essent, admin_token
 ) -> None:
@@ -144,14 +83,14 @@ async def test_every_attempt_failing_dead_letters_and_staff_redeliver(
         await setup(receiver.url)
         await gql(client, INTAKE, {"input": order_input()}, token=dealer)
         async with worker(database_url, settings):
-            await until(lambda: _all_settled(sessions))
+            await until(lambda: all_settled(sessions))
             log = (await gql(client, DELIVERIES, token=admin_token))["webhookDeliveries"]["nodes"]
             assert [(d["status"], d["attempts"]) for d in log] == [("DEAD", 8)]
             assert len(receiver.received) == 8
 
             answer = await gql(client, REDELIVER, {"id": log[0]["id"]}, token=admin_token)
             assert answer["redeliverWebhook"]["__typename"] == "WebhookDeliverySuccess"
-            await until(lambda: _all_settled(sessions))
+            await until(lambda: all_settled(sessions))
 
     log = (await gql(client, DELIVERIES, token=admin_token))["webhookDeliveries"]["nodes"]
     assert [(d["status"], d["attempts"]) for d in log] == [("DELIVERED", 9)]
@@ -202,5 +141,5 @@ async def test_an_unsubscribed_or_unseeing_partner_hears_nothing(
         )
         await gql(client, INTAKE, {"input": order_input()}, token=dealer)
         async with worker(database_url, settings):
-            await until(lambda: _all_settled(sessions))
+            await until(lambda: all_settled(sessions))
     assert receiver.received == []
