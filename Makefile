@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Cached bytecode: every server, worker and CLI process would otherwise compile the stack anew.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint fuzz bench bench-hierarchy profile schema migrate seed-demo install clean-db
+.PHONY: run test lint fuzz bench bench-webhooks bench-hierarchy profile schema migrate seed-demo install clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ fuzz: $(STAMP)
 BENCH_SCALE ?= 1
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+## The outbox and webhook delivery (docs/benchmarks.md, "Webhooks"): the write path with and without
+## the outbox, event-to-receipt latency at rest and under write load, deliveries per second per
+## worker. Writes docs/benchmark-webhooks.md and bench/results-webhooks.json.
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.webhooks --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 ## Closure table against ltree paths for the policy's hierarchy questions (docs/benchmarks.md).
 bench-hierarchy: $(STAMP)

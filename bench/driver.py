@@ -141,20 +141,23 @@ async def statement_growth(base: str, ops: list[Operation]) -> list[dict[str, An
 
 
 @contextlib.asynccontextmanager
-async def in_process(url: URL) -> AsyncIterator[Callable[[Operation], Awaitable[None]]]:
+async def in_process(url: URL) -> AsyncIterator[Callable[[Operation], Awaitable[dict[str, Any]]]]:
     """The app in this process (no server, no client scheduling): runs one request of an
-    operation; the caller warms it up."""
+    operation and returns its body; the caller warms it up."""
     settings = dataclasses.replace(Settings.from_env(), log_level="warning")
     app = create_app(url=url, settings=settings)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300
     ) as client:
 
-        async def once(op: Operation) -> None:
+        async def once(op: Operation) -> dict[str, Any]:
             response = await client.post(
                 "/graphql", json=op.payload(0), headers={"Authorization": f"Bearer {op.token}"}
             )
             response.raise_for_status()
-            assert not response.json().get("errors"), response.text[:500]
+            body = response.json()
+            assert not body.get("errors"), response.text[:500]
+            op.after(0, body)
+            return body
 
         yield once

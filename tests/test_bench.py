@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bench import run
+from bench import run, webhooks
 from tests.support.database import ROOT
 
 
@@ -84,3 +84,25 @@ def test_the_hierarchy_comparison_runs_and_both_structures_agree(monkeypatch) ->
     assert any(r["answer"] > 0 for r in timed if r["question"].startswith("orders the scope sees"))
     moves = [r for r in rows if r["question"].startswith("move a subtree")]
     assert len(moves) == 2 and all(r["ms"] > 0 for r in moves)
+
+
+def test_the_webhook_benchmark_runs_end_to_end_and_writes_its_report(tmp_path: Path, monkeypatch) -> None:
+    """`make bench-webhooks` at a tiny scale: every event it makes is delivered and measured."""
+    monkeypatch.setenv(
+        "CHARGECARS_BENCH_DATA_DIR", os.environ.get("CHARGECARS_TEST_DATA_DIR", str(ROOT / ".pgdata-test"))
+    )
+    report, data = tmp_path / "report.md", tmp_path / "results.json"
+    tiny = ["--rounds", "2", "--per-round", "3", "--events", "12", "--pause", "0.01", "--seconds", "1"]
+    results = webhooks.main(
+        ["--scale", "0.004", *tiny, "--backlog", "30", "--report", str(report), "--json", str(data)]
+    )
+
+    for operation in ("4a changeStatus", "4b createOrder"):
+        cost = results["write_cost"][operation]
+        assert cost["with"]["n"] > 0 and cost["without"]["n"] > 0 and cost["min_ratio"] > 0, cost
+    assert results["at_rest"]["n"] > 0 and results["at_rest"]["min_ms"] > 0
+    assert results["under_load"]["n"] > 0
+    assert all(cell["requests"] > 0 and cell["errors"] == 0 for cell in results["load"])
+    assert [(t["workers"], t["events"], t["deliveries"]) for t in results["throughput"]] == [(1, 30, 30), (2, 30, 30)]
+    text = report.read_text()
+    assert "## Event to receipt" in text and "## Deliveries per second" in text

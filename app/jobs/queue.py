@@ -1,4 +1,4 @@
-"""The job queue: PgQueuer on the application's PostgreSQL (docs/integration.md, "Operating it").
+"""The job queue: PgQueuer on the application's PostgreSQL (docs/integration.md, "The job queue").
 
 Jobs are enqueued on the connection of the transaction that wants them (`enqueue`), so a job
 exists exactly when that transaction commits. Domains register what runs a job by name

@@ -1,4 +1,4 @@
-"""`chargecars worker`: runs the queued jobs (docs/integration.md, "Operating it").
+"""`chargecars worker`: runs the queued jobs (docs/integration.md, "The job queue").
 
 Any number of workers, on any number of machines, share one database: PgQueuer hands each job
 to one of them (`FOR UPDATE SKIP LOCKED`), wakes them on LISTEN/NOTIFY when a transaction

@@ -75,7 +75,7 @@ async def test_two_worker_processes_attempt_each_delivery_once_per_slot_never_at
 
     attempts = await _attempts(sessions)
     assert len(attempts) == 2 * ORDERS
-    requests = defaultdict(int)
+    requests: defaultdict[str, int] = defaultdict(int)
     for request in receiver.received:
         requests[request.headers["chargecars-event-id"]] += 1
     for event_id, rows in attempts.items():
