@@ -88,6 +88,7 @@ def _check(response: httpx.Response, query: str, outcomes: Counter[str]) -> None
     for error in body.get("errors") or []:
         assert error["message"] != "Unexpected error.", (error, query)
         assert error.get("extensions", {}).get("code"), (error, query)
+        assert error["extensions"]["code"] != "RATE_LIMITED", "the fuzz must reach the schema, not the rate limit"
         outcomes[error["extensions"]["code"]] += 1
     if not body.get("errors"):
         outcomes["ok"] += 1
