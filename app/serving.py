@@ -8,6 +8,7 @@ handed down through `DATABASE_URL`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -16,12 +17,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import uvicorn
 from sqlalchemy.engine import URL
+from starlette.types import ASGIApp
 
 from app.config import Settings
 
@@ -138,3 +141,23 @@ def served(database_url: URL, *, workers: int = 1, start_timeout: float = 60, **
         yield Served(process, base_url)
     finally:
         stop(process)
+
+
+@asynccontextmanager
+async def serving_here(app: ASGIApp, *, start_timeout: float = 10) -> AsyncIterator[str]:
+    """`app` served by uvicorn in this event loop, on a free local port, until the block ends
+    (the webhook receivers of the tests and the benchmark); yields its base URL once it listens."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + start_timeout
+    while not server.started:  # uvicorn says it started through a flag only
+        if task.done() or time.monotonic() > deadline:
+            raise RuntimeError(f"the server on port {port} did not start")
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        server.force_exit = True
+        await asyncio.wait_for(task, timeout=10)

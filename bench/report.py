@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 
-def report(results: dict[str, Any]) -> str:
-    lines = [
-        "# Benchmark results",
+def header(title: str, command: str, results: dict[str, Any], reading: str = "docs/benchmarks.md") -> list[str]:
+    """A report's title, who wrote it when, and the machine, dataset and settings of the run."""
+    return [
+        f"# {title}",
         "",
-        f"Written by `make bench` on {results['when']}; method and reading in docs/benchmarks.md.",
+        f"Written by `{command}` on {results['when']}; method and reading in {reading}.",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in results["machine"].items()),
         "",
@@ -17,6 +18,12 @@ def report(results: dict[str, Any]) -> str:
         "",
         "Run: " + ", ".join(f"{k} {v}" for k, v in results["settings"].items()),
         "",
+    ]
+
+
+def report(results: dict[str, Any]) -> str:
+    lines = [
+        *header("Benchmark results", "make bench", results),
         "## SQL statements per request by page size (queries 1–3)",
         "",
         "| operation | first: 10 | first: 100 |",

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from starlette.applications import Starlette
@@ -49,9 +48,10 @@ from app.db import create_engine, session_factory
 from app.dbserver import drop_database
 from app.outbox import service as outbox
 from app.partners import service as partners
-from app.serving import free_port, served, worker_process
+from app.serving import served, serving_here, worker_process
 from bench.driver import Cell, drive, in_process
 from bench.operations import BENCH_ACTOR, READS, ROOT, Operation, operations, prepare, write_state
+from bench.report import header
 from bench.server import machine
 
 
@@ -71,20 +71,9 @@ class Receiver:
 @contextlib.asynccontextmanager
 async def receiving() -> AsyncIterator[Receiver]:
     receiver = Receiver()
-    port = free_port()
-    receiver.url = f"http://127.0.0.1:{port}/hooks"
-    app = Starlette(routes=[Route("/hooks", receiver.handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):  # uvicorn says it started through a flag only
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    try:
+    async with serving_here(Starlette(routes=[Route("/hooks", receiver.handle, methods=["POST"])])) as base:
+        receiver.url = f"{base}/hooks"
         yield receiver
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def configure(url: URL, endpoint: str, roots: list[uuid.UUID], brand: uuid.UUID) -> None:
@@ -339,17 +328,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(results: dict[str, Any]) -> str:
     lines = [
-        "# Webhook benchmark results",
-        "",
-        f"Written by `make bench-webhooks` on {results['when']}; method and reading in docs/benchmarks.md "
-        '("Webhooks").',
-        "",
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in results["machine"].items()),
-        "",
-        "Dataset: " + ", ".join(f"{k} {v}" for k, v in results["dataset"].items()),
-        "",
-        "Run: " + ", ".join(f"{k} {v}" for k, v in results["settings"].items()),
-        "",
+        *header("Webhook benchmark results", "make bench-webhooks", results, 'docs/benchmarks.md ("Webhooks")'),
         "## The write path with and without the outbox (in process, alternating rounds)",
         "",
         "| operation | without: min ms | p50 ms | with: min ms | p50 ms | with / without (min) | (p50) |",

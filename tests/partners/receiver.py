@@ -10,13 +10,12 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from app.serving import free_port
+from app.serving import serving_here
 
 
 @dataclass
@@ -54,18 +53,6 @@ class Receiver:
 @contextlib.asynccontextmanager
 async def receiving(**options: object) -> AsyncIterator[Receiver]:
     receiver = Receiver(**options)  # type: ignore[arg-type]
-    port = free_port()
-    receiver.url = f"http://127.0.0.1:{port}/hooks"
-    app = Starlette(routes=[Route("/hooks", receiver.handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):  # uvicorn says it started through a flag only
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    try:
+    async with serving_here(Starlette(routes=[Route("/hooks", receiver.handle, methods=["POST"])])) as base:
+        receiver.url = f"{base}/hooks"
         yield receiver
-    finally:
-        server.should_exit = True
-        server.force_exit = True
-        await asyncio.wait_for(task, timeout=10)
