@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.config import Settings, get_settings
-from app.serving import serve, worker_process
+from app.serving import LOCAL_HOSTS, mailbox_process, serve, worker_process
 from app.wiring import describe, wire
 
 T = TypeVar("T")
@@ -91,7 +92,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
     if _seed(url):
         print("Loaded the demo data into the empty database.")
     _print_demo_tokens(url, settings)
-    with worker_process(url):
+    with contextlib.ExitStack() as running:
+        if settings.smtp_host in LOCAL_HOSTS:
+            running.enter_context(mailbox_process())
+            print(f"Mail goes to the local mailbox (port {settings.smtp_port}): `chargecars mailbox` lists it.\n")
+        running.enter_context(worker_process(url))
         serve(url, settings)
 
 
@@ -103,6 +108,27 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     from app.jobs.worker import work
 
     asyncio.run(work(_database(settings), settings))
+
+
+def cmd_mailbox(args: argparse.Namespace, settings: Settings) -> None:
+    from app.notifications import mailbox
+
+    if args.action == "serve":
+        print(f"mailbox: SMTP on {settings.smtp_host}:{settings.smtp_port}, keeping mail in {settings.mailbox_dir}")
+        asyncio.run(mailbox.serve(settings.mailbox_dir, settings.smtp_host, settings.smtp_port))
+        return
+    messages = mailbox.received(settings.mailbox_dir)
+    if args.show is not None:
+        if not 1 <= args.show <= len(messages):
+            raise SystemExit(f"There are {len(messages)} messages; show one of 1..{len(messages)}.")
+        message = messages[args.show - 1]
+        print(f"Date: {message.date}\nFrom: {message.sender}\nTo: {message.recipient}\nSubject: {message.subject}\n")
+        print(message.text)
+        return
+    if not messages:
+        print(f"No mail in {settings.mailbox_dir}.")
+    for number, message in enumerate(messages, 1):
+        print(f"{number:>4}  {message.date:<32}  {message.recipient:<40}  {message.subject}")
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -187,13 +213,21 @@ def cmd_wiring(args: argparse.Namespace, settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chargecars", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the database, migrate, load demo data if empty, serve with one job worker")
+    sub.add_parser(
+        "run",
+        help="start the database, migrate, load demo data if empty, serve with one job worker and the local mailbox",
+    )
     sub.add_parser("serve", help="serve the API (the database must be migrated)")
-    sub.add_parser("worker", help="run queued background jobs (webhooks, outbox dispatch) until SIGTERM/SIGINT")
+    sub.add_parser(
+        "worker", help="run queued background jobs (webhooks, notifications, outbox dispatch) until SIGTERM/SIGINT"
+    )
     p = sub.add_parser("migrate", help="apply migrations (default: up to head)")
     p.add_argument("revision", nargs="?")
     p.add_argument("--downgrade", action="store_true", help="go down to REVISION (default: base)")
     sub.add_parser("seed-demo", help="load the demo data into an empty database")
+    p = sub.add_parser("mailbox", help="list the mail the local mailbox received (`serve`: run it; `run` starts it)")
+    p.add_argument("action", nargs="?", choices=["list", "serve"], default="list")
+    p.add_argument("--show", type=int, metavar="N", help="print message N of the list")
     sub.add_parser("wiring", help="print what the domains plug in: entity types with a status, event handlers")
     p = sub.add_parser("demo-statement", help="print a CAMT.053 bank statement paying the demo's open invoices")
     p.add_argument("--brand", default="CC", help="the brand whose account it is (default: CC)")
@@ -220,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
         "worker": cmd_worker,
         "migrate": cmd_migrate,
         "seed-demo": cmd_seed_demo,
+        "mailbox": cmd_mailbox,
         "wiring": cmd_wiring,
         "demo-statement": cmd_demo_statement,
         "export-schema": cmd_export_schema,

@@ -72,6 +72,22 @@ class Settings:
     partner_rate_limit: int = 120
     """Calls per minute a partner organisation without an integration of its own may make (a
     configured one has its own limit)."""
+    smtp_host: str = "127.0.0.1"
+    """The mail server notifications go through (`chargecars run` starts the local mailbox on it
+    when it is this machine)."""
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "none"
+    """`none`, `starttls` or `tls` (implicit TLS)."""
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "ChargeCars <noreply@chargecars.nl>"
+    """The sender when a brand has no e-mail address of its own."""
+    mailbox_dir: Path = Path(".mailbox")
+    """Where `chargecars mailbox` keeps what it receives (a Maildir)."""
+    notification_retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 10800, 21600)
+    """Seconds before each retry of a message the mail server did not take (each ±20 %); after
+    the last the message is marked failed."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -101,6 +117,17 @@ class Settings:
             webhook_timeout_seconds=_float("CHARGECARS_WEBHOOK_TIMEOUT_SECONDS", 10.0),
             webhook_retry_delays=_floats("CHARGECARS_WEBHOOK_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600, 43200)),
             partner_rate_limit=_int("CHARGECARS_PARTNER_RATE_LIMIT", 120),
+            smtp_host=os.environ.get("CHARGECARS_SMTP_HOST") or "127.0.0.1",
+            smtp_port=_int("CHARGECARS_SMTP_PORT", 1025),
+            smtp_username=os.environ.get("CHARGECARS_SMTP_USERNAME") or None,
+            smtp_password=os.environ.get("CHARGECARS_SMTP_PASSWORD") or None,
+            smtp_security=os.environ.get("CHARGECARS_SMTP_SECURITY") or "none",
+            smtp_timeout_seconds=_float("CHARGECARS_SMTP_TIMEOUT_SECONDS", 30.0),
+            mail_from=os.environ.get("CHARGECARS_MAIL_FROM") or "ChargeCars <noreply@chargecars.nl>",
+            mailbox_dir=Path(os.environ.get("CHARGECARS_MAILBOX_DIR", ".mailbox")).resolve(),
+            notification_retry_delays=_floats(
+                "CHARGECARS_NOTIFICATION_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600)
+            ),
         )
 
 

@@ -132,13 +132,14 @@ and its policies let every row through (the services authorise writes)."""
 
 _AS_VIEWER = text(
     "SELECT set_config('role', :role, true), set_config('plan_cache_mode', :plans, true), "
-    "set_config('chargecars.viewer_root', :root, true), set_config('chargecars.viewer_contact', :contact, true)"
+    "set_config('chargecars.viewer_root', :root, true), set_config('chargecars.viewer_contact', :contact, true), "
+    "set_config('chargecars.viewer_partner', :partner, true)"
 )
 
 
 class ViewerSession(Session):
     """A session whose transactions run as the role of the viewer in `info["viewer"]` (anything
-    with `unrestricted`, `root_id` and `contact_id`: see `app.access.policy.Viewer`), so the
+    with `unrestricted`, `root_id`, `contact_id` and `partner`: see `app.access.policy.Viewer`), so the
     database's row-level security (the second wall, docs/design.md) applies. A session without
     a viewer runs as the connecting role, the owner: migrations, the CLI, the demo loader and
     system processes."""
@@ -160,6 +161,7 @@ def _as_viewer(session: Session, transaction: Any, connection: Connection) -> No
             "plans": "auto" if viewer.unrestricted else "force_custom_plan",
             "root": str(viewer.root_id or ""),
             "contact": str(viewer.contact_id or ""),
+            "partner": "on" if viewer.partner else "",
         },
     )
 

@@ -16,6 +16,7 @@ from app.finance.models import (
     Payment,
     PaymentAllocation,
 )
+from app.notifications.models import Communication, NotificationTemplate
 from app.numbering.models import NumberSequence
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold
 from app.outbox.models import OutboxEvent
@@ -36,6 +37,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "BusinessEntity",
+    "Communication",
     "Contact",
     "EntityCurrentStatus",
     "BankStatement",
@@ -45,6 +47,7 @@ __all__ = [
     "PaymentAllocation",
     "InvoiceLine",
     "LineItem",
+    "NotificationTemplate",
     "NumberSequence",
     "Order",
     "OrderChannel",

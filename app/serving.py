@@ -83,6 +83,21 @@ def worker_process(database_url: URL, **env: str) -> Iterator[subprocess.Popen[b
         stop(process)
 
 
+@contextmanager
+def mailbox_process(**env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`chargecars mailbox serve` (the local SMTP server that keeps what it receives) in a child
+    process until the block ends."""
+    environment = {**os.environ, **env}
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "mailbox", "serve"], env=environment, cwd=ROOT)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
     if process.poll() is None:

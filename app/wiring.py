@@ -24,6 +24,7 @@ def wire() -> None:
         return
     from app.commissions import service as commissions
     from app.finance import service as finance
+    from app.notifications import service as notifications
     from app.orders import service as orders
     from app.outbox import service as outbox
     from app.partners import service as partners
@@ -33,6 +34,7 @@ def wire() -> None:
     finance.wire()
     outbox.wire()
     partners.wire()
+    notifications.wire()
     _wired = True
 
 

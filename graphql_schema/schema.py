@@ -50,6 +50,8 @@ from graphql_schema.finance.reports import FinanceReportQueries
 from graphql_schema.inputs import DATE, DATETIME, DECIMAL, InputRefused, check_literals, check_variables
 from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
+from graphql_schema.notifications.mutations import NotificationMutations
+from graphql_schema.notifications.queries import NotificationQueries
 from graphql_schema.orders.line_mutations import OrderLineMutations
 from graphql_schema.orders.mutations import OrderMutations
 from graphql_schema.orders.queries import OrderQueries
@@ -83,6 +85,7 @@ class Query(
     PaymentQueries,
     FinanceReportQueries,
     PartnerQueries,
+    NotificationQueries,
     StatusQueries,
     CatalogQueries,
     BusinessEntityQueries,
@@ -99,6 +102,7 @@ class Mutation(
     FinanceMutations,
     PaymentMutations,
     PartnerMutations,
+    NotificationMutations,
     AccountMutations,
 ):
     pass

@@ -39,10 +39,11 @@ def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
     assert wired["on OrderLineChanging"] == ["app.finance.service._on_line_changing"]
     assert wired["on HoldPlaced"] == wired["on HoldResumed"] == ["app.outbox.service._on_hold"]
     assert wired["jobs"] == [
+        "notification.send: app.notifications.service.send",
         "outbox.dispatch: app.outbox.service.dispatch",
         "webhook.deliver: app.partners.webhooks.deliver",
     ]
-    assert wired["outbox consumers"] == ["app.partners.webhooks.fan_out"]
+    assert wired["outbox consumers"] == ["app.notifications.service.fan_out", "app.partners.webhooks.fan_out"]
 
     api = _in_a_fresh_interpreter(
         "from app.asgi import create_app; "

@@ -18,6 +18,8 @@ contact's field mask comes from the same statement (`contact_access`). The rules
 - an order's **partner references** follow the order; a partner's **webhook deliveries** (and
   their attempts) and its **API calls** are visible when the partner organisation is in scope;
   its integration configuration, the outbox and the rate counters are staff's only;
+- a **communication** (a message told about an order) is visible when its order is and it was
+  not for staff; a customer sees only those told to itself; templates are staff's only;
 - a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
   whatever order it is also on), or a party to a visible order (what working the order needs).
 
@@ -39,6 +41,7 @@ from app.accounts.models import STAFF_ROLES, Role
 from app.commissions.models import PartnerCommission
 from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, ContactType
 from app.finance.models import BankStatement, BankStatementEntry, Invoice, InvoiceLine, Payment, PaymentAllocation
+from app.notifications.models import Audience, Communication, NotificationTemplate
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty, OrderReach
 from app.outbox.models import OutboxEvent
 from app.partners.models import (
@@ -170,6 +173,14 @@ def staff_only(viewer: Viewer, row: Any = None) -> ColumnElement[bool]:
 
 
 _BY_ID: dict[type[Any], Callable[[Viewer, Any], ColumnElement[bool]]] = {Order: _reaches}
+
+
+def _communication_visible(viewer: Viewer, row: Any = Communication) -> ColumnElement[bool]:
+    """What was told about a visible order, not to staff; a customer: only what it was told."""
+    told = and_(row.audience != Audience.STAFF.value, _reaches(viewer, row.order_id))
+    return told if viewer.partner else and_(told, in_scope(viewer, row.recipient_contact_id))
+
+
 """Rules that decide from an entity's id alone, for its children to test without reading the
 entity's own row."""
 
@@ -215,6 +226,8 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     PartnerProduct: staff_only,
     PartnerRateWindow: staff_only,
     OutboxEvent: staff_only,
+    Communication: _communication_visible,
+    NotificationTemplate: staff_only,
     StatusTransition: _status_visible(StatusTransition),
     EntityCurrentStatus: _status_visible(EntityCurrentStatus),
 }
@@ -256,7 +269,16 @@ def contact_access(viewer: Viewer, contact: Any = Contact) -> ColumnElement[int]
     )
 
 
-_DETAILS = ("first_name", "last_name", "email", "phone", *ADDRESS_FIELDS, "vat_number")
+_DETAILS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    *ADDRESS_FIELDS,
+    "vat_number",
+    "language",
+    "opted_out_channels",
+)
 _COMMERCIAL = ("commission_rate", "business_entity_id", "payment_terms_days")
 
 

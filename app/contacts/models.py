@@ -7,8 +7,8 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, SmallInteger, String
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, SmallInteger, String, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, created_at, pg_enum, updated_at, uuid_pk
@@ -57,11 +57,15 @@ class Contact(PostalAddress, Base):
     business_entity_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("business_entity.id", ondelete="RESTRICT"), index=True
     )
+    # what it is told in (`nl`, `en`) and the channels it is never told through (app/notifications)
+    language: Mapped[str] = mapped_column(String(2), server_default=text("'nl'"))
+    opted_out_channels: Mapped[list[str]] = mapped_column(ARRAY(String(20)), server_default=text("'{}'"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 
     __table_args__ = (
         CheckConstraint("parent_organization_id <> id", name="not_own_parent"),
+        CheckConstraint("language IN ('nl', 'en')", name="language_known"),
         CheckConstraint(
             "commission_rate IS NULL OR (commission_rate >= 0 AND commission_rate <= 1)",
             name="commission_rate_range",

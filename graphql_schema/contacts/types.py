@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from app.access.policy import Viewer
     from app.orders.models import Order as OrderModel
     from graphql_schema.commissions.types import PartnerCommission, PeriodInput
+    from graphql_schema.notifications.types import Communication
     from graphql_schema.orders.types import Order
 
 ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
@@ -76,6 +77,8 @@ class Contact(relay.Node):
     payment_terms_days: int | None = strawberry.field(
         description="Days an invoice to this account may stay open; null: the standard 14."
     )
+    language: str | None = strawberry.field(description="What it is told in: nl or en.")
+    opted_out_channels: list[str] | None = strawberry.field(description="The channels it is never told through.")
     created_at: datetime
     updated_at: datetime
 
@@ -89,6 +92,16 @@ class Contact(relay.Node):
         model, access = seen
         hidden = dict.fromkeys(policy.hidden_fields(viewer, access))
         return from_row(cls, model, id=str(model.id), uuid=model.id, parent_id=model.parent_organization_id, **hidden)
+
+    @strawberry.field(description="What it was told (that the viewer may see), oldest first.")
+    @context_only
+    def communications(
+        self, info: Info
+    ) -> list[Annotated[Communication, strawberry.lazy("graphql_schema.notifications.types")]]:
+        from graphql_schema.notifications.loaders import CommunicationsByContactLoader
+        from graphql_schema.notifications.types import communications_of
+
+        return communications_of(info, CommunicationsByContactLoader, self.uuid)
 
     @strawberry.field(description="The organisation directly above this contact.")
     @context_only

@@ -42,6 +42,7 @@ from graphql_schema.status.types import WithStatus
 HoldReasonEnum = strawberry.enum(HoldReason, name="HoldReason")
 
 if TYPE_CHECKING:
+    from graphql_schema.notifications.types import Communication
     from graphql_schema.partners.types import PartnerReference
 
 
@@ -228,6 +229,16 @@ class Order(relay.Node, WithStatus):
             self.uuid,
             lambda row: PartnerReference.from_row(row) if row is not None else None,
         )
+
+    @strawberry.field(description="What was told about the order (the viewer's part of it), oldest first.")
+    @context_only
+    def communications(
+        self, info: Info
+    ) -> list[Annotated[Communication, strawberry.lazy("graphql_schema.notifications.types")]]:
+        from graphql_schema.notifications.loaders import CommunicationsByOrderLoader
+        from graphql_schema.notifications.types import communications_of
+
+        return communications_of(info, CommunicationsByOrderLoader, self.uuid)
 
     @strawberry.field(description="Holds, newest first.")
     @context_only

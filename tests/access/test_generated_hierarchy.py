@@ -17,10 +17,8 @@ from functools import cached_property
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, text, true
+from sqlalchemy import insert, select, text
 
-from app import db
-from app.access import policy
 from app.accounts.models import Role
 from app.audit.service import SYSTEM
 from app.commissions import service as commissions
@@ -33,6 +31,7 @@ from app.orders.models import LineItem, Order, OrderChannel
 from tests.factories import gid, issue_token
 from tests.support.api import gql
 from tests.support.hierarchy import Hierarchy
+from tests.support.walls import WALLS, knock_down
 
 ORGANISATIONS_PER_LEVEL = (4, 12, 30, 50, 60, 60)  # 216 organisations, 6 levels
 CUSTOMERS = 80
@@ -478,26 +477,11 @@ async def world(sessions):
     return await generate(sessions)
 
 
-def _walls(monkeypatch: pytest.MonkeyPatch, walls: str) -> None:
-    """Knock one of the two walls down: each must hold alone."""
-    if walls == "database only":
-        # the application's row conditions all pass; only row-level security filters
-        monkeypatch.setattr(policy, "visible", lambda viewer, model, row=None: true())
-        access = policy.contact_access
-        monkeypatch.setattr(
-            policy,
-            "contact_access",
-            lambda viewer, contact=Contact: func.greatest(access(viewer, contact), int(policy.Access.NAME)),
-        )
-    elif walls == "application only":
-        monkeypatch.setattr(db, "API_ROLE", "none")  # transactions stay the owner's: no row-level security
-
-
-@pytest.mark.parametrize("walls", ["both", "database only", "application only"])
+@pytest.mark.parametrize("walls", WALLS)
 async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(
     client, sessions, world: World, monkeypatch, walls
 ) -> None:
-    _walls(monkeypatch, walls)
+    knock_down(monkeypatch, walls)
     assert sum(len(level) for level in world.levels) >= 200 and len(world.levels) == 6
     assert len(world.orders) >= 400 and len(world.commissions) >= 150
     assert sum(d["kind"] == "invoice" for d in world.documents.values()) >= 50

@@ -41,6 +41,8 @@ SCOPED = (
     "webhook_attempt",
     "partner_api_call",
     "partner_rate_window",
+    "notification_template",
+    "communication",
 )
 
 

@@ -1,22 +1,13 @@
-"""Partner integration in tests: a configuration made through the API, intake requests, a worker
-in the test's process or in processes of their own, waiting for the deliveries to settle."""
+"""Partner integration in tests: a configuration made through the API, intake requests."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
-from app.jobs.worker import work
 from tests.factories import brand_id, gid
 from tests.support.api import gql
 
@@ -124,52 +115,3 @@ def order_input(reference: str = "ESS-1001", **overrides: Any) -> dict[str, Any]
         "lines": [{"productCode": "WB11", "quantity": "1"}, {"productCode": "INST", "quantity": "1"}],
         **overrides,
     }
-
-
-# --- workers --------------------------------------------------------------------------------------
-
-FAST = {
-    "webhook_retry_delays": (0.2,) * 7,
-    "webhook_timeout_seconds": 1.0,
-    "job_heartbeat_seconds": 2.0,
-    "job_poll_seconds": 0.2,
-}
-"""Retries, timeouts and heartbeats in fractions of seconds instead of minutes."""
-
-
-def fast_env(**overrides: Any) -> dict[str, str]:
-    """FAST (and `overrides`) as the environment of a `chargecars worker` process."""
-    values = {**FAST, **overrides}
-    return {
-        f"CHARGECARS_{name.upper()}": ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
-        for name, value in values.items()
-    } | {"CHARGECARS_LOG_LEVEL": "warning"}
-
-
-@asynccontextmanager
-async def worker(database_url: URL, settings: Settings, **overrides: Any) -> AsyncIterator[None]:
-    """A worker in this process (FAST unless `overrides` say otherwise) until the block ends."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(work(database_url, dataclasses.replace(settings, **{**FAST, **overrides}), stop=stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=30)
-
-
-async def until(condition: Callable[[], Any], within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.1)
-
-
-async def all_settled(sessions: async_sessionmaker[AsyncSession]) -> bool:
-    """Every outbox event dispatched and every delivery delivered or dead."""
-    async with sessions() as session:
-        waiting = await session.scalar(
-            text("SELECT count(*) FROM webhook_delivery WHERE status NOT IN ('delivered', 'dead')")
-        )
-        undispatched = await session.scalar(text("SELECT count(*) FROM outbox_event WHERE dispatched_at IS NULL"))
-    return waiting == 0 and undispatched == 0

@@ -14,8 +14,9 @@ from app.status import engine
 from app.status.models import EntityType
 from tests.factories import brand_id
 from tests.partners.receiver import receiving
-from tests.partners.support import INTAKE, UPDATE_INTEGRATION, all_settled, order_input, until, worker
+from tests.partners.support import INTAKE, UPDATE_INTEGRATION, order_input
 from tests.support.api import change, gql
+from tests.support.jobs import all_settled, until, worker
 
 DELIVERIES = """
 query ($filter: WebhookDeliveryFilterInput) {

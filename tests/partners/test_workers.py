@@ -20,8 +20,9 @@ from app.partners.webhooks import DELIVER
 from app.serving import served, worker_process
 from tests.factories import brand_id, gid
 from tests.partners.receiver import receiving
-from tests.partners.support import INTAKE, all_settled, fast_env, order_input, until, worker
+from tests.partners.support import INTAKE, order_input
 from tests.support.api import CREATE_ORDER, change, gql
+from tests.support.jobs import all_settled, fast_env, until, worker
 
 ORDERS = 6
 

@@ -1,0 +1,1 @@
+"""Notifications: templates, channels, the communication log (docs/notifications.md)."""
