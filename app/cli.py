@@ -114,6 +114,7 @@ def cmd_mailbox(args: argparse.Namespace, settings: Settings) -> None:
     from app.notifications import mailbox
 
     if args.action == "serve":
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per connection
         print(f"mailbox: SMTP on {settings.smtp_host}:{settings.smtp_port}, keeping mail in {settings.mailbox_dir}")
         asyncio.run(mailbox.serve(settings.mailbox_dir, settings.smtp_host, settings.smtp_port))
         return

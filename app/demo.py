@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -27,9 +27,12 @@ from app.finance import service as finance
 from app.finance.models import InvoiceKind, PaymentMethod
 from app.finance.payments import AllocationIn, PaymentIn
 from app.finance.service import CreditRequest, InvoiceRequest
-from app.orders import lines
+from app.notifications import service as notifications
+from app.notifications.service import TemplateIn
+from app.orders import holds, lines
 from app.orders import service as orders
 from app.orders.lines import LineIn
+from app.orders.models import HoldReason, Order
 from app.orders.service import OrderCreate, totals
 from app.partners import service as partners
 from app.status import engine
@@ -187,10 +190,15 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
             await person(*next(people), "Dealer", dealer)
 
     by_name = {c.display_name: c.id for c in await session.scalars(select(Contact))}
+    joris = await session.get(Contact, by_name["Joris Jansen"])
+    assert joris is not None
+    joris.language = "en"  # told in English; the other demo people in Dutch
+    await _seed_templates(session, brands)
     if with_orders:
         articles = await _seed_catalogue(session, brands)
         await _seed_partner_integration(session, brands, by_name, articles)
         await _seed_orders(session, brands, by_name, articles)
+        await _seed_hold(session, brands, by_name)
     for demo in DEMO_ACCOUNTS:
         await accounts.create_account(
             session=session,
@@ -337,6 +345,75 @@ async def _seed_partner_integration(
         ),
         actor=DEMO_ACTOR,
     )  # fmt: skip
+
+
+# (event, language, subject, text body): every brand gets them (docs/notifications.md)
+TEMPLATES: Final = (
+    ("order.status:quoted", "nl", "Uw offerte voor bestelling {{ order_number }}",
+     "Beste {{ recipient_name }},\n\nUw offerte voor bestelling {{ order_number }} staat klaar.\n\n{{ brand_name }}"),
+    ("order.status:quoted", "en", "Your quote for order {{ order_number }}",
+     "Dear {{ recipient_name }},\n\nYour quote for order {{ order_number }} is ready.\n\n{{ brand_name }}"),
+    ("order.status:scheduled", "nl", "Installatie ingepland: {{ order_number }}",
+     "Beste {{ recipient_name }},\n\nDe installatie voor bestelling {{ order_number }} is ingepland."
+     "\n\n{{ brand_name }}"),
+    ("order.status:scheduled", "en", "Installation scheduled: {{ order_number }}",
+     "Dear {{ recipient_name }},\n\nThe installation for order {{ order_number }} has been scheduled."
+     "\n\n{{ brand_name }}"),
+    ("order.status:installed", "nl", "Uw laadpunt is geïnstalleerd ({{ order_number }})",
+     "Beste {{ recipient_name }},\n\nUw laadpunt is geïnstalleerd. Veel laadplezier!\n\n{{ brand_name }}"),
+    ("order.status:installed", "en", "Your charger is installed ({{ order_number }})",
+     "Dear {{ recipient_name }},\n\nYour charger has been installed. Happy charging!\n\n{{ brand_name }}"),
+    ("order.status:shipped", "nl", "Verzonden: {{ order_number }}",
+     "Beste {{ recipient_name }},\n\nBestelling {{ order_number }} is verzonden.\n\n{{ brand_name }}"),
+    ("order.status:shipped", "en", "Shipped: {{ order_number }}",
+     "Dear {{ recipient_name }},\n\nOrder {{ order_number }} has been shipped.\n\n{{ brand_name }}"),
+    ("order.hold_placed", "nl", "Bestelling {{ order_number }} staat even stil",
+     "Beste {{ recipient_name }},\n\nBestelling {{ order_number }} wacht ({{ hold_reason }})."
+     "{% if resume_date %} We verwachten verder te gaan op {{ resume_date }}.{% endif %}\n\n{{ brand_name }}"),
+    ("order.hold_placed", "en", "Order {{ order_number }} is on hold",
+     "Dear {{ recipient_name }},\n\nOrder {{ order_number }} is waiting ({{ hold_reason }})."
+     "{% if resume_date %} We expect to resume on {{ resume_date }}.{% endif %}\n\n{{ brand_name }}"),
+    ("order.hold_resumed", "nl", "Bestelling {{ order_number }} gaat weer verder",
+     "Beste {{ recipient_name }},\n\nWe gaan verder met bestelling {{ order_number }}.\n\n{{ brand_name }}"),
+    ("order.hold_resumed", "en", "Order {{ order_number }} is back in progress",
+     "Dear {{ recipient_name }},\n\nWork on order {{ order_number }} has resumed.\n\n{{ brand_name }}"),
+)  # fmt: skip
+
+
+async def _seed_templates(session: AsyncSession, brands: dict[str, uuid.UUID]) -> None:
+    for brand in brands.values():
+        for event, language, subject, body in TEMPLATES:
+            await notifications.save_template(
+                session=session,
+                template_in=TemplateIn(
+                    business_entity_id=brand, event=event, language=language, subject=subject, body_text=body
+                ),
+                actor=DEMO_ACTOR,
+            )
+
+
+async def _seed_hold(session: AsyncSession, brands: dict[str, uuid.UUID], by_name: dict[str, uuid.UUID]) -> None:
+    """The quoted order of Joris Jansen waits for parts; he and the partners are told."""
+    order_id = await session.scalar(
+        select(Order.id).where(
+            Order.business_entity_id == brands["CC"],
+            Order.end_customer_contact_id == by_name["Joris Jansen"],
+            Order.status == "quoted",
+        )
+    )
+    assert order_id is not None
+    await holds.place_on_hold(
+        session=session,
+        order_id=order_id,
+        hold_in=holds.HoldIn(
+            reason_category=HoldReason.AWAITING_PARTS,
+            details="The 22 kW wallbox is back in stock next week.",
+            estimated_resume_date=datetime.now(UTC).date() + timedelta(days=10),
+            notify_customer=True,
+            notify_partner=True,
+        ),
+        actor=DEMO_ACTOR,
+    )
 
 
 async def _seed_orders(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate
 from typing import Final, Protocol
 
 import aiosmtplib
@@ -57,6 +58,7 @@ class EmailChannel:
         mail["To"] = message.recipient
         mail["Subject"] = message.subject
         mail["Message-ID"] = message.message_id
+        mail["Date"] = formatdate(localtime=True)
         mail.set_content(message.text)
         if message.html is not None:
             mail.add_alternative(message.html, subtype="html")
