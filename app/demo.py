@@ -54,6 +54,7 @@ class DemoAccount:
 DEMO_ACCOUNTS: Final = (
     DemoAccount("admin", "admin (staff)", "admin@demo.chargecars.nl", (Role.ADMIN,), None),
     DemoAccount("finance", "finance (staff)", "finance@demo.chargecars.nl", (Role.FINANCE,), None),
+    DemoAccount("planner", "planner (staff: tasks, escalations)", "planner@demo.chargecars.nl", (Role.STAFF,), None),
     DemoAccount("partner", "partner, top of the chain", "mark.visser@voltara.demo", (Role.PARTNER,), "Mark Visser"),
     DemoAccount(
         "dealer", "dealer, low in the chain", "sanne.bakker@snellader-haren.demo", (Role.PARTNER,), "Sanne Bakker"
@@ -377,6 +378,12 @@ TEMPLATES: Final = (
      "Beste {{ recipient_name }},\n\nWe gaan verder met bestelling {{ order_number }}.\n\n{{ brand_name }}"),
     ("order.hold_resumed", "en", "Order {{ order_number }} is back in progress",
      "Dear {{ recipient_name }},\n\nWork on order {{ order_number }} has resumed.\n\n{{ brand_name }}"),
+    ("order.sla_breached", "nl", "Te laat: {{ order_number }} ({{ status_label }})",
+     "Bestelling {{ order_number }} staat sinds {{ deadline }} te lang in {{ status_label }}. "
+     "Er staat een taak voor je klaar."),
+    ("order.hold_escalated", "nl", "Escalatie: {{ order_number }} wacht nog ({{ hold_reason }})",
+     "Bestelling {{ order_number }} staat nog stil op de escalatiedatum {{ escalation_date }}. "
+     "Er staat een taak voor je klaar."),
 )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from app.finance.models import (
     Payment,
     PaymentAllocation,
 )
+from app.jobs.models import ScheduleRun
 from app.notifications.models import Communication, NotificationTemplate
 from app.numbering.models import NumberSequence
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold
@@ -30,6 +31,7 @@ from app.partners.models import (
     WebhookDelivery,
 )
 from app.status.models import EntityCurrentStatus, StatusTransition, StatusWorkflow, StatusWorkflowStep
+from app.tasks.models import InternalTask
 
 __all__ = [
     "ApiToken",
@@ -42,6 +44,7 @@ __all__ = [
     "EntityCurrentStatus",
     "BankStatement",
     "BankStatementEntry",
+    "InternalTask",
     "Invoice",
     "Payment",
     "PaymentAllocation",
@@ -59,6 +62,7 @@ __all__ = [
     "PartnerOrder",
     "PartnerProduct",
     "PartnerRateWindow",
+    "ScheduleRun",
     "StatusTransition",
     "StatusWorkflow",
     "StatusWorkflowStep",

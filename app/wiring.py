@@ -23,11 +23,13 @@ def wire() -> None:
     if _wired:
         return
     from app.commissions import service as commissions
+    from app.escalation import service as escalation
     from app.finance import service as finance
     from app.notifications import service as notifications
     from app.orders import service as orders
     from app.outbox import service as outbox
     from app.partners import service as partners
+    from app.tasks import service as tasks
 
     orders.wire()
     commissions.wire()
@@ -35,6 +37,8 @@ def wire() -> None:
     outbox.wire()
     partners.wire()
     notifications.wire()
+    tasks.wire()
+    escalation.wire()
     _wired = True
 
 
@@ -45,11 +49,12 @@ def _name(function: object) -> str:
 def describe() -> dict[str, list[str]]:
     """What is wired: the entity types with a status, each event's handlers, the jobs and the
     outbox's consumers."""
-    from app.jobs import queue
+    from app.jobs import queue, schedules
     from app.outbox import service as outbox
 
     return {
         "status entity types": sorted(adapter.entity_type.value for adapter in registry.registered()),
+        "schedules": [f"{s.name}: {s.cron}" for s in schedules.registered()],
         "jobs": sorted(f"{name}: {_name(handler)}" for name, handler in queue.handlers().items()),
         "outbox consumers": sorted(_name(consumer) for consumer in outbox.consumers()),
         **{

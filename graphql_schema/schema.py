@@ -59,6 +59,8 @@ from graphql_schema.partners.mutations import PartnerMutations
 from graphql_schema.partners.queries import PartnerQueries
 from graphql_schema.status.mutations import StatusMutations
 from graphql_schema.status.queries import StatusQueries
+from graphql_schema.tasks.mutations import TaskMutations
+from graphql_schema.tasks.queries import TaskQueries
 
 log = logging.getLogger("chargecars.graphql")
 
@@ -86,6 +88,7 @@ class Query(
     FinanceReportQueries,
     PartnerQueries,
     NotificationQueries,
+    TaskQueries,
     StatusQueries,
     CatalogQueries,
     BusinessEntityQueries,
@@ -103,6 +106,7 @@ class Mutation(
     PaymentMutations,
     PartnerMutations,
     NotificationMutations,
+    TaskMutations,
     AccountMutations,
 ):
     pass

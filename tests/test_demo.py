@@ -28,7 +28,7 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
         )
     ).scalar_one()
     assert dealers >= 10
-    assert set(tokens) == {"admin", "finance", "partner", "dealer", "customer"}
+    assert set(tokens) == {"admin", "finance", "planner", "partner", "dealer", "customer"}
     statuses = (await session.execute(text("SELECT number, status FROM sales_order ORDER BY number"))).all()
     assert len(statuses) == len(demo.DEMO_ORDERS)
     assert {s for _, s in statuses} >= {"scheduled", "completed", "cancelled", "shipped", "intake"}
@@ -68,7 +68,9 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     ] == [(1, "Snellader Service Haren", "0.0500")]
     for key, token in tokens.items():
         data = await gql(client, "{ viewer { roles } }", token=token)
-        expected = {"admin": "ADMIN", "finance": "FINANCE", "customer": "CUSTOMER"}.get(key, "PARTNER")
+        expected = {"admin": "ADMIN", "finance": "FINANCE", "planner": "STAFF", "customer": "CUSTOMER"}.get(
+            key, "PARTNER"
+        )
         assert data["viewer"]["roles"] == [expected]
 
     # a new `make run` issues new tokens and revokes the previous demo tokens

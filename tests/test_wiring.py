@@ -26,7 +26,15 @@ DESCRIBE = "import json; from app.wiring import describe; print(json.dumps(descr
 
 def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
     wired = describe()  # the tests' own (tests/conftest.py)
-    assert wired["status entity types"] == ["credit_note", "invoice", "order", "partner_commission", "payment"]
+    assert wired["status entity types"] == [
+        "credit_note",
+        "internal_task",
+        "invoice",
+        "order",
+        "partner_commission",
+        "payment",
+    ]
+    assert wired["schedules"] == ["sla.monitor: 0 * * * *"]
     assert wired["on StatusChanged"] == [
         "app.commissions.service._on_status_changed",
         "app.finance.service._on_status_changed",
@@ -65,7 +73,7 @@ def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
 
 def test_importing_wires_nothing() -> None:
     imported = _in_a_fresh_interpreter("import app.models, app.asgi, app.cli, graphql_schema.schema; " + DESCRIBE)
-    assert imported == {"status entity types": [], "jobs": [], "outbox consumers": []}
+    assert imported == {"status entity types": [], "schedules": [], "jobs": [], "outbox consumers": []}
 
 
 def test_the_entity_types_graphql_offers_are_the_registered_ones() -> None:

@@ -20,6 +20,7 @@ contact's field mask comes from the same statement (`contact_access`). The rules
   its integration configuration, the outbox and the rate counters are staff's only;
 - a **communication** (a message told about an order) is visible when its order is and it was
   not for staff; a customer sees only those told to itself; templates are staff's only;
+- **internal tasks** and the runs of scheduled jobs are staff's only;
 - a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
   whatever order it is also on), or a party to a visible order (what working the order needs).
 
@@ -41,6 +42,7 @@ from app.accounts.models import STAFF_ROLES, Role
 from app.commissions.models import PartnerCommission
 from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, ContactType
 from app.finance.models import BankStatement, BankStatementEntry, Invoice, InvoiceLine, Payment, PaymentAllocation
+from app.jobs.models import ScheduleRun
 from app.notifications.models import Audience, Communication, NotificationTemplate
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty, OrderReach
 from app.outbox.models import OutboxEvent
@@ -55,6 +57,7 @@ from app.partners.models import (
 )
 from app.status.models import EntityCurrentStatus, StatusTransition
 from app.status.registry import registered
+from app.tasks.models import InternalTask
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +231,8 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     OutboxEvent: staff_only,
     Communication: _communication_visible,
     NotificationTemplate: staff_only,
+    InternalTask: staff_only,
+    ScheduleRun: staff_only,
     StatusTransition: _status_visible(StatusTransition),
     EntityCurrentStatus: _status_visible(EntityCurrentStatus),
 }

@@ -254,7 +254,7 @@ async def preview(*, session: AsyncSession, template_id: uuid.UUID, order_id: uu
         if template.event.startswith(templates.STATUS_PREFIX)
         else order.status
     )
-    variables = await _order_variables(session, order, status, None)
+    variables = await _order_variables(session, order, status, None) | {"deadline": ""}
     customer = await session.get(Contact, order.end_customer_contact_id or order.account_contact_id)
     variables["recipient_name"] = customer.display_name if customer else ""
     return render(template, variables), variables
@@ -278,6 +278,8 @@ def _told_by_event(event: OutboxEvent, step_settings: dict[str, Any] | None) -> 
     if event.event_type in ("order.created", "order.status_changed"):
         notify = (step_settings or {}).get("notify") or []
         return (f"{templates.STATUS_PREFIX}{payload['toStatus']}", [str(n) for n in notify]) if notify else None
+    if event.event_type in ("order.sla_breached", "order.hold_escalated"):
+        return event.event_type, [f"{STAFF_PREFIX}{payload['role']}"]
     if event.event_type in ("order.hold_placed", "order.hold_resumed"):
         audiences = [Audience.END_CUSTOMER.value] * bool(payload.get("notifyCustomer"))
         audiences += [Audience.CHANNEL.value] * bool(payload.get("notifyPartner"))
@@ -345,6 +347,7 @@ async def fan_out(session: AsyncSession, event: OutboxEvent) -> None:
     status = event.payload.get("toStatus") or order.status
     hold_id = uuid.UUID(event.payload["holdId"]) if event.payload.get("holdId") else None
     variables = await _order_variables(session, order, status, hold_id)
+    variables["deadline"] = event.payload.get("deadline", "")
     for recipient in await _recipients(session, order, audiences):
         values = await _message(session, order, template_event, recipient, variables)
         whom = (recipient.address or "").lower() or str(recipient.contact.id if recipient.contact else "")

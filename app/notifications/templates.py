@@ -55,6 +55,13 @@ EVENTS: Final = {
     "order.hold_resumed": EventKind(
         "An order on hold with notifyCustomer or notifyPartner was resumed.", ORDER_VARIABLES | HOLD_VARIABLES
     ),
+    "order.sla_breached": EventKind(
+        "An order passed the SLA deadline of its status (told to the step's approving role, else staff).",
+        ORDER_VARIABLES | {"deadline": "when the status's deadline passed"},
+    ),
+    "order.hold_escalated": EventKind(
+        "An order is still on hold on its hold's escalation date (told to staff).", ORDER_VARIABLES | HOLD_VARIABLES
+    ),
 }
 LANGUAGES: Final = ("nl", "en")
 _STATUS_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

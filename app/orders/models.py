@@ -123,6 +123,8 @@ class OrderHold(Base):
         UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="SET NULL")
     )
     resumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Its escalation date came while it was still on hold (app/escalation), once."""
     resumed_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="SET NULL")
     )

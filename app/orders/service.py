@@ -126,7 +126,7 @@ def _filtered(stmt: Select[Any], filter_in: OrderFilter, viewer: Viewer) -> Sele
         overdue = exists().where(
             EntityCurrentStatus.entity_type == EntityType.ORDER.value,
             EntityCurrentStatus.entity_id == Order.id,
-            EntityCurrentStatus.sla_deadline < func.now(),
+            EntityCurrentStatus.overdue_since.is_not(None),  # the SLA monitor's stored mark
         )
         conditions.append(overdue if filter_in.overdue else ~overdue)
     return stmt.where(and_(*conditions))

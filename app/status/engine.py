@@ -266,6 +266,7 @@ async def _apply(
         "since": now,
         "sla_deadline": deadline,
         "last_transition_id": transition.id,
+        "overdue_since": None,  # a new status starts on time
     }
     await session.execute(
         insert(EntityCurrentStatus)

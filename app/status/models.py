@@ -162,8 +162,17 @@ class EntityCurrentStatus(Base):
     last_transition_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("status_transition.id", ondelete="RESTRICT")
     )
+    overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The SLA monitor's stored mark (app/escalation): set once the deadline has passed, cleared
+    by the next status change."""
 
     __table_args__ = (
         Index("ix_entity_current_status_sla", "entity_type", "sla_deadline"),
+        Index(
+            "ix_entity_current_status_overdue",
+            "entity_type",
+            "overdue_since",
+            postgresql_where=text("overdue_since IS NOT NULL"),
+        ),
         Index("ix_entity_current_status_status", "entity_type", "status"),
     )

@@ -43,7 +43,10 @@ class OrderFilterInput:
     )
     created_from: datetime | None = strawberry.field(default=None, description="Created at or after.")
     created_to: datetime | None = strawberry.field(default=None, description="Created before.")
-    overdue: bool | None = strawberry.field(default=None, description="Past the SLA deadline of its status.")
+    overdue: bool | None = strawberry.field(
+        default=None,
+        description="Marked overdue by the SLA monitor (past the deadline of its status at its last hourly run).",
+    )
 
 
 @strawberry.input

@@ -36,6 +36,7 @@ WITH_A_STATUS = (
     EntityType.INVOICE,
     EntityType.CREDIT_NOTE,
     EntityType.PAYMENT,
+    EntityType.INTERNAL_TASK,
 )
 """The entity types registered with the status engine (app/wiring.py); the GraphQL enum offers
 these only, and a test keeps the two the same."""
@@ -106,8 +107,12 @@ class CurrentStatus:
     since: datetime
     sla_deadline: datetime | None
     is_final: bool
+    overdue_since: datetime | None = strawberry.field(
+        default=None,
+        description="The SLA monitor's stored mark: set (to the deadline) by its hourly run once the deadline passed.",
+    )
 
-    @strawberry.field(description="The SLA deadline of this status has passed.")
+    @strawberry.field(description="The SLA deadline of this status has passed (now, not waiting for the monitor).")
     @context_only
     def is_overdue(self) -> bool:
         return self.sla_deadline is not None and not self.is_final and self.sla_deadline < datetime.now(UTC)
@@ -121,6 +126,7 @@ class CurrentStatus:
             since=current.since,
             sla_deadline=current.sla_deadline,
             is_final=step.is_final,
+            overdue_since=current.overdue_since,
         )
 
 

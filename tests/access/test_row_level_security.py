@@ -43,6 +43,8 @@ SCOPED = (
     "partner_rate_window",
     "notification_template",
     "communication",
+    "internal_task",
+    "schedule_run",
 )
 
 

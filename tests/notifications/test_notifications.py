@@ -5,12 +5,7 @@ bounces, one event never tells one address twice, and the log is seen as the pol
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +13,8 @@ from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select, text
 
-from app.notifications import mailbox
 from app.notifications import service as notifications
 from app.outbox.models import OutboxEvent
-from app.serving import free_port
 from tests.factories import brand_id, gid
 from tests.support.api import CHANGE, HOLD, gql
 from tests.support.jobs import all_settled, until, worker
@@ -72,40 +65,6 @@ HOLD_NL = {
     "subject": "Bestelling {{ order_number }} staat stil",
     "body_text": "Beste {{ recipient_name }},\n\nUw bestelling {{ order_number }} wacht: {{ hold_reason }}.",
 }
-
-
-@dataclasses.dataclass
-class MailServer:
-    directory: Path
-    port: int
-
-    def received(self) -> list[mailbox.Received]:
-        return mailbox.received(self.directory)
-
-    @contextlib.asynccontextmanager
-    async def running(self, handler: Any = None) -> AsyncIterator[None]:
-        if handler is None:
-            async with mailbox.listening(self.directory, "127.0.0.1", self.port):
-                yield
-            return
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: SMTP(handler), "127.0.0.1", self.port)
-        try:
-            yield
-        finally:
-            server.close()
-            await server.wait_closed()
-
-
-@pytest.fixture
-def mail(tmp_path: Path) -> MailServer:
-    return MailServer(tmp_path / "mailbox", free_port())
-
-
-@pytest.fixture
-def mailing(settings, mail):
-    """The settings of a worker that mails to the test's server."""
-    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=mail.port, mailbox_dir=mail.directory)
 
 
 async def save(client, token, sessions, event: str, language: str, parts: dict[str, str], brand: str = "CC") -> dict:

@@ -1,0 +1,1 @@
+"""Internal tasks: work for staff (docs/notifications.md, "Internal tasks")."""
