@@ -27,7 +27,9 @@ from app.contacts.models import Contact
 from app.finance import payments
 from app.finance import service as finance
 from app.finance.models import PaymentMethod
+from app.notifications.models import Communication, CommunicationStatus
 from app.orders.models import LineItem, Order, OrderChannel
+from app.tasks.models import InternalTask
 from tests.factories import gid, issue_token
 from tests.support.api import gql
 from tests.support.hierarchy import Hierarchy
@@ -57,6 +59,8 @@ class World:
     commissions: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     documents: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # invoices and credit notes
     payments: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # payment → the invoice it pays
+    communications: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # order, audience, recipient
+    tasks: set[uuid.UUID] = field(default_factory=set)
 
     @cached_property
     def hierarchy(self) -> Hierarchy:
@@ -129,6 +133,19 @@ class Expected:
         """Invoices and credit notes follow the order they bill."""
         return {d for d, doc in self.world.documents.items() if doc["kind"] == kind and self.sees_order(doc["order"])}
 
+    @property
+    def communications(self) -> set[uuid.UUID]:
+        """What was told about a visible order, not to staff; a customer: only what it was told."""
+        if self.members is None:
+            return set(self.world.communications)
+        return {
+            c
+            for c, told in self.world.communications.items()
+            if told["audience"] != "staff"
+            and self.sees_order(told["order"])
+            and (not self.customer or told["recipient"] in self.members)
+        }
+
 
 async def generate(sessions) -> World:
     rng = random.Random(20261122)
@@ -171,7 +188,7 @@ async def generate(sessions) -> World:
         brands = list((await session.execute(text("SELECT id FROM business_entity ORDER BY code"))).scalars())
 
     organisations = [org for level in world.levels for org in level]
-    orders, channels, lines = [], [], []
+    orders, channels, lines, communications, tasks = [], [], [], [], []
     for n in range(ORDERS):
         order_id = uuid.uuid4()
         # a chain of 0–4: an organisation and (mostly) its own upline, sometimes an outsider
@@ -215,9 +232,45 @@ async def generate(sessions) -> World:
         )
         channels += [{"order_id": order_id, "position": p, "contact_id": c} for p, c in enumerate(chain, start=1)]
         lines += order_lines
+        if n % 4 == 0:  # what was told about it: to each of its parties, and to staff
+            told = [("end_customer", end), ("account", account), *(("channel", c) for c in chain[:1]), ("staff", None)]
+            for audience, recipient in told:
+                if audience == "end_customer" and recipient is None:
+                    continue
+                message_id = uuid.uuid4()
+                world.communications[message_id] = {"order": order_id, "audience": audience, "recipient": recipient}
+                communications.append(
+                    {
+                        "id": message_id,
+                        "dedupe_key": str(message_id),
+                        "event": "order.hold_placed",
+                        "business_entity_id": brands[n % len(brands)],
+                        "order_id": order_id,
+                        "audience": audience,
+                        "recipient_contact_id": recipient,
+                        "recipient_address": "someone@generated.example",
+                        "channel": "email",
+                        "language": "nl",
+                        "status": CommunicationStatus.SENT,
+                    }
+                )
+        if n % 10 == 0:  # and staff's work on it
+            task_id = uuid.uuid4()
+            world.tasks.add(task_id)
+            tasks.append(
+                {"id": task_id, "title": "Look at it", "order_id": order_id, "assignee_role": "staff",
+                 "status": "open", "source": "manual"}
+            )  # fmt: skip
 
     async with sessions() as session, session.begin():
-        for table, rows in ((Contact, contacts), (Order, orders), (OrderChannel, channels), (LineItem, lines)):
+        for table, rows in (
+            (Contact, contacts),
+            (Order, orders),
+            (OrderChannel, channels),
+            (LineItem, lines),
+            (Communication, communications),
+            (InternalTask, tasks),
+        ):
             await session.execute(insert(table), rows)
         # the cascade itself makes the commissions of the completed orders
         for order_id, order in world.orders.items():
@@ -310,6 +363,10 @@ PAYMENTS_PAGE = """
 query ($after: String) { payments(first: 100, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } nodes { id allocations { document { id } } } } }
 """
+COMMUNICATIONS_PAGE = """
+query ($after: String) { communications(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id order { id } } } }
+"""
 CONTACTS_PAGE = """
 query ($after: String) { contacts(first: 100, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } nodes { id displayName email commissionRate } } }
@@ -375,6 +432,12 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     total, nodes = await page_all(client, token, PAYMENTS_PAGE, "payments")
     assert total == (len(world.payments) if expected.members is None else 0) == len(nodes)
 
+    # what was told (every page), totalCount, and each visible order's own
+    total, nodes = await page_all(client, token, COMMUNICATIONS_PAGE, "communications")
+    want_told = expected.communications
+    assert {uuid.UUID(n["id"]) for n in nodes} == want_told and total == len(want_told)
+    assert all(uid(n["order"]["id"]) == world.communications[uuid.UUID(n["id"])]["order"] for n in nodes)
+
     # contacts (every page), totalCount
     total, nodes = await page_all(client, token, CONTACTS_PAGE, "contacts")
     assert {uid(n["id"]) for n in nodes} == want_contacts and total == len(want_contacts)
@@ -395,6 +458,7 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
         + [gid("PartnerCommission", c) for c in world.commissions]
         + [gid("Invoice" if d["kind"] == "invoice" else "CreditNote", i) for i, d in world.documents.items()]
         + [gid("Payment", p) for p in world.payments]
+        + [gid("InternalTask", t) for t in world.tasks]
     )
     seen: dict[str, set[uuid.UUID]] = defaultdict(set)
     for ids in chunks(everything, 100):
@@ -406,6 +470,7 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     assert seen["PartnerCommission"] == want_commissions
     assert seen["Invoice"] == want_invoices and seen["CreditNote"] == want_notes
     assert seen["Payment"] == (set(world.payments) if expected.members is None else set())
+    assert seen["InternalTask"] == (world.tasks if expected.members is None else set())
 
     # the PDFs: a sample of visible and invisible documents, by the same token
     hidden_documents = sorted(set(world.documents) - want_invoices - want_notes)
