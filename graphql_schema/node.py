@@ -52,6 +52,19 @@ def decode_id(global_id: relay.GlobalID, *, expected: str, field: str) -> uuid.U
     return value
 
 
+def argument_id(global_id: relay.GlobalID | None, *, expected: str, field: str) -> uuid.UUID | None:
+    """A query's optional id argument (a filter's): None when absent; a wrong one is refused as
+    BAD_USER_INPUT naming `field`."""
+    if global_id is None:
+        return None
+    try:
+        return decode_id(global_id, expected=expected, field=field)
+    except ValidationFailed as exc:
+        from graphql_schema.errors import bad_input
+
+        raise bad_input(f"{field}: {exc.message}") from None
+
+
 async def resolve_nodes(info: Info, ids: Sequence[relay.GlobalID]) -> list[Any]:
     """Nodes in the order asked, null where unknown or not visible; one batch per type."""
     result: list[Any] = [None] * len(ids)

@@ -7,10 +7,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.catalog import service as catalog
-from app.errors import ValidationFailed
 from graphql_schema.catalog.types import Article
-from graphql_schema.errors import bad_input
-from graphql_schema.node import decode_id
+from graphql_schema.node import argument_id
 
 
 @strawberry.type
@@ -19,14 +17,7 @@ class CatalogQueries:
     async def articles(
         self, info: Info, business_entity_id: relay.GlobalID | None = None, active_only: bool = True
     ) -> list[Article]:
-        try:
-            brand = (
-                decode_id(business_entity_id, expected="BusinessEntity", field="businessEntityId")
-                if business_entity_id
-                else None
-            )
-        except ValidationFailed as exc:
-            raise bad_input(exc.message) from None
+        brand = argument_id(business_entity_id, expected="BusinessEntity", field="businessEntityId")
         async with info.context.db() as session:
             rows = await catalog.articles(session=session, business_entity_id=brand, active_only=active_only)
         return [Article.from_model(row) for row in rows]

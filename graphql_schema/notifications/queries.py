@@ -7,11 +7,11 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.errors import DomainError, ValidationFailed
+from app.errors import DomainError
 from app.notifications import service, templates
 from app.notifications.service import CommunicationFilter
 from graphql_schema.errors import bad_input
-from graphql_schema.node import decode_id
+from graphql_schema.node import argument_id, decode_id
 from graphql_schema.notifications.types import (
     Communication,
     CommunicationStatusEnum,
@@ -34,16 +34,11 @@ class CommunicationFilterInput:
 def _to_filter(filter_in: CommunicationFilterInput | None) -> CommunicationFilter:
     if filter_in is None:
         return CommunicationFilter()
-    try:
-        return CommunicationFilter(
-            order_id=decode_id(filter_in.order_id, expected="Order", field="orderId") if filter_in.order_id else None,
-            contact_id=decode_id(filter_in.contact_id, expected="Contact", field="contactId")
-            if filter_in.contact_id
-            else None,
-            statuses=tuple(filter_in.status or ()),
-        )
-    except ValidationFailed as exc:
-        raise bad_input(f"filter.{exc.field}: {exc.message}") from None
+    return CommunicationFilter(
+        order_id=argument_id(filter_in.order_id, expected="Order", field="filter.orderId"),
+        contact_id=argument_id(filter_in.contact_id, expected="Contact", field="filter.contactId"),
+        statuses=tuple(filter_in.status or ()),
+    )
 
 
 @strawberry.type
@@ -68,14 +63,7 @@ class NotificationQueries:
     async def notification_templates(
         self, info: Info, business_entity_id: relay.GlobalID | None = None, all_versions: bool = False
     ) -> list[NotificationTemplate]:
-        try:
-            brand = (
-                decode_id(business_entity_id, expected="BusinessEntity", field="businessEntityId")
-                if business_entity_id
-                else None
-            )
-        except ValidationFailed as exc:
-            raise bad_input(exc.message) from None
+        brand = argument_id(business_entity_id, expected="BusinessEntity", field="businessEntityId")
         async with info.context.db() as session:
             rows = await service.list_templates(
                 session=session, viewer=info.context.viewer, business_entity_id=brand, all_versions=all_versions

@@ -14,7 +14,7 @@ from app.partners import service
 from app.partners.service import DeliveryFilter
 from app.partners.usage import ApiCallFilter, count_calls, search_calls
 from graphql_schema.errors import bad_input
-from graphql_schema.node import decode_id
+from graphql_schema.node import argument_id, decode_id
 from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, filtered_connection
 from graphql_schema.partners.types import (
     CallOutcomeEnum,
@@ -59,16 +59,8 @@ class PartnerApiCallFilterInput:
 def _to_call_filter(filter_in: PartnerApiCallFilterInput | None) -> ApiCallFilter:
     if filter_in is None:
         return ApiCallFilter()
-    try:
-        organization_id = (
-            decode_id(filter_in.organization_id, expected="Contact", field="organizationId")
-            if filter_in.organization_id
-            else None
-        )
-    except ValidationFailed as exc:
-        raise bad_input(f"filter.{exc.field}: {exc.message}") from None
     return ApiCallFilter(
-        organization_id=organization_id,
+        organization_id=argument_id(filter_in.organization_id, expected="Contact", field="filter.organizationId"),
         outcomes=tuple(filter_in.outcome or ()),
         since=filter_in.since,
         until=filter_in.until,

@@ -9,14 +9,12 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.errors import ValidationFailed
 from app.escalation import service as escalation
 from app.jobs import schedules
 from app.status.models import EntityType
 from app.tasks import service
 from app.tasks.service import TaskFilter
-from graphql_schema.errors import bad_input
-from graphql_schema.node import decode_id, global_id
+from graphql_schema.node import argument_id, global_id
 from graphql_schema.pagination import After, Before, Connection, First, Last, PageArgs, filtered_connection
 from graphql_schema.permissions import IsStaff
 from graphql_schema.status.types import graphql_type_of
@@ -45,10 +43,7 @@ class TaskQueries:
     ) -> Connection[InternalTask]:
         filter_in = filter or InternalTaskFilterInput()
         ctx = info.context
-        try:
-            order_id = decode_id(filter_in.order_id, expected="Order", field="orderId") if filter_in.order_id else None
-        except ValidationFailed as exc:
-            raise bad_input(f"filter.{exc.field}: {exc.message}") from None
+        order_id = argument_id(filter_in.order_id, expected="Order", field="filter.orderId")
         statuses: tuple[str, ...] = ()
         if filter_in.open is not None:
             statuses = service.OPEN_STATUSES if filter_in.open else ("done", "cancelled")
