@@ -85,6 +85,8 @@ class Settings:
     """The sender when a brand has no e-mail address of its own."""
     mailbox_dir: Path = Path(".mailbox")
     """Where `chargecars mailbox` keeps what it receives (a Maildir)."""
+    sla_monitor_cron: str = "0 * * * *"
+    """When the SLA monitor runs (cron; every hour on the hour)."""
     notification_retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 10800, 21600)
     """Seconds before each retry of a message the mail server did not take (each ±20 %); after
     the last the message is marked failed."""
@@ -125,6 +127,7 @@ class Settings:
             smtp_timeout_seconds=_float("CHARGECARS_SMTP_TIMEOUT_SECONDS", 30.0),
             mail_from=os.environ.get("CHARGECARS_MAIL_FROM") or "ChargeCars <noreply@chargecars.nl>",
             mailbox_dir=Path(os.environ.get("CHARGECARS_MAILBOX_DIR", ".mailbox")).resolve(),
+            sla_monitor_cron=os.environ.get("CHARGECARS_SLA_MONITOR_CRON") or "0 * * * *",
             notification_retry_delays=_floats(
                 "CHARGECARS_NOTIFICATION_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600)
             ),

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import policy
 from app.access.policy import Viewer
 from app.audit.service import Actor
+from app.config import get_settings
 from app.db import columns, read
 from app.jobs import schedules
 from app.jobs.queue import JobContext
@@ -167,7 +168,7 @@ def wire() -> None:
     schedules.register(
         schedules.Schedule(
             name=MONITOR,
-            cron="0 * * * *",
+            cron=get_settings().sla_monitor_cron,
             description="Marks what passed its SLA deadline and escalates it once; escalates holds on their date.",
             handler=_hourly,
         )

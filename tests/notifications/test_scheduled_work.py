@@ -9,14 +9,16 @@ import asyncio
 from datetime import date, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.escalation import service as escalation
 from app.jobs import schedules
 from app.jobs.queue import JobContext
 from app.numbering.service import BUSINESS_TIMEZONE
+from app.serving import worker_process
 from tests.support.api import CHANGE, HOLD, gql, gql_errors
-from tests.support.jobs import all_settled, until, worker
+from tests.support.jobs import all_settled, fast_env, until, worker
 
 OVERDUE = "{ orders(filter: {overdue: true}) { totalCount nodes { number status { name overdueSince } } } }"
 BREACHES = "{ slaBreaches { entityType entityId status slaDeadline overdueSince } }"
@@ -208,3 +210,31 @@ async def test_a_breach_is_mailed_to_its_role_through_the_worker(
     assert message.recipient == "planner@demo.chargecars.nl"
     assert message.subject == f"Te laat: {order['number']} (Intake)"
     assert "Er staat een taak voor je klaar." in message.text
+
+
+@pytest.mark.slow
+async def test_two_worker_processes_run_each_tick_once(client, sessions, demo, admin_token, create_order, database_url):
+    """Every minute instead of every hour: two workers, one run per tick, one escalation."""
+    contacts, _ = demo
+    await create_order(admin_token, account=contacts["Eva de Vries"])
+    async with sessions() as session, session.begin():  # its deadline has passed
+        await session.execute(text("UPDATE entity_current_status SET sla_deadline = now() - interval '1 hour'"))
+    env = fast_env() | {"CHARGECARS_SLA_MONITOR_CRON": "* * * * *"}
+    with worker_process(database_url, **env), worker_process(database_url, **env):
+        await until(lambda: _count_ready(sessions), within=90)
+        await asyncio.sleep(5)  # the other worker polled the same tick meanwhile
+    async with sessions() as session:
+        per_tick = (
+            await session.execute(
+                text(
+                    "SELECT date_trunc('minute', started_at) AS tick, count(*) AS runs, count(DISTINCT worker) "
+                    "FROM schedule_run GROUP BY 1 ORDER BY 1"
+                )
+            )
+        ).all()
+    assert per_tick and all(row.runs == 1 for row in per_tick), per_tick
+    assert await _count(sessions, "SELECT count(*) FROM internal_task WHERE source = 'sla_breach'") == 1
+
+
+async def _count_ready(sessions) -> bool:
+    return await _count(sessions, "SELECT count(*) FROM schedule_run WHERE outcome = 'ok'") >= 1
