@@ -27,7 +27,7 @@ from app.config import Settings
 from app.db import Base, create_engine, session_factory
 from app.dbserver import drop_database, ensure_database
 from app.jobs.queue import QUEUE_TABLES
-from app.serving import served
+from app.serving import free_port, served
 from app.wiring import wire
 from tests.factories import brand_id, gid, issue_token, load_demo
 from tests.support.api import CREATE_ORDER, gql
@@ -69,6 +69,8 @@ def settings(database_url: URL) -> Settings:
         database_url=database_url.render_as_string(hide_password=False),
         database_name=database_url.database or "",
         log_level="warning",
+        # no mail server there: a developer's own mailbox (`make run`, port 1025) gets no test mail
+        smtp_port=free_port(),
     )
 
 

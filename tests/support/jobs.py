@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.jobs.worker import work
+from app.serving import free_port
 
 FAST = {
     "webhook_retry_delays": (0.2,) * 7,
@@ -33,7 +34,11 @@ def fast_env(**overrides: Any) -> dict[str, str]:
     return {
         f"CHARGECARS_{name.upper()}": ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
         for name, value in values.items()
-    } | {"CHARGECARS_LOG_LEVEL": "warning"}
+    } | {
+        "CHARGECARS_LOG_LEVEL": "warning",
+        # no mail server there: a developer's own mailbox (`make run`, port 1025) gets no test mail
+        "CHARGECARS_SMTP_PORT": str(free_port()),
+    }
 
 
 @asynccontextmanager
