@@ -51,7 +51,8 @@ async def test_seed_demo_only_into_an_empty_database(cli_env, session, capsys) -
     await asyncio.to_thread(cli.main, ["seed-demo"])
     out = capsys.readouterr().out
     assert "Loaded the demo data." in out and "nothing loaded" in out
-    assert (await session.execute(text("SELECT count(*) FROM user_account"))).scalar_one() == len(demo.DEMO_ACCOUNTS) == 6
+    accounts = (await session.execute(text("SELECT count(*) FROM user_account"))).scalar_one()
+    assert accounts == len(demo.DEMO_ACCOUNTS) == 6
 
 
 def test_export_schema(cli_env) -> None:
