@@ -69,6 +69,6 @@ migrate: $(STAMP)
 seed-demo: $(STAMP)
 	$(BIN)/chargecars seed-demo
 
-## Remove the embedded databases (the `make run`, test and benchmark ones).
+## Remove the embedded databases (the `make run`, test and benchmark ones) and the local mailbox.
 clean-db:
-	rm -rf .pgdata .pgdata-test .pgdata-bench
+	rm -rf .pgdata .pgdata-test .pgdata-bench .mailbox
