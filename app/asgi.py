@@ -153,7 +153,7 @@ class GraphQLApp(GraphQL):
                 return
             principal, viewer = identified
             if viewer.partner and viewer.root_id is not None and principal is not None:
-                # counted in the token lookup's transaction: one statement more, no round trip
+                # counted in the token lookup's transaction: one statement more, no transaction of its own
                 verdict = await usage.admit(
                     session, organization_id=viewer.root_id, default_limit=self.app_state.settings.partner_rate_limit
                 )

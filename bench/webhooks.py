@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -76,10 +77,26 @@ async def receiving() -> AsyncIterator[Receiver]:
         yield receiver
 
 
+_engines: dict[str, AsyncEngine] = {}
+
+
+def _sessions(url: URL) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the benchmark database: one engine for the whole run (`settled` polls)."""
+    key = url.render_as_string(hide_password=False)
+    if key not in _engines:
+        _engines[key] = create_engine(url)
+    return session_factory(_engines[key])
+
+
+async def _dispose() -> None:
+    for engine in _engines.values():
+        await engine.dispose()
+    _engines.clear()
+
+
 async def configure(url: URL, endpoint: str, roots: list[uuid.UUID], brand: uuid.UUID) -> None:
     """Every master distributor hears its orders' creation and status changes at `endpoint`."""
-    engine = create_engine(url)
-    async with session_factory(engine)() as session, session.begin():
+    async with _sessions(url)() as session, session.begin():
         for root in roots:
             await partners.create_integration(
                 session=session,
@@ -91,16 +108,12 @@ async def configure(url: URL, endpoint: str, roots: list[uuid.UUID], brand: uuid
                 ),
                 actor=BENCH_ACTOR,
             )
-    await engine.dispose()
 
 
 async def sql(url: URL, statement: str, **params: Any) -> list[Any]:
-    engine = create_engine(url)
-    async with session_factory(engine)() as session, session.begin():
+    async with _sessions(url)() as session, session.begin():
         result = await session.execute(text(statement), params)
-        rows = list(result.all()) if getattr(result, "returns_rows", False) else []
-    await engine.dispose()
-    return rows
+        return list(result.all()) if getattr(result, "returns_rows", False) else []
 
 
 async def quiet_queue(url: URL) -> None:
@@ -237,8 +250,7 @@ async def backlog(url: URL, count: int) -> int:
         "ORDER BY r.order_id LIMIT :n",
         n=count,
     )
-    engine = create_engine(url)
-    async with session_factory(engine)() as session, session.begin():
+    async with _sessions(url)() as session, session.begin():
         for row in orders:
             await outbox.record(
                 session,
@@ -248,7 +260,6 @@ async def backlog(url: URL, count: int) -> int:
                 order_id=row.order_id,
                 payload={"bench": True},
             )
-    await engine.dispose()
     return before
 
 
@@ -321,6 +332,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_seconds_per_operation": args.seconds,
         "backlog": args.backlog,
     }
+    await _dispose()
     if not args.keep_database:
         await drop_database(url)
     return results

@@ -88,65 +88,53 @@ async def _order_number(session: AsyncSession, order_id: uuid.UUID) -> str:
     return str(await session.scalar(text("SELECT number FROM sales_order WHERE id = :id"), {"id": order_id}))
 
 
-async def _escalate_breach(session: AsyncSession, breach: Any, now: datetime) -> None:
-    role = breach.approval_role or ESCALATION_ROLE
-    is_order = breach.entity_type == EntityType.ORDER.value
-    subject = f"order {await _order_number(session, breach.entity_id)}" if is_order else breach.entity_type
-    await tasks.create(
-        session=session,
-        task_in=tasks.TaskIn(
-            title=f"Overdue: {subject} is past its deadline in {breach.label}",
-            details=f"The deadline of {breach.label} was {breach.sla_deadline.isoformat(timespec='minutes')}.",
-            assignee_role=role,
-            due_at=now + TASK_DUE,
-            entity_type=breach.entity_type,
-            entity_id=breach.entity_id,
-            order_id=breach.entity_id if is_order else None,
-            source=TaskSource.SLA_BREACH,
-            dedupe_key=f"sla:{breach.entity_type}:{breach.entity_id}:{breach.last_transition_id}",
-        ),
-        actor=ACTOR,
-    )
-    if is_order:
+async def _escalate(session: AsyncSession, task_in: tasks.TaskIn, event_type: str, payload: dict[str, Any]) -> None:
+    """A task for the escalation's role and, for an order, the event that tells that role."""
+    await tasks.create(session=session, task_in=task_in, actor=ACTOR)
+    if task_in.order_id is not None:
         await outbox.record(
             session,
-            event_type=SLA_BREACHED,
+            event_type=event_type,
             entity_type=EntityType.ORDER.value,
-            entity_id=breach.entity_id,
-            order_id=breach.entity_id,
-            payload={
-                "status": breach.status,
-                "deadline": breach.sla_deadline.isoformat(),
-                "role": role,
-            },
+            entity_id=task_in.order_id,
+            order_id=task_in.order_id,
+            payload=payload | {"role": task_in.assignee_role},
         )
+
+
+async def _escalate_breach(session: AsyncSession, breach: Any, now: datetime) -> None:
+    is_order = breach.entity_type == EntityType.ORDER.value
+    subject = f"order {await _order_number(session, breach.entity_id)}" if is_order else breach.entity_type
+    task_in = tasks.TaskIn(
+        title=f"Overdue: {subject} is past its deadline in {breach.label}",
+        details=f"The deadline of {breach.label} was {breach.sla_deadline.isoformat(timespec='minutes')}.",
+        assignee_role=breach.approval_role or ESCALATION_ROLE,
+        due_at=now + TASK_DUE,
+        entity_type=breach.entity_type,
+        entity_id=breach.entity_id,
+        order_id=breach.entity_id if is_order else None,
+        source=TaskSource.SLA_BREACH,
+        dedupe_key=f"sla:{breach.entity_type}:{breach.entity_id}:{breach.last_transition_id}",
+    )
+    await _escalate(
+        session, task_in, SLA_BREACHED, {"status": breach.status, "deadline": breach.sla_deadline.isoformat()}
+    )
 
 
 async def _escalate_hold(session: AsyncSession, hold: Any, now: datetime) -> None:
     number = await _order_number(session, hold.order_id)
-    await tasks.create(
-        session=session,
-        task_in=tasks.TaskIn(
-            title=f"Hold escalated: order {number} is still waiting ({hold.reason_category})",
-            details=f"Its escalation date was {hold.escalation_date.isoformat()}.",
-            assignee_role=ESCALATION_ROLE,
-            due_at=now + TASK_DUE,
-            entity_type=EntityType.ORDER.value,
-            entity_id=hold.order_id,
-            order_id=hold.order_id,
-            source=TaskSource.HOLD_ESCALATION,
-            dedupe_key=f"hold:{hold.id}",
-        ),
-        actor=ACTOR,
-    )
-    await outbox.record(
-        session,
-        event_type=HOLD_ESCALATED,
+    task_in = tasks.TaskIn(
+        title=f"Hold escalated: order {number} is still waiting ({hold.reason_category})",
+        details=f"Its escalation date was {hold.escalation_date.isoformat()}.",
+        assignee_role=ESCALATION_ROLE,
+        due_at=now + TASK_DUE,
         entity_type=EntityType.ORDER.value,
         entity_id=hold.order_id,
         order_id=hold.order_id,
-        payload={"holdId": str(hold.id), "role": ESCALATION_ROLE},
+        source=TaskSource.HOLD_ESCALATION,
+        dedupe_key=f"hold:{hold.id}",
     )
+    await _escalate(session, task_in, HOLD_ESCALATED, {"holdId": str(hold.id)})
 
 
 async def breaches(*, session: AsyncSession, entity_type: str | None, viewer: Viewer) -> list[Any]:

@@ -19,7 +19,6 @@ never waits on a mail server.
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from app.contacts.models import Contact
 from app.db import columns, read
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.jobs import queue
+from app.jobs.attempts import backoff, wait_for_slot
 from app.jobs.queue import JobContext
 from app.notifications import templates
 from app.notifications.channels import CHANNELS, EMAIL, Outgoing, SendFailed, channel_for
@@ -150,10 +150,7 @@ async def list_templates(
         stmt = stmt.where(
             ~select(later.c.id)
             .where(
-                later.c.business_entity_id == NotificationTemplate.business_entity_id,
-                later.c.event == NotificationTemplate.event,
-                later.c.language == NotificationTemplate.language,
-                later.c.channel == NotificationTemplate.channel,
+                *_same_template(later.c.business_entity_id, later.c.event, later.c.language, later.c.channel),
                 later.c.version > NotificationTemplate.version,
             )
             .exists()
@@ -191,26 +188,32 @@ async def _template_for(
 # --- the variables of an order's message --------------------------------------------------------
 
 
-async def _order_variables(
-    session: AsyncSession, order: Order, status: str, hold_id: uuid.UUID | None
-) -> dict[str, Any]:
-    brand = await session.get(BusinessEntity, order.business_entity_id)
-    customer = await session.get(Contact, order.end_customer_contact_id or order.account_contact_id)
-    label = await session.scalar(
-        select(StatusWorkflowStep.label)
+async def _step(session: AsyncSession, order_id: uuid.UUID, status: str) -> Any:
+    """The step `status` of the order's workflow (its label, whom entering it tells), if any."""
+    found = await session.execute(
+        select(StatusWorkflowStep.label, StatusWorkflowStep.notification_settings)
         .join(EntityCurrentStatus, EntityCurrentStatus.workflow_id == StatusWorkflowStep.workflow_id)
         .where(
             EntityCurrentStatus.entity_type == "order",
-            EntityCurrentStatus.entity_id == order.id,
+            EntityCurrentStatus.entity_id == order_id,
             StatusWorkflowStep.status_name == status,
         )
     )
+    return found.first()
+
+
+async def _order_variables(
+    session: AsyncSession, order: Order, status: str, label: str | None, hold_id: uuid.UUID | None, deadline: str
+) -> dict[str, Any]:
+    brand = await session.get(BusinessEntity, order.business_entity_id)
+    customer = await session.get(Contact, order.end_customer_contact_id or order.account_contact_id)
     variables: dict[str, Any] = {
         "order_number": order.number,
         "brand_name": brand.name if brand else "",
         "customer_name": customer.display_name if customer else "",
         "status": status,
         "status_label": label or status,
+        "deadline": deadline,
     }
     hold = await session.get(OrderHold, hold_id) if hold_id else None
     if hold is None and hold_id is None:
@@ -254,9 +257,9 @@ async def preview(*, session: AsyncSession, template_id: uuid.UUID, order_id: uu
         if template.event.startswith(templates.STATUS_PREFIX)
         else order.status
     )
-    variables = await _order_variables(session, order, status, None) | {"deadline": ""}
-    customer = await session.get(Contact, order.end_customer_contact_id or order.account_contact_id)
-    variables["recipient_name"] = customer.display_name if customer else ""
+    step = await _step(session, order.id, status)
+    variables = await _order_variables(session, order, status, step.label if step else None, None, "")
+    variables["recipient_name"] = variables["customer_name"]  # the end customer, else the account
     return render(template, variables), variables
 
 
@@ -313,11 +316,12 @@ async def _recipients(session: AsyncSession, order: Order, audiences: Sequence[s
             )
         else:
             continue  # a setting names an audience this version does not know: nobody
-        for contact_id in ids:
-            contact = await session.get(Contact, contact_id)
-            if contact is not None:
-                audience = Audience(name)
-                found.append(Recipient(audience, contact, contact.email, contact.language, contact.display_name))
+        contacts = {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+        found += [
+            Recipient(Audience(name), c, c.email, c.language, c.display_name)
+            for c in (contacts.get(i) for i in ids)
+            if c is not None
+        ]
     return found
 
 
@@ -329,25 +333,16 @@ async def fan_out(session: AsyncSession, event: OutboxEvent) -> None:
     order = await session.get(Order, event.order_id)
     if order is None:
         return
-    step_settings = None
-    if "toStatus" in event.payload:
-        step_settings = await session.scalar(
-            select(StatusWorkflowStep.notification_settings)
-            .join(EntityCurrentStatus, EntityCurrentStatus.workflow_id == StatusWorkflowStep.workflow_id)
-            .where(
-                EntityCurrentStatus.entity_type == "order",
-                EntityCurrentStatus.entity_id == order.id,
-                StatusWorkflowStep.status_name == event.payload["toStatus"],
-            )
-        )
-    told = _told_by_event(event, step_settings)
+    status = event.payload.get("toStatus") or order.status
+    step = await _step(session, order.id, status)
+    told = _told_by_event(event, step.notification_settings if step and "toStatus" in event.payload else None)
     if told is None:
         return
     template_event, audiences = told
-    status = event.payload.get("toStatus") or order.status
     hold_id = uuid.UUID(event.payload["holdId"]) if event.payload.get("holdId") else None
-    variables = await _order_variables(session, order, status, hold_id)
-    variables["deadline"] = event.payload.get("deadline", "")
+    variables = await _order_variables(
+        session, order, status, step.label if step else None, hold_id, event.payload.get("deadline", "")
+    )
     for recipient in await _recipients(session, order, audiences):
         values = await _message(session, order, template_event, recipient, variables)
         whom = (recipient.address or "").lower() or str(recipient.contact.id if recipient.contact else "")
@@ -389,8 +384,9 @@ async def _message(
         rendered = render(template, variables | {"recipient_name": recipient.name})
     except Exception as exc:  # saved templates are checked; a failure here is logged, never dropped
         return {
-            **_suppressed(template.language, None),
             "status": CommunicationStatus.FAILED,
+            "reason": None,
+            "language": template.language,
             "last_error": f"rendering failed: {exc}"[:EXCERPT],
             "template_id": template.id,
             "template_version": template.version,
@@ -433,10 +429,13 @@ async def _claim(context: JobContext, communication_id: uuid.UUID) -> _Claim | N
         if message is None or message.status not in (CommunicationStatus.QUEUED, CommunicationStatus.SENDING):
             return None
         now = datetime.now(UTC)
-        if message.status is CommunicationStatus.SENDING and message.lease_until and message.lease_until > now:
-            raise RetryRequested(message.lease_until - now, "another worker is sending it")
-        if message.status is CommunicationStatus.QUEUED and message.next_attempt_at and message.next_attempt_at > now:
-            raise RetryRequested(message.next_attempt_at - now, "its retry slot has not come")
+        wait_for_slot(
+            now=now,
+            under_way=message.status is CommunicationStatus.SENDING,
+            lease_until=message.lease_until,
+            waiting=message.status is CommunicationStatus.QUEUED,
+            next_attempt_at=message.next_attempt_at,
+        )
         message.attempts += 1
         message.status = CommunicationStatus.SENDING
         message.lease_until = now + timedelta(seconds=context.settings.smtp_timeout_seconds) + LEASE_MARGIN
@@ -480,9 +479,9 @@ async def send(context: JobContext, payload: dict[str, Any]) -> None:
             message.last_error = None
         elif error.permanent:
             message.status, message.last_error = CommunicationStatus.BOUNCED, error.reason[:EXCERPT]
-        elif message.attempts <= len(delays := context.settings.notification_retry_delays):
+        elif message.attempts <= len(context.settings.notification_retry_delays):
             # one attempt more than there are delays, then failed
-            retry = timedelta(seconds=delays[min(message.attempts, len(delays)) - 1] * random.uniform(0.8, 1.2))
+            retry = backoff(context.settings.notification_retry_delays, message.attempts)
             message.status, message.next_attempt_at = CommunicationStatus.QUEUED, now + retry
             message.last_error = error.reason[:EXCERPT]
         else:

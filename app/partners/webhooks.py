@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from app.audit.service import Actor, record
 from app.config import get_settings
 from app.errors import NotFound
 from app.jobs import queue
+from app.jobs.attempts import backoff, wait_for_slot
 from app.jobs.queue import JobContext
 from app.orders.models import Order
 from app.outbox.models import OutboxEvent
@@ -153,12 +153,6 @@ class _Claim:
     event_type: str
 
 
-def backoff(settings_delays: tuple[float, ...], attempt: int) -> timedelta:
-    """The wait after failed attempt `attempt` (1-based): its delay, ±20 % jitter."""
-    base = settings_delays[min(attempt, len(settings_delays)) - 1]
-    return timedelta(seconds=base * random.uniform(0.8, 1.2))
-
-
 async def _claim(context: JobContext, delivery_id: uuid.UUID) -> _Claim | None:
     """Take the next attempt slot, or say why not (nothing to do; not yet; someone else's)."""
     async with context.sessions() as session, session.begin():
@@ -166,10 +160,13 @@ async def _claim(context: JobContext, delivery_id: uuid.UUID) -> _Claim | None:
         if delivery is None or delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.DEAD):
             return None
         now = datetime.now(UTC)
-        if delivery.status is DeliveryStatus.DELIVERING and delivery.lease_until and delivery.lease_until > now:
-            raise RetryRequested(delivery.lease_until - now, "another worker is on this attempt")
-        if delivery.status is DeliveryStatus.PENDING and delivery.next_attempt_at and delivery.next_attempt_at > now:
-            raise RetryRequested(delivery.next_attempt_at - now, "its retry slot has not come")
+        wait_for_slot(
+            now=now,
+            under_way=delivery.status is DeliveryStatus.DELIVERING,
+            lease_until=delivery.lease_until,
+            waiting=delivery.status is DeliveryStatus.PENDING,
+            next_attempt_at=delivery.next_attempt_at,
+        )
         if delivery.status is DeliveryStatus.DELIVERING:
             # the lease ran out: the worker that took the last attempt is gone
             await session.execute(

@@ -61,7 +61,7 @@ async def create(*, session: AsyncSession, task_in: TaskIn, actor: Actor) -> Int
         if account is None or not set(account.roles) & set(staff_roles):
             raise NotFound("UserAccount", task_in.assignee_account_id, field="assignee_account_id")
     workflow = await engine.workflow_for(session=session, entity_type=TASK, business_entity_id=None)
-    task_id = await session.scalar(
+    task = await session.scalar(
         insert(InternalTask)
         .values(
             title=title,
@@ -78,12 +78,10 @@ async def create(*, session: AsyncSession, task_in: TaskIn, actor: Actor) -> Int
             created_by_account_id=actor.account_id,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(InternalTask.id)
+        .returning(InternalTask)
     )
-    if task_id is None:
+    if task is None:
         return None
-    task = await session.get(InternalTask, task_id)
-    assert task is not None
     await engine.initialize(session=session, entity_type=TASK, entity=task, workflow=workflow, actor=actor)
     await record(
         session=session,
