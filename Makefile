@@ -69,6 +69,6 @@ migrate: $(STAMP)
 seed-demo: $(STAMP)
 	$(BIN)/chargecars seed-demo
 
-## Remove the embedded databases (the `make run`, test and benchmark ones) and the local mailbox.
+## Remove the embedded databases (the `make run`, test and benchmark ones), the local mailbox and the stored documents.
 clean-db:
-	rm -rf .pgdata .pgdata-test .pgdata-bench .mailbox
+	rm -rf .pgdata .pgdata-test .pgdata-bench .mailbox .documents

@@ -1,4 +1,5 @@
-"""The ASGI application: /graphql (GraphiQL in a browser), /invoices/{id}.pdf, /healthz and /readyz."""
+"""The ASGI application: /graphql (GraphiQL in a browser), /invoices/{id}.pdf, /documents/{id}, /healthz
+and /readyz."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -35,6 +36,8 @@ from app.config import Settings, get_settings
 from app.db import create_engine, session_factory
 from app.finance import service as finance
 from app.finance.pdf import PDF_ROUTE
+from app.operations import documents
+from app.operations.documents import DOCUMENT_ROUTE, DirectoryStore
 from app.partners import usage
 from app.request_body import BadRequest
 from app.wiring import wire
@@ -54,6 +57,7 @@ class AppState:
     settings: Settings
     head_revision: str
     write_slots: asyncio.Semaphore
+    documents: DirectoryStore
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
@@ -89,7 +93,7 @@ class GraphQLApp(GraphQL):
     """
 
     def __init__(self, state: AppState) -> None:
-        super().__init__(build_schema(state.settings), graphql_ide="graphiql")
+        super().__init__(build_schema(state.settings), graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.app_state = state
 
     def decode_json(self, data: str | bytes) -> object:
@@ -110,8 +114,13 @@ class GraphQLApp(GraphQL):
             data = self.parse_query_params(request.query_params)
         elif request_body.media_type(request.content_type) == "application/json":
             data = self.decode_json(await request.get_body())
+        elif request_body.media_type(request.content_type) == "multipart/form-data":
+            # the GraphQL multipart request (uploads): its `operations` part is checked as JSON is
+            data = await self.parse_multipart(request)
         else:
-            raise BadRequest(415, "Send the operation as JSON (Content-Type: application/json).")
+            raise BadRequest(
+                415, "Send the operation as JSON (Content-Type: application/json), or files as multipart/form-data."
+            )
         payload = request_body.check_payload(data)
         if isinstance(payload, dict):
             return _request_data(payload)
@@ -199,6 +208,9 @@ class GraphQLApp(GraphQL):
         limit = self.app_state.settings.max_body_bytes
         if len(scope.get("query_string", b"")) > limit:
             raise BadRequest(414, f"The query string is longer than {limit} bytes.")
+        content_type = next((value for name, value in headers if name == b"content-type"), b"")
+        if request_body.media_type(content_type.decode("latin-1")) == "multipart/form-data":
+            limit += self.app_state.settings.max_upload_bytes  # an upload: the file may be this much larger
         if scope["method"] == "POST":
             body = await request_body.read_body(receive, dict(headers), limit)
             receive = _replaying(body, receive)
@@ -220,6 +232,8 @@ class GraphQLApp(GraphQL):
             viewer=values["viewer"],
             max_page_size=self.app_state.settings.max_page_size,
             operations=values["operations"],
+            documents=self.app_state.documents,
+            max_upload_bytes=self.app_state.settings.max_upload_bytes,
         )
 
 
@@ -358,6 +372,17 @@ async def _identify(session: AsyncSession, header: str | None) -> tuple[Principa
     return principal, viewer
 
 
+async def _downloading(session: AsyncSession, request: Request) -> Viewer | None:
+    """The viewer of a download (a PDF, a document) from its token, with the session's later
+    statements run as that viewer; None when there is no valid token."""
+    identified = await _identify(session, request.headers.get("authorization"))
+    if identified is None or identified[0] is None:
+        return None
+    await session.commit()
+    session.info["viewer"] = identified[1]
+    return identified[1]
+
+
 def _unauthenticated(request_id: str) -> JSONResponse:
     return _request_error(
         401,
@@ -397,6 +422,7 @@ def create_app(
         settings=settings,
         head_revision=migrate.head_revision(),
         write_slots=asyncio.Semaphore(settings.max_concurrent_writes),
+        documents=DirectoryStore(settings.documents_dir),
     )
 
     async def healthz(request: Request) -> Response:
@@ -427,13 +453,11 @@ def create_app(
         request_id = uuid.uuid4().hex
         document_id = parse_uuid(request.path_params["document_id"])
         async with state.sessions() as session:
-            identified = await _identify(session, request.headers.get("authorization"))
-            if identified is None or identified[0] is None:
+            viewer = await _downloading(session, request)
+            if viewer is None:
                 return _unauthenticated(request_id)
-            await session.commit()
-            session.info["viewer"] = identified[1]
             found = (
-                await finance.pdf_of(session=session, document_id=document_id, viewer=identified[1])
+                await finance.pdf_of(session=session, document_id=document_id, viewer=viewer)
                 if document_id is not None
                 else None
             )
@@ -448,6 +472,31 @@ def create_app(
             headers={"Content-Disposition": f'inline; filename="{number}.pdf"', "X-Request-Id": request_id},
         )
 
+    async def document_file(request: Request) -> Response:
+        """An uploaded document's bytes, for the same token and under the same visibility as the
+        API (a document whose parent the viewer may not see is not found)."""
+        request_id = uuid.uuid4().hex
+        document_id = parse_uuid(request.path_params["document_id"])
+        async with state.sessions() as session:
+            viewer = await _downloading(session, request)
+            if viewer is None:
+                return _unauthenticated(request_id)
+            found = (
+                await documents.visible_document(session=session, document_id=document_id, viewer=viewer)
+                if document_id is not None
+                else None
+            )
+        path = state.documents.path(found.storage_key) if found is not None else None
+        if found is None or path is None or not path.exists():
+            return _request_error(404, RequestErrorCode.NOT_FOUND, "No such document.", {"X-Request-Id": request_id})
+        return FileResponse(
+            path,
+            media_type=found.content_type,
+            filename=found.file_name,
+            content_disposition_type="attachment",
+            headers={"X-Request-Id": request_id, "X-Content-Type-Options": "nosniff", "ETag": f'"{found.sha256}"'},
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
@@ -458,6 +507,7 @@ def create_app(
         routes=[
             Route("/graphql", GraphQLApp(state), methods=["GET", "POST"]),
             Route(PDF_ROUTE, document_pdf),
+            Route(DOCUMENT_ROUTE, document_file),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -86,6 +86,10 @@ class Settings:
     mailbox_dir: Path = Path(".mailbox")
     """Where `chargecars mailbox` keeps what it receives (a Maildir)."""
     sla_monitor_cron: str = "0 * * * *"
+    documents_dir: Path = Path(".documents")
+    """Where uploaded documents' bytes are kept (one file per document)."""
+    max_upload_bytes: int = 10 * 1_048_576
+    """The largest document accepted; a multipart request may be this much larger than the body cap."""
     """When the SLA monitor runs (cron; every hour on the hour)."""
     notification_retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 10800, 21600)
     """Seconds before each retry of a message the mail server did not take (each ±20 %); after
@@ -128,6 +132,8 @@ class Settings:
             mail_from=os.environ.get("CHARGECARS_MAIL_FROM") or "ChargeCars <noreply@chargecars.nl>",
             mailbox_dir=Path(os.environ.get("CHARGECARS_MAILBOX_DIR", ".mailbox")).resolve(),
             sla_monitor_cron=os.environ.get("CHARGECARS_SLA_MONITOR_CRON") or "0 * * * *",
+            documents_dir=Path(os.environ.get("CHARGECARS_DOCUMENTS_DIR", ".documents")).resolve(),
+            max_upload_bytes=_int("CHARGECARS_MAX_UPLOAD_BYTES", 10 * 1_048_576),
             notification_retry_delays=_floats(
                 "CHARGECARS_NOTIFICATION_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600)
             ),

@@ -19,6 +19,7 @@ from app.audit.service import Actor
 from app.business_entities.models import BusinessEntity
 from app.catalog.models import Article
 from app.commissions import service as commissions
+from app.config import get_settings
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactType
 from app.contacts.service import ContactCreate
@@ -29,6 +30,9 @@ from app.finance.payments import AllocationIn, PaymentIn
 from app.finance.service import CreditRequest, InvoiceRequest
 from app.notifications import service as notifications
 from app.notifications.service import TemplateIn
+from app.operations import documents, quotes, visits, work_orders
+from app.operations.documents import DirectoryStore, DocumentStore
+from app.operations.models import DocumentCategory, MeterCabinet, Mounting, VisitType, WorkOrderKind
 from app.orders import holds, lines
 from app.orders import service as orders
 from app.orders.lines import LineIn
@@ -54,7 +58,9 @@ class DemoAccount:
 DEMO_ACCOUNTS: Final = (
     DemoAccount("admin", "admin (staff)", "admin@demo.chargecars.nl", (Role.ADMIN,), None),
     DemoAccount("finance", "finance (staff)", "finance@demo.chargecars.nl", (Role.FINANCE,), None),
-    DemoAccount("planner", "planner (staff: tasks, escalations)", "planner@demo.chargecars.nl", (Role.STAFF,), None),
+    DemoAccount(
+        "planner", "planner (staff: visits, work orders, tasks)", "planner@demo.chargecars.nl", (Role.STAFF,), None
+    ),
     DemoAccount("partner", "partner, top of the chain", "mark.visser@voltara.demo", (Role.PARTNER,), "Mark Visser"),
     DemoAccount(
         "dealer", "dealer, low in the chain", "sanne.bakker@snellader-haren.demo", (Role.PARTNER,), "Sanne Bakker"
@@ -131,8 +137,9 @@ def _email(first: str, last: str, org: str) -> str:
     return f"{first.lower()}.{last.lower().replace(' ', '')}@{domain}.demo"
 
 
-async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
-    """Write the demo data (the caller commits)."""
+async def seed(*, session: AsyncSession, with_orders: bool = True, store: DocumentStore | None = None) -> None:
+    """Write the demo data (the caller commits); the demo's photos go to `store` (by default the
+    configured documents directory)."""
     brands = {b.code: b.id for b in await session.scalars(select(BusinessEntity))}
     numbers = iter(range(1000))
 
@@ -200,6 +207,7 @@ async def seed(*, session: AsyncSession, with_orders: bool = True) -> None:
         await _seed_partner_integration(session, brands, by_name, articles)
         await _seed_orders(session, brands, by_name, articles)
         await _seed_hold(session, brands, by_name)
+        await _seed_field_operations(session, brands, articles, store or DirectoryStore(get_settings().documents_dir))
     for demo in DEMO_ACCOUNTS:
         await accounts.create_account(
             session=session,
@@ -582,3 +590,234 @@ async def demo_statement(*, session: AsyncSession, brand_code: str = "CC") -> st
         for n, (amount, payer, remittance) in enumerate(entries, start=1)
     )
     return _CAMT.format(key=key, day=day, iban=brand.iban, entries=rendered)
+
+
+# --- field operations ------------------------------------------------------------------------------
+
+INSTALLERS: Final = ("ChargeCars Installatie", (("Tim", "Smit"), ("Lotte", "Mulder")), "Team Noord")
+
+
+def demo_photo(label: str) -> bytes:
+    """A small JPEG standing in for a photo taken on site."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 200), (226, 232, 240))
+    ImageDraw.Draw(image).text((16, 90), label, fill=(15, 23, 42))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+async def _visit_done(session: AsyncSession, visit_id: uuid.UUID) -> None:
+    await _walk(session, EntityType.VISIT, visit_id, ["confirmed", "on_the_way", "on_site", "done"])
+
+
+async def _seed_field_operations(
+    session: AsyncSession, brands: dict[str, uuid.UUID], articles: dict[str, Article], store: DocumentStore
+) -> None:
+    """An installer organisation with two installers and a team; a quote inspected on site,
+    revised and accepted into an order; that order's installation work order done (seals, record,
+    photo), which moved the order to installed; and a planned installation visit with an open work
+    order for the demo order that is scheduled."""
+    organisation_name, people, team_name = INSTALLERS
+    installer_org = await contacts.create(
+        session=session,
+        actor=DEMO_ACTOR,
+        contact_in=ContactCreate(
+            contact_type=ContactType.ORGANIZATION,
+            display_name=organisation_name,
+            contact_subtype="Installer",
+            business_entity_id=brands["CC"],
+            email="planning@installatie.chargecars.demo",
+        ),
+    )
+    installers = [
+        await contacts.create(
+            session=session,
+            actor=DEMO_ACTOR,
+            contact_in=ContactCreate(
+                contact_type=ContactType.PERSON,
+                first_name=first,
+                last_name=last,
+                contact_subtype="Installer",
+                parent_id=installer_org.id,
+                email=_email(first, last, organisation_name),
+                phone="+31 6 8765 4321",
+            ),
+        )
+        for first, last in people
+    ]
+    team = await visits.create_team(
+        session=session, name=team_name, installer_ids=[i.id for i in installers], actor=DEMO_ACTOR
+    )
+    by_name = {c.display_name: c.id for c in await session.scalars(select(Contact))}
+    cc = {a.sku: a for a in articles.values() if a.business_entity_id == brands["CC"]}
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+
+    # the quote: inspected on site, revised with what the inspection found, accepted
+    quote = await quotes.create(
+        session=session,
+        quote_in=quotes.QuoteIn(
+            business_entity_id=brands["CC"],
+            account_contact_id=by_name["Laadpunt Groningen"],
+            end_customer_contact_id=by_name["Eva de Vries"],
+            channel_contact_ids=[by_name["Laadpunt Groningen"], by_name["Voltara Regio Noord"]],
+            valid_until=quotes.today() + timedelta(days=30),
+            lines=[
+                LineIn(article_id=cc["CC-WB22"].id, quantity=Decimal(1)),
+                LineIn(article_id=cc["CC-INST-STD"].id, quantity=Decimal(1)),
+            ],
+        ),
+        actor=DEMO_ACTOR,
+        viewer=STAFF,
+    )
+    inspection = await visits.schedule(
+        session=session,
+        visit_in=visits.VisitIn(
+            quote_id=quote.id,
+            visit_type=VisitType.INSPECTION,
+            starts_at=today - timedelta(days=3, hours=-1),
+            ends_at=today - timedelta(days=3, hours=-2),
+            installer_ids=[installers[0].id],
+            notes="Meter cabinet in the garage.",
+        ),
+        actor=DEMO_ACTOR,
+    )
+    await _visit_done(session, inspection.id)
+    await visits.record_survey(
+        session=session,
+        visit_id=inspection.id,
+        survey_in=visits.SurveyIn(
+            meter_cabinet=MeterCabinet.NEEDS_UPGRADE,
+            phases=3,
+            main_fuse_amps=25,
+            cable_length_m=Decimal("14.5"),
+            mounting=Mounting.WALL,
+            cable_route="Along the garage wall, through the crawl space to the meter cabinet.",
+        ),
+        actor=DEMO_ACTOR,
+    )
+    await _photo(session, store, "visit_id", inspection.id, "meter-cabinet.jpg", "meter cabinet", ["meter cabinet"])
+    await _walk(session, EntityType.QUOTE, quote.id, ["sent"])
+    revised = await quotes.revise(session=session, quote_id=quote.id, actor=DEMO_ACTOR)
+    await quotes.change_draft(
+        session=session,
+        quote_id=revised.id,
+        change=quotes.DraftChange(
+            lines=[
+                LineIn(article_id=cc["CC-WB22"].id, quantity=Decimal(1)),
+                LineIn(article_id=cc["CC-INST-STD"].id, quantity=Decimal(1)),
+                LineIn(article_id=cc["CC-CBL-6"].id, quantity=Decimal(15)),
+                LineIn(description="Extra group with RCD in the meter cabinet", quantity=Decimal(1),
+                       unit_price=Decimal("185.00"), vat_rate=Decimal(21)),
+            ]
+        ),
+        actor=DEMO_ACTOR,
+    )  # fmt: skip
+    await _walk(session, EntityType.QUOTE, revised.id, ["sent"])
+    order_id = await quotes.accept(session=session, quote_id=revised.id, actor=DEMO_ACTOR, viewer=STAFF)
+
+    # its installation, done yesterday by both installers
+    work_order = await work_orders.create(
+        session=session,
+        order_id=order_id,
+        kind=WorkOrderKind.INSTALLATION,
+        title="Install the 22 kW wallbox",
+        tasks=["Mount the wallbox", "Pull the cable", "Connect in the meter cabinet", "Test and hand over"],
+        actor=DEMO_ACTOR,
+    )
+    installation = await visits.schedule(
+        session=session,
+        visit_in=visits.VisitIn(
+            order_id=order_id,
+            work_order_id=work_order.id,
+            visit_type=VisitType.INSTALLATION,
+            starts_at=today - timedelta(days=1),
+            ends_at=today - timedelta(days=1, hours=-4),
+            team_id=team.id,
+        ),
+        actor=DEMO_ACTOR,
+    )
+    await _walk(session, EntityType.WORK_ORDER, work_order.id, ["in_progress"])
+    await _visit_done(session, installation.id)
+    for task in await work_orders.tasks_of(session=session, work_order_id=work_order.id):
+        await work_orders.set_task_done(session=session, task_id=task.id, done=True, actor=DEMO_ACTOR)
+    await work_orders.record_installation(
+        session=session,
+        work_order_id=work_order.id,
+        record_in=work_orders.InstallationIn(
+            charger_make="Alfen",
+            charger_model="Eve Single Pro-line 22 kW",
+            serial_number="ACE0123456",
+            meter_reading_kwh=Decimal("18234.6"),
+            earth_resistance_ohm=Decimal("0.42"),
+            insulation_resistance_mohm=Decimal("250.00"),
+            rcd_trip_time_ms=Decimal("21.5"),
+            tests_passed=True,
+        ),
+        actor=DEMO_ACTOR,
+    )
+    await work_orders.record_seals(
+        session=session,
+        work_order_id=work_order.id,
+        removed=["GS-104233"],
+        placed=["CC-S-000101", "CC-S-000102"],
+        actor=DEMO_ACTOR,
+    )
+    await _photo(session, store, "work_order_id", work_order.id, "wallbox.jpg", "installed wallbox", ["wallbox"])
+    await _walk(session, EntityType.WORK_ORDER, work_order.id, ["completed"])  # the order: installed
+
+    # next week: the scheduled demo order's installation, planned for the team
+    scheduled = await session.scalar(
+        select(Order.id).where(Order.business_entity_id == brands["CC"], Order.status == "scheduled").limit(1)
+    )
+    if scheduled is not None:
+        upcoming = await work_orders.create(
+            session=session,
+            order_id=scheduled,
+            kind=WorkOrderKind.INSTALLATION,
+            title="Install the wallbox",
+            tasks=["Mount the wallbox", "Pull the cable", "Connect in the meter cabinet", "Test and hand over"],
+            actor=DEMO_ACTOR,
+        )
+        monday = today + timedelta(days=7 - today.weekday())
+        await visits.schedule(
+            session=session,
+            visit_in=visits.VisitIn(
+                order_id=scheduled,
+                work_order_id=upcoming.id,
+                visit_type=VisitType.INSTALLATION,
+                starts_at=monday + timedelta(days=1),
+                ends_at=monday + timedelta(days=1, hours=4),
+                team_id=team.id,
+            ),
+            actor=DEMO_ACTOR,
+        )
+
+
+async def _photo(
+    session: AsyncSession,
+    store: DocumentStore,
+    column: str,
+    parent_id: uuid.UUID,
+    file_name: str,
+    label: str,
+    tags: list[str],
+) -> None:
+    await documents.upload(
+        session=session,
+        store=store,
+        upload_in=documents.UploadIn(
+            parent_column=column,
+            parent_id=parent_id,
+            file_name=file_name,
+            data=demo_photo(label),
+            category=DocumentCategory.PHOTO,
+            tags=tags,
+        ),
+        max_bytes=get_settings().max_upload_bytes,
+        actor=DEMO_ACTOR,
+        viewer=STAFF,
+    )

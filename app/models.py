@@ -19,6 +19,21 @@ from app.finance.models import (
 from app.jobs.models import ScheduleRun
 from app.notifications.models import Communication, NotificationTemplate
 from app.numbering.models import NumberSequence
+from app.operations.models import (
+    Document,
+    InstallationRecord,
+    InstallerTeam,
+    InstallerTeamMember,
+    Quote,
+    QuoteChannel,
+    QuoteLine,
+    SealUsage,
+    SiteSurvey,
+    Visit,
+    VisitInstaller,
+    WorkOrder,
+    WorkOrderTask,
+)
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold
 from app.outbox.models import OutboxEvent
 from app.partners.models import (
@@ -34,6 +49,19 @@ from app.status.models import EntityCurrentStatus, StatusTransition, StatusWorkf
 from app.tasks.models import InternalTask
 
 __all__ = [
+    "WorkOrderTask",
+    "WorkOrder",
+    "VisitInstaller",
+    "Visit",
+    "SiteSurvey",
+    "SealUsage",
+    "QuoteLine",
+    "QuoteChannel",
+    "Quote",
+    "InstallerTeamMember",
+    "InstallerTeam",
+    "InstallationRecord",
+    "Document",
     "ApiToken",
     "Article",
     "AuditLog",

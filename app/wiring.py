@@ -26,6 +26,7 @@ def wire() -> None:
     from app.escalation import service as escalation
     from app.finance import service as finance
     from app.notifications import service as notifications
+    from app.operations import quotes, visits, work_orders
     from app.orders import service as orders
     from app.outbox import service as outbox
     from app.partners import service as partners
@@ -38,6 +39,9 @@ def wire() -> None:
     partners.wire()
     notifications.wire()
     tasks.wire()
+    quotes.wire()
+    visits.wire()
+    work_orders.wire()
     escalation.wire()
     _wired = True
 

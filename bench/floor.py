@@ -99,7 +99,47 @@ SELECT json_build_object(
                         ORDER BY i.created_at, i.number)
         FROM invoice i
         LEFT JOIN entity_current_status s ON s.entity_type = 'invoice' AND s.entity_id = i.id
-        WHERE i.order_id = p.id AND i.kind = 'invoice'), '[]'::json)
+        WHERE i.order_id = p.id AND i.kind = 'invoice'), '[]'::json),
+      'quotes', coalesce((
+        SELECT json_agg(json_build_object('number', q.number, 'revision', q.revision, 'validUntil', q.valid_until,
+                                          'status', json_build_object('name', s.status))
+                        ORDER BY q.revision)
+        FROM quote a JOIN quote q ON q.series_id = a.series_id
+        LEFT JOIN entity_current_status s ON s.entity_type = 'quote' AND s.entity_id = q.id
+        WHERE a.order_id = p.id), '[]'::json),
+      'visits', coalesce((
+        SELECT json_agg(json_build_object(
+                          'visitType', upper(v.visit_type), 'startsAt', v.starts_at, 'endsAt', v.ends_at,
+                          'status', json_build_object('name', s.status),
+                          'installers', coalesce((
+                            SELECT json_agg(json_build_object('id', c.id, 'displayName', c.display_name)
+                                            ORDER BY vi.installer_contact_id)
+                            FROM visit_installer vi JOIN contact c ON c.id = vi.installer_contact_id
+                            WHERE vi.visit_id = v.id), '[]'::json))
+                        ORDER BY v.starts_at, v.id)
+        FROM visit v
+        LEFT JOIN entity_current_status s ON s.entity_type = 'visit' AND s.entity_id = v.id
+        WHERE v.order_id = p.id), '[]'::json),
+      'workOrders', coalesce((
+        SELECT json_agg(json_build_object(
+                          'number', w.number, 'status', json_build_object('name', s.status),
+                          'tasks', coalesce((
+                            SELECT json_agg(json_build_object('description', t.description,
+                                                              'done', t.done_at IS NOT NULL) ORDER BY t.position)
+                            FROM work_order_task t WHERE t.work_order_id = w.id), '[]'::json),
+                          'seals', coalesce((
+                            SELECT json_agg(json_build_object('sealNumber', u.seal_number, 'action', upper(u.action))
+                                            ORDER BY u.recorded_at, u.seal_number)
+                            FROM seal_usage u WHERE u.work_order_id = w.id), '[]'::json))
+                        ORDER BY w.created_at, w.id)
+        FROM work_order w
+        LEFT JOIN entity_current_status s ON s.entity_type = 'work_order' AND s.entity_id = w.id
+        WHERE w.order_id = p.id), '[]'::json),
+      'documents', coalesce((
+        SELECT json_agg(json_build_object('fileName', d.file_name, 'category', upper(d.category),
+                                          'contentType', d.content_type, 'sizeBytes', d.size_bytes)
+                        ORDER BY d.created_at, d.id)
+        FROM document d WHERE d.order_id = p.id), '[]'::json)
     ) AS node
     FROM page p
   ) n), '[]'::json)

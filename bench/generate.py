@@ -40,6 +40,7 @@ from app.status.models import EntityType, StepType
 LEVEL_WEIGHTS = (12, 48, 140, 260, 400, 480, 400, 260)
 PERSONS = 10_000
 ORDERS = 50_000
+INSTALLERS = 60
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -109,6 +110,70 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "updated_at",
     ),
     "order_channel": ("order_id", "position", "contact_id"),
+    "quote": (
+        "id",
+        "business_entity_id",
+        "number",
+        "revision",
+        "series_id",
+        "account_contact_id",
+        "end_customer_contact_id",
+        "valid_until",
+        "status",
+        "order_id",
+        "created_at",
+        "updated_at",
+    ),
+    "quote_line": (
+        "id",
+        "quote_id",
+        "position",
+        "article_id",
+        "description",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "vat_rate",
+        "is_commissionable",
+    ),
+    "work_order": (
+        "id",
+        "business_entity_id",
+        "order_id",
+        "number",
+        "kind",
+        "title",
+        "status",
+        "created_at",
+        "updated_at",
+    ),
+    "visit": (
+        "id",
+        "business_entity_id",
+        "order_id",
+        "work_order_id",
+        "visit_type",
+        "starts_at",
+        "ends_at",
+        "status",
+        "created_at",
+        "updated_at",
+    ),
+    "visit_installer": ("visit_id", "installer_contact_id", "during"),
+    "work_order_task": ("id", "work_order_id", "position", "description", "done_at"),
+    "seal_usage": ("id", "work_order_id", "seal_number", "action", "recorded_at"),
+    "document": (
+        "id",
+        "order_id",
+        "work_order_id",
+        "file_name",
+        "content_type",
+        "size_bytes",
+        "sha256",
+        "category",
+        "storage_key",
+        "created_at",
+    ),
     "line_item": (
         "id",
         "order_id",
@@ -290,6 +355,9 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
 
         order_flow = {code: await flow(EntityType.ORDER, b.id) for code, b in brands.items()}
         commission_flow = {code: await flow(EntityType.PARTNER_COMMISSION, b.id) for code, b in brands.items()}
+        quote_flow = await flow(EntityType.QUOTE, next(iter(brands.values())).id)
+        visit_flow = await flow(EntityType.VISIT, next(iter(brands.values())).id)
+        work_flow = await flow(EntityType.WORK_ORDER, next(iter(brands.values())).id)
         invoice_flow = {code: await flow(EntityType.INVOICE, b.id) for code, b in brands.items()}
         payment_flow = {code: await flow(EntityType.PAYMENT, b.id) for code, b in brands.items()}
         sellers = {
@@ -327,6 +395,22 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
         if not data.staff[org]:
             data.staff[org].append(contact("person", f"Staff of {org.hex[:6]}", org))
 
+    # installers: the people of one installer organisation (ids from a generator of their own, so
+    # that the rest of the dataset stays as it was before field operations were added)
+    ops = random.Random(seed + 7)
+    installer_org = new_id(ops)
+    contacts.append(
+        (installer_org, "organization", "Installer", "ChargeCars Installatie", None, None, "plan@bench.example")
+    )
+    installers = [new_id(ops) for _ in range(max(4, round(INSTALLERS * scale)))]
+    contacts.extend(
+        (i, "person", "Installer", f"Installer {n:03d}", installer_org, None, f"{i.hex[:12]}@bench.example")
+        for n, i in enumerate(installers)
+    )
+    data.parent[installer_org] = None
+    data.parent.update(dict.fromkeys(installers, installer_org))
+    booked_until = dict.fromkeys(installers, NOW - timedelta(days=400))
+
     articles: dict[str, list[dict[str, Any]]] = {}
     for code, items in demo.CATALOGUE.items():
         articles[code] = [
@@ -360,6 +444,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
     uplines = {o: data.upline(o) for o in organisations}
     numbers: dict[str, int] = defaultdict(int)
     invoice_numbers: dict[str, int] = defaultdict(int)
+    numbers_of: dict[str, dict[str, int]] = {"quote": defaultdict(int), "work_order": defaultdict(int)}
     invoices, invoice_lines = rows["invoice"], rows["invoice_line"]
     payments, allocations = rows["payment"], rows["payment_allocation"]
     codes = sorted(brands)
@@ -411,6 +496,11 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
             )
         lines.extend(order_lines)
         at = _transitions(transitions, current, "order", order_id, order_steps, path, created, rng)
+        if "accepted" in path or "scheduled" in path:
+            _field_operations(
+                rows, ops, code, brand_id, order_id, account, orders[-1][4], created, path, order_lines, installers,
+                booked_until, numbers_of, (quote_flow, visit_flow, work_flow), year,
+            )  # fmt: skip
         if not order_steps.requires_billing.isdisjoint(path):
             # billed in full before the step that needs it: one invoice, issued, paid or partly paid
             invoice_id, computed = new_id(rng), totals.compute([line_view(line) for line in order_lines])
@@ -540,7 +630,7 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
             # which the load may have skipped
             await conn.execute("SELECT contact_closure_rebuild()")
             await conn.execute("SELECT order_party_rebuild()")  # and order_reach_rebuild()
-            for document, counted in (("order", numbers), ("invoice", invoice_numbers)):
+            for document, counted in (("order", numbers), ("invoice", invoice_numbers), *numbers_of.items()):
                 for code, last in counted.items():
                     await conn.execute(
                         "UPDATE number_sequence SET last_value = $1 WHERE business_entity_id = $2 "
@@ -567,11 +657,88 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
         "commissions": len(commissions),
         "invoices": len(invoices),
         "payments": len(payments),
+        "quotes": len(rows["quote"]),
+        "visits": len(rows["visit"]),
+        "work orders": len(rows["work_order"]),
+        "documents": len(rows["document"]),
         "build seconds": round(built - started, 1),
         "copy seconds": round(copied - built, 1),
         "load seconds": round(time.perf_counter() - started, 1),
     }
     return data
+
+
+def _field_operations(
+    rows: dict[str, list[tuple[Any, ...]]],
+    rng: random.Random,
+    code: str,
+    brand_id: uuid.UUID,
+    order_id: uuid.UUID,
+    account: uuid.UUID,
+    end_customer: uuid.UUID,
+    created: datetime,
+    path: list[str],
+    order_lines: list[tuple[Any, ...]],
+    installers: list[uuid.UUID],
+    booked_until: dict[uuid.UUID, datetime],
+    numbers_of: dict[str, dict[str, int]],
+    flows: tuple[Flow, Flow, Flow],
+    year: int,
+) -> None:
+    """An order's quote (accepted into it, its first lines copied), and once it is scheduled its
+    installation work order with a checklist and a visit by one or two installers; installed
+    ones have their visit done, checklist ticked, seals and a photo."""
+    quote_flow, visit_flow, work_flow = flows
+    transitions, current = rows["status_transition"], rows["entity_current_status"]
+    if "accepted" in path:
+        quote_id = new_id(rng)
+        numbers_of["quote"][code] += 1
+        rows["quote"].append(
+            (quote_id, brand_id, format_number(f"{code}-Q", year, numbers_of["quote"][code], 5), 1, quote_id, account,
+             end_customer, (created + timedelta(days=30)).date(), "accepted", order_id, created, created)
+        )  # fmt: skip
+        rows["quote_line"].extend(
+            (new_id(rng), quote_id, position, *line[2:9]) for position, line in enumerate(order_lines[:2], start=1)
+        )
+        _transitions(transitions, current, EntityType.QUOTE.value, quote_id, quote_flow, ["draft", "sent", "accepted"],
+                     created - timedelta(days=3), rng)  # fmt: skip
+    if "scheduled" not in path:
+        return
+    installed = "installed" in path
+    work_order_id = new_id(rng)
+    numbers_of["work_order"][code] += 1
+    work_path = ["open", "in_progress", "completed"] if installed else ["open"]
+    rows["work_order"].append(
+        (work_order_id, brand_id, order_id, format_number(f"{code}-WO", year, numbers_of["work_order"][code], 5),
+         "installation", "Install the charger", work_path[-1], created, created)
+    )  # fmt: skip
+    _transitions(transitions, current, EntityType.WORK_ORDER.value, work_order_id, work_flow, work_path, created, rng)
+    crew = rng.sample(installers, rng.choice([1, 1, 2]))
+    starts = max(booked_until[i] for i in crew) + timedelta(hours=rng.randint(1, 48))
+    ends = starts + timedelta(hours=4)
+    booked_until.update(dict.fromkeys(crew, ends))
+    visit_id = new_id(rng)
+    visit_path = ["planned", "confirmed", "on_the_way", "on_site", "done"] if installed else ["planned"]
+    rows["visit"].append(
+        (visit_id, brand_id, order_id, work_order_id, "installation", starts, ends, visit_path[-1], created, created)
+    )
+    rows["visit_installer"].extend((visit_id, i, asyncpg.Range(starts, ends)) for i in crew)
+    _transitions(transitions, current, EntityType.VISIT.value, visit_id, visit_flow, visit_path, created, rng)
+    for position, task in enumerate(("Mount the charger", "Pull the cable", "Test and hand over"), start=1):
+        rows["work_order_task"].append((new_id(rng), work_order_id, position, task, ends if installed else None))
+    if installed:
+        rows["seal_usage"].extend(
+            (new_id(rng), work_order_id, f"{code}-S-{work_order_id.hex[:10]}-{n}", "placed", ends) for n in (1, 2)
+        )
+        rows["document"].append(
+            (new_id(rng), None, work_order_id, "installed.jpg", "image/jpeg", 24_000, "0" * 64, "photo",
+             work_order_id.hex, ends)
+        )  # fmt: skip
+    if rng.random() < 0.3:  # a signed quote on the order itself
+        rows["document"].append(
+            (new_id(rng), order_id, None, "signed-quote.pdf", "application/pdf", 80_000, "0" * 64, "signed_quote",
+             order_id.hex, created)
+        )  # fmt: skip
 
 
 def _transitions(

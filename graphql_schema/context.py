@@ -25,6 +25,7 @@ from app.access.policy import STAFF, Viewer
 from app.accounts.models import STAFF_ROLES, Role
 from app.accounts.service import Principal
 from app.audit.service import Actor
+from app.operations.documents import DocumentStore
 
 L = TypeVar("L", bound=DataLoader)
 
@@ -95,6 +96,8 @@ class Context:
         viewer: Viewer,
         max_page_size: int,
         operations: list[tuple[str | None, bool]] | None = None,
+        documents: DocumentStore | None = None,
+        max_upload_bytes: int = 0,
     ) -> None:
         self.request = request
         self.response = response
@@ -107,6 +110,9 @@ class Context:
         self.loaders = Loaders(self)
         self._reads = reads
         self.operations = operations
+        self.documents = documents
+        """Where uploaded documents go (None: uploads are not served here)."""
+        self.max_upload_bytes = max_upload_bytes
         """When a list (a partner's request, for its call log): each operation run, as what it
         asked for and whether it answered with errors (`graphql_schema.schema.NameOperations`)."""
 

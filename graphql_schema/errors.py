@@ -105,7 +105,11 @@ def to_user_error(exc: DomainError) -> UserError:
     for exc_type in type(exc).__mro__:
         error_type = _ERROR_TYPES.get(exc_type)
         if error_type is not None:
-            extra = {f.name: getattr(exc, f.name) for f in dataclasses.fields(error_type) if f.name not in _COMMON}
+            extra = {
+                f.name: getattr(exc, f.name)
+                for f in dataclasses.fields(error_type)
+                if f.name not in _COMMON and getattr(f, "base_resolver", None) is None  # resolved fields compute
+            }
             return error_type(
                 code=exc.code, message=exc.message, field=to_camel_case(exc.field) if exc.field else None, **extra
             )

@@ -58,3 +58,19 @@ class IsPartner(_HasRole):
     """Partner intake is for partners' tokens (the organisation is the token's)."""
 
     roles = frozenset({Role.PARTNER})
+
+
+class IsSignedIn(BasePermission):
+    """Any account (what it may do is the service's and the visibility policy's business)."""
+
+    message = "Sign in to do this."
+    error_extensions = {"code": RequestErrorCode.UNAUTHENTICATED.value}
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return info.context.principal is not None
+
+
+class IsStaffOrPartner(_HasRole):
+    """Installer figures: staff see every installer, a partner those in its scope."""
+
+    roles = frozenset({Role.ADMIN, Role.STAFF, Role.FINANCE, Role.PARTNER})

@@ -52,6 +52,8 @@ from graphql_schema.limits import DocumentLimits, check_document
 from graphql_schema.node import resolve_nodes
 from graphql_schema.notifications.mutations import NotificationMutations
 from graphql_schema.notifications.queries import NotificationQueries
+from graphql_schema.operations.mutations import OperationMutations
+from graphql_schema.operations.queries import OperationQueries
 from graphql_schema.orders.line_mutations import OrderLineMutations
 from graphql_schema.orders.mutations import OrderMutations
 from graphql_schema.orders.queries import OrderQueries
@@ -82,6 +84,7 @@ class Query(
     AccountQueries,
     ContactQueries,
     OrderQueries,
+    OperationQueries,
     CommissionQueries,
     FinanceQueries,
     PaymentQueries,
@@ -101,6 +104,7 @@ class Mutation(
     ContactMutations,
     OrderMutations,
     OrderLineMutations,
+    OperationMutations,
     StatusMutations,
     FinanceMutations,
     PaymentMutations,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +21,9 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+# uploaded documents (the demo's photos among them) go to a directory of the test run's own
+os.environ.setdefault("CHARGECARS_DOCUMENTS_DIR", tempfile.mkdtemp(prefix="chargecars-documents-"))
 
 from app import migrate
 from app.accounts.models import Role

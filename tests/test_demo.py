@@ -14,6 +14,15 @@ COMMISSIONS = """
 """
 
 
+FIELD_OPERATIONS = """
+{ orders(first: 20) { nodes { number status { name }
+    quotes { revision status { name } visits { status { name } survey { phases } } }
+    visits { status { name } installers { displayName } }
+    workOrders { status { name } tasks { done } seals { sealNumber action } installation { testsPassed }
+                 visits { status { name } } documents { url } } } } }
+"""
+
+
 async def test_demo_data_and_tokens(client, sessions, session) -> None:
     async with sessions() as s:
         assert await demo.is_empty(session=s)
@@ -30,8 +39,8 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     assert dealers >= 10
     assert set(tokens) == {"admin", "finance", "planner", "partner", "dealer", "customer"}
     statuses = (await session.execute(text("SELECT number, status FROM sales_order ORDER BY number"))).all()
-    assert len(statuses) == len(demo.DEMO_ORDERS)
-    assert {s for _, s in statuses} >= {"scheduled", "completed", "cancelled", "shipped", "intake"}
+    assert len(statuses) == len(demo.DEMO_ORDERS) + 1  # and the order of the accepted quote
+    assert {s for _, s in statuses} >= {"scheduled", "completed", "cancelled", "shipped", "intake", "installed"}
     data = await gql(
         client,
         "{ orders(first: 20) { nodes { number lines { description } totals { gross } } } }",
@@ -42,8 +51,29 @@ async def test_demo_data_and_tokens(client, sessions, session) -> None:
     # lines come back in the order they were added, even within one transaction
     assert [x["description"] for x in first["lines"]] == [name for _, name, *_ in demo.CATALOGUE["CC"]]
     orders = await gql(client, "{ orders { totalCount } }", token=tokens["dealer"])
-    # the two orders through its chain, and the one whose end customer (Joris Jansen) sits below it
-    assert orders["orders"]["totalCount"] == 3
+    # the two orders through its chain, and the two whose end customer (Joris Jansen, Eva de Vries)
+    # sits below it
+    assert orders["orders"]["totalCount"] == 4
+
+    # field operations (docs/operations.md): a quote inspected, revised and accepted into an order,
+    # whose work order is completed with seals and a photo; a planned visit for the scheduled order
+    field = await gql(client, FIELD_OPERATIONS, token=tokens["planner"])
+    by_number = {o["number"]: o for o in field["orders"]["nodes"]}
+    installed = next(o for o in by_number.values() if o["status"]["name"] == "installed")
+    assert [(q["revision"], q["status"]["name"]) for q in installed["quotes"]] == [(1, "superseded"), (2, "accepted")]
+    inspection = installed["quotes"][0]["visits"][0]
+    assert inspection["status"]["name"] == "done" and inspection["survey"]["phases"] == 3
+    [work_order] = installed["workOrders"]
+    assert work_order["status"]["name"] == "completed" and all(t["done"] for t in work_order["tasks"])
+    assert {(s["sealNumber"], s["action"]) for s in work_order["seals"]} == {
+        ("GS-104233", "REMOVED"), ("CC-S-000101", "PLACED"), ("CC-S-000102", "PLACED")
+    }  # fmt: skip
+    assert work_order["installation"]["testsPassed"] and work_order["visits"][0]["status"]["name"] == "done"
+    [photo] = work_order["documents"]
+    download = await client.get(photo["url"], headers={"Authorization": f"Bearer {tokens['customer']}"})
+    assert download.status_code == 200 and download.headers["content-type"] == "image/jpeg"
+    planned = [v for o in by_number.values() for v in o["visits"] if v["status"]["name"] == "planned"]
+    assert len(planned) == 1 and len(planned[0]["installers"]) == 2
 
     # invoices in every state, an overdue one, a credit note (docs/finance.md)
     billed = await gql(

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 from sqlalchemy import select
 
+from app.operations.models import Document, Quote, Visit, WorkOrder
 from app.orders.models import Order
 from tests.factories import gid, load_demo
 from tests.support.database import ROOT
@@ -69,6 +70,8 @@ def _scalars(ids: list[str]) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
         "DateTime": _mostly(st.datetimes().map(lambda d: d.isoformat())),
         "JSON": st.one_of(st.just(graphql.ObjectValueNode(fields=())), HOSTILE_TEXT.map(nodes.String)),
         "ID": _mostly(st.sampled_from(ids)),
+        # a file is a part of a multipart request; in a JSON body it can only be some literal
+        "Upload": HOSTILE_TEXT.map(nodes.String),
     }
 
 
@@ -79,6 +82,9 @@ async def personas(sessions, engine) -> tuple[dict[str, str], list[str]]:
     async with sessions() as session:
         orders = (await session.scalars(select(Order.id))).all()
     ids = [gid("Contact", c.id) for c in contacts.values()] + [gid("Order", o) for o in orders]
+    async with sessions() as session:  # and the demo's field operations
+        for model in (Quote, Visit, WorkOrder, Document):
+            ids += [gid(model.__name__, i) for i in (await session.scalars(select(model.id))).all()]
     return {"admin": tokens["admin"], "partner": tokens["dealer"]}, ids
 
 

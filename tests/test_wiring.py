@@ -33,11 +33,17 @@ def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
         "order",
         "partner_commission",
         "payment",
+        "quote",
+        "visit",
+        "work_order",
     ]
-    assert wired["schedules"] == ["sla.monitor: 0 * * * *"]
+    assert wired["schedules"] == ["quotes.expire: 5 0 * * *", "sla.monitor: 0 * * * *"]
     assert wired["on StatusChanged"] == [
         "app.commissions.service._on_status_changed",
         "app.finance.service._on_status_changed",
+        "app.operations.quotes._refuse_acceptance_elsewhere",
+        "app.operations.visits._release",
+        "app.operations.work_orders._on_status_changed",
         "app.outbox.service._on_status_changed",
     ]
     assert wired["on OrderLinesChanged"] == [

@@ -21,8 +21,19 @@ contact's field mask comes from the same statement (`contact_access`). The rules
 - a **communication** (a message told about an order) is visible when its order is and it was
   not for staff; a customer sees only those told to itself; templates are staff's only;
 - **internal tasks** and the runs of scheduled jobs are staff's only;
+- a **quote** is visible like an order: when its account, its end customer or a contact of its
+  channel chain is in scope; its lines and chain follow it;
+- a **visit** follows its order (or its quote), and is visible too when one of its installers
+  is in scope (an installer's organisation sees its people's agenda); its bookings and site
+  survey follow it; installer teams are staff's only;
+- a **work order** follows its order, and is visible too when an installer in scope is booked on
+  one of its visits (an installer's organisation sees the work its people do); its checklist,
+  installation record and seals follow it;
+- a **document** follows the one order, quote, visit or work order it is attached to; one
+  attached to a contact is visible when the contact is in scope (full access);
 - a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
-  whatever order it is also on), or a party to a visible order (what working the order needs).
+  whatever order it is also on), or a party to a visible order or quote, or an installer on a
+  visible visit (what working the order needs).
 
 A new entity type gets its rule by one entry in `_RULES` (often `follows(...)` its parent).
 """
@@ -44,6 +55,21 @@ from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, Contact
 from app.finance.models import BankStatement, BankStatementEntry, Invoice, InvoiceLine, Payment, PaymentAllocation
 from app.jobs.models import ScheduleRun
 from app.notifications.models import Audience, Communication, NotificationTemplate
+from app.operations.models import (
+    Document,
+    InstallationRecord,
+    InstallerTeam,
+    InstallerTeamMember,
+    Quote,
+    QuoteChannel,
+    QuoteLine,
+    SealUsage,
+    SiteSurvey,
+    Visit,
+    VisitInstaller,
+    WorkOrder,
+    WorkOrderTask,
+)
 from app.orders.models import LineItem, Order, OrderChannel, OrderHold, OrderParty, OrderReach
 from app.outbox.models import OutboxEvent
 from app.partners.models import (
@@ -149,9 +175,79 @@ def _on_visible_order(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
     )
 
 
+def _quote_visible(viewer: Viewer, row: Any = Quote) -> ColumnElement[bool]:
+    """Like an order: a party (account, end customer, a level of the chain) is in scope."""
+    if viewer.root_id is None:
+        return false()
+    channel = aliased(QuoteChannel)
+    return or_(
+        in_scope(viewer, row.account_contact_id),
+        in_scope(viewer, row.end_customer_contact_id),
+        exists().where(channel.quote_id == row.id, in_scope(viewer, channel.contact_id)),
+    )
+
+
+def _visit_visible(viewer: Viewer, row: Any = Visit) -> ColumnElement[bool]:
+    """Its order (or quote) is visible, or one of its installers is in scope."""
+    if viewer.root_id is None:
+        return false()
+    quote, booked = aliased(Quote), aliased(VisitInstaller)
+    return or_(
+        and_(row.order_id.is_not(None), _reaches(viewer, row.order_id)),
+        and_(row.quote_id.is_not(None), exists().where(quote.id == row.quote_id, _quote_visible(viewer, quote))),
+        exists().where(booked.visit_id == row.id, in_scope(viewer, booked.installer_contact_id)),
+    )
+
+
+def _on_visible_work(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
+    """A party to a visible quote, or an installer on a visible visit (each test one index
+    probe on the contact, then the quote's or visit's rule)."""
+    if viewer.root_id is None:
+        return false()
+    by_account, by_customer, in_chain, channel = aliased(Quote), aliased(Quote), aliased(Quote), aliased(QuoteChannel)
+    visit, booked = aliased(Visit), aliased(VisitInstaller)
+    return or_(
+        exists().where(by_account.account_contact_id == contact_id, _quote_visible(viewer, by_account)),
+        exists().where(by_customer.end_customer_contact_id == contact_id, _quote_visible(viewer, by_customer)),
+        exists().where(
+            channel.contact_id == contact_id, in_chain.id == channel.quote_id, _quote_visible(viewer, in_chain)
+        ),
+        exists().where(
+            booked.installer_contact_id == contact_id, visit.id == booked.visit_id, _visit_visible(viewer, visit)
+        ),
+    )
+
+
 def _contact_visible(viewer: Viewer, contact: Any = Contact) -> ColumnElement[bool]:
     return or_(
-        in_scope(viewer, contact.id), _is_viewer_ancestor(viewer, contact.id), _on_visible_order(viewer, contact.id)
+        in_scope(viewer, contact.id),
+        _is_viewer_ancestor(viewer, contact.id),
+        _on_visible_order(viewer, contact.id),
+        _on_visible_work(viewer, contact.id),
+    )
+
+
+def _work_order_visible(viewer: Viewer, row: Any = WorkOrder) -> ColumnElement[bool]:
+    """Its order is visible, or an installer in scope is booked on one of its visits."""
+    if viewer.root_id is None:
+        return false()
+    visit, booked = aliased(Visit), aliased(VisitInstaller)
+    return or_(
+        _reaches(viewer, row.order_id),
+        exists().where(
+            visit.work_order_id == row.id, booked.visit_id == visit.id, in_scope(viewer, booked.installer_contact_id)
+        ),
+    )
+
+
+def _document_visible(viewer: Viewer, row: Any = Document) -> ColumnElement[bool]:
+    """The one parent it is attached to is visible (a contact: in scope)."""
+    return or_(
+        and_(row.order_id.is_not(None), _reaches(viewer, row.order_id)),
+        and_(row.quote_id.is_not(None), follows(Quote, Document.quote_id)(viewer, row)),
+        and_(row.visit_id.is_not(None), follows(Visit, Document.visit_id)(viewer, row)),
+        and_(row.work_order_id.is_not(None), follows(WorkOrder, Document.work_order_id)(viewer, row)),
+        and_(row.contact_id.is_not(None), in_scope(viewer, row.contact_id)),
     )
 
 
@@ -233,6 +329,19 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     NotificationTemplate: staff_only,
     InternalTask: staff_only,
     ScheduleRun: staff_only,
+    Quote: _quote_visible,
+    QuoteChannel: follows(Quote, QuoteChannel.quote_id),
+    QuoteLine: follows(Quote, QuoteLine.quote_id),
+    Visit: _visit_visible,
+    VisitInstaller: follows(Visit, VisitInstaller.visit_id),
+    SiteSurvey: follows(Visit, SiteSurvey.visit_id),
+    InstallerTeam: staff_only,
+    InstallerTeamMember: staff_only,
+    WorkOrder: _work_order_visible,
+    WorkOrderTask: follows(WorkOrder, WorkOrderTask.work_order_id),
+    InstallationRecord: follows(WorkOrder, InstallationRecord.work_order_id),
+    SealUsage: follows(WorkOrder, SealUsage.work_order_id),
+    Document: _document_visible,
     StatusTransition: _status_visible(StatusTransition),
     EntityCurrentStatus: _status_visible(EntityCurrentStatus),
 }
@@ -269,7 +378,7 @@ def contact_access(viewer: Viewer, contact: Any = Contact) -> ColumnElement[int]
     return case(
         (in_scope(viewer, contact.id), int(Access.FULL)),
         (_is_viewer_ancestor(viewer, contact.id), int(Access.NAME)),
-        (_on_visible_order(viewer, contact.id), int(Access.PARTY)),
+        (or_(_on_visible_order(viewer, contact.id), _on_visible_work(viewer, contact.id)), int(Access.PARTY)),
         else_=int(Access.NONE),
     )
 

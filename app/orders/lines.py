@@ -110,9 +110,9 @@ async def _locked_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
     return order
 
 
-async def _article(session: AsyncSession, order: Order, article_id: uuid.UUID) -> Article:
+async def _article(session: AsyncSession, business_entity_id: uuid.UUID, article_id: uuid.UUID) -> Article:
     article = await session.get(Article, article_id)
-    if article is None or article.business_entity_id != order.business_entity_id:
+    if article is None or article.business_entity_id != business_entity_id:
         raise NotFound("Article", article_id, field="article_id")
     if not article.is_active:
         raise ValidationFailed("This article is no longer sold.", field="article_id")
@@ -123,11 +123,28 @@ def _provided(line_in: LineIn) -> dict[str, Any]:
     return {f.name: getattr(line_in, f.name) for f in fields(line_in) if getattr(line_in, f.name) is not KEEP}
 
 
-async def add_line(*, session: AsyncSession, order_id: uuid.UUID, line_in: LineIn, actor: Actor) -> LineItem:
-    """A new line; what is not given comes from the article (name, price, VAT rate)."""
+async def add_line(
+    *, session: AsyncSession, order_id: uuid.UUID, line_in: LineIn, actor: Actor, work_order_id: uuid.UUID | None = None
+) -> LineItem:
+    """A new line; what is not given comes from the article (name, price, VAT rate). Extra work
+    found on site names the work order it came from."""
     order = await _locked_order(session, order_id)
+    line = LineItem(
+        order_id=order.id,
+        work_order_id=work_order_id,
+        **await resolve_line(session=session, business_entity_id=order.business_entity_id, line_in=line_in),
+    )
+    session.add(line)
+    await session.flush()
+    await _changed(session, actor, "line_item.add", line, None)
+    return line
+
+
+async def resolve_line(*, session: AsyncSession, business_entity_id: uuid.UUID, line_in: LineIn) -> dict[str, Any]:
+    """A new line's values, checked: what is not given comes from the brand's article (name,
+    price, VAT rate). Order lines and quote lines both come from here."""
     given = {k: v for k, v in _provided(line_in).items() if v is not None}
-    article = await _article(session, order, given["article_id"]) if "article_id" in given else None
+    article = await _article(session, business_entity_id, given["article_id"]) if "article_id" in given else None
     values = {
         "article_id": article.id if article else None,
         "description": given.get("description", article.name if article else None),
@@ -137,11 +154,7 @@ async def add_line(*, session: AsyncSession, order_id: uuid.UUID, line_in: LineI
         "vat_rate": given.get("vat_rate", article.vat_rate if article else None),
         "is_commissionable": given.get("is_commissionable", True),
     }
-    line = LineItem(order_id=order.id, **_validated(values))
-    session.add(line)
-    await session.flush()
-    await _changed(session, actor, "line_item.add", line, None)
-    return line
+    return _validated(values)
 
 
 async def update_line(*, session: AsyncSession, line_id: uuid.UUID, line_in: LineIn, actor: Actor) -> LineItem:
@@ -155,7 +168,7 @@ async def update_line(*, session: AsyncSession, line_id: uuid.UUID, line_in: Lin
     values = {f.name: getattr(line, f.name) for f in fields(line_in)}
     values.update(_provided(line_in))
     if values["article_id"] is not None and values["article_id"] != line.article_id:
-        await _article(session, order, values["article_id"])
+        await _article(session, order.business_entity_id, values["article_id"])
     for name, value in _validated(values).items():
         setattr(line, name, value)
     await session.flush()

@@ -150,6 +150,10 @@ class LineItem(Base):
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default=text("0"))
     vat_rate: Mapped[Decimal] = mapped_column(Numeric(4, 2))
     is_commissionable: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    work_order_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("work_order.id", ondelete="RESTRICT")
+    )
+    """Extra work found on site: the work order it was found on."""
     # clock_timestamp(): lines added in one transaction keep the order they were added in
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
     updated_at: Mapped[datetime] = updated_at()

@@ -26,7 +26,7 @@ from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.orders import totals
 from app.orders.holds import HoldPlaced, HoldResumed
-from app.orders.lines import LineIn, OrderLineChanging, OrderLinesChanged, add_line, lines_of_many
+from app.orders.lines import LineIn, OrderLineChanging, OrderLinesChanged, add_line, lines_of_many, resolve_line
 from app.orders.models import Order, OrderChannel, OrderReach
 from app.status import engine
 from app.status.models import EntityCurrentStatus, EntityType
@@ -227,7 +227,9 @@ def _is_partner_like(contact: Contact) -> bool:
     return contact.contact_type is ContactType.ORGANIZATION or contact.parent_organization_id is not None
 
 
-async def _validated_contacts(session: AsyncSession, order_in: OrderCreate, viewer: Viewer) -> dict[uuid.UUID, Contact]:
+async def validated_parties(session: AsyncSession, order_in: OrderCreate, viewer: Viewer) -> dict[uuid.UUID, Contact]:
+    """The parties of an order (or a quote) checked: each exists for the viewer, the account and
+    the chain are organisations or their people, the chain is short and has no repeats."""
     channel = list(order_in.channel_contact_ids)
     if len(channel) > MAX_CHANNEL_LENGTH:
         raise ValidationFailed(f"A channel chain has at most {MAX_CHANNEL_LENGTH} levels.", field="channel_contact_ids")
@@ -276,7 +278,7 @@ async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, 
     if await session.get(BusinessEntity, order_in.business_entity_id) is None:
         raise ValidationFailed("Unknown business entity.", field="business_entity_id")
     _check_creator(viewer, actor, order_in)
-    await _validated_contacts(session, order_in, viewer)
+    await validated_parties(session, order_in, viewer)
     workflow = await engine.workflow_for(
         session=session, entity_type=EntityType.ORDER.value, business_entity_id=order_in.business_entity_id
     )
@@ -318,8 +320,8 @@ async def create(*, session: AsyncSession, order_in: OrderCreate, actor: Actor, 
 
 # --- what other domains use -------------------------------------------------------------------
 # Other domains reach orders through this module only (an import contract, pyproject.toml):
-# the lines of orders (read, added) and the event of their change, the hold events, and the
-# totals computation.
+# the lines of orders (read, added, resolved from the catalogue) and the event of their change,
+# the hold events, and the totals computation; the parties' checks (`validated_parties`).
 
 __all__ = [
     "HoldPlaced",
@@ -329,6 +331,7 @@ __all__ = [
     "OrderLinesChanged",
     "add_line",
     "lines_of_many",
+    "resolve_line",
     "totals",
 ]
 

@@ -300,6 +300,29 @@ async def _apply(
     return transition
 
 
+async def advance(
+    *, session: AsyncSession, entity_type: str, entity_id: uuid.UUID, to_status: str, actor: Actor, reason: str
+) -> None:
+    """Walk an entity forward along its workflow's main path up to `to_status`, one allowed step
+    at a time (each through `change_status`, in history). An entity that cannot get there —
+    on hold, already past it, a workflow without that step — stays where it is."""
+    current = await session.get(EntityCurrentStatus, (entity_type, entity_id))
+    if current is None:
+        return
+    workflow = await load_workflow(session=session, workflow_id=current.workflow_id)
+    path = [step.status_name for step in workflow.main_path]
+    if to_status not in path or current.status not in path:
+        return
+    status = current.status
+    for step in path[path.index(status) + 1 : path.index(to_status) + 1]:
+        if step not in {target.status_name for target in workflow_targets(workflow, status)}:
+            return
+        await change_status(
+            session=session, entity_type=entity_type, entity_id=entity_id, to_status=step, actor=actor, reason=reason
+        )
+        status = step
+
+
 # --- reads for the API -----------------------------------------------------------------------
 
 

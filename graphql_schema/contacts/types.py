@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from app.orders.models import Order as OrderModel
     from graphql_schema.commissions.types import PartnerCommission, PeriodInput
     from graphql_schema.notifications.types import Communication
+    from graphql_schema.operations.types import Document
     from graphql_schema.orders.types import Order
 
 ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
@@ -102,6 +103,13 @@ class Contact(relay.Node):
         from graphql_schema.notifications.types import communications_of
 
         return communications_of(info, CommunicationsByContactLoader, self.uuid)
+
+    @strawberry.field(description="Documents attached to it (for those who see it in full), oldest first.")
+    @context_only
+    def documents(self, info: Info) -> list[Annotated[Document, strawberry.lazy("graphql_schema.operations.types")]]:
+        from graphql_schema.operations.types import documents_of
+
+        return documents_of(info, "contact_id", self.uuid)
 
     @strawberry.field(description="The organisation directly above this contact.")
     @context_only

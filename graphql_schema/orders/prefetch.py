@@ -5,9 +5,12 @@ The loads go through the same dataloaders the fields use, so the fields then fin
 already loaded and resolve synchronously (`graphql_schema.loaders.now_or_later`): no task and
 no await per order, per contact, per line. What a selection does not ask for is not loaded.
 Two rounds: what the order rows name directly (brand, chain, lines, status, history,
-commissions, holds, invoices, billing state, the account's and end customer's ancestors), then
-what those name (every contact of the page in one batch, the commissions' and invoices'
-statuses, the invoices' credit notes and lines, the history's authors).
+commissions, holds, invoices, billing state, the account's and end customer's ancestors, quotes,
+visits, work orders, documents), then what those name (every contact of the page in one batch
+— the visits' installers among them —, the statuses of commissions, invoices, quotes, visits
+and work orders in one batch, the invoices' credit notes and lines, the history's authors, the
+quotes' lines, the visits' surveys and documents, the work orders' checklists, records, seals,
+visits, extra lines and documents).
 """
 
 from __future__ import annotations
@@ -32,6 +35,20 @@ from graphql_schema.finance.loaders import (
     DocumentLinesLoader,
     DocumentsByOrderIdLoader,
     OwedLoader,
+)
+from graphql_schema.operations.loaders import (
+    DOCUMENTS_OF,
+    ExtraLinesLoader,
+    InstallationLoader,
+    QuoteLinesLoader,
+    QuotesByOrderLoader,
+    SealsLoader,
+    SurveyLoader,
+    TasksLoader,
+    VisitInstallersLoader,
+    VisitsByOrderLoader,
+    VisitsByWorkOrderLoader,
+    WorkOrdersByOrderLoader,
 )
 from graphql_schema.orders.loaders import ChannelByOrderIdLoader, HoldsByOrderIdLoader, LinesByOrderIdLoader
 from graphql_schema.status.loaders import CurrentStatusLoader, TransitionsByEntityLoader
@@ -126,6 +143,9 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
     }
     if with_ancestors:
         first.append(loaders.get(AncestorsByContactIdLoader).load_all(with_ancestors))
+    for name, loader in _FIELD_OPERATIONS.items():
+        if name in selected:
+            first.append(loaders.get(loader).load_all(ids))
     if first:
         await asyncio.gather(*first)  # the loaders keep what they loaded
 
@@ -159,9 +179,68 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
         history = await loaders.get(TransitionsByEntityLoader).load_all(order_keys)
         authors = {t.triggered_by_account_id for rows in history for t in rows if t.triggered_by_account_id}
         second.append(loaders.get(AccountNameLoader).load_all(authors))
+    contacts |= await _prefetch_field_operations(info, ids, selection, selected, second, status_keys)
     if status_keys:
         second.append(loaders.get(CurrentStatusLoader).load_all(status_keys))
     if contacts:
         second.append(loaders.get(ContactByIdLoader).load_all(contacts))
     if second:
         await asyncio.gather(*second)
+
+
+_FIELD_OPERATIONS: dict[str, Any] = {
+    "quotes": QuotesByOrderLoader,
+    "visits": VisitsByOrderLoader,
+    "workOrders": WorkOrdersByOrderLoader,
+    "documents": DOCUMENTS_OF["order_id"],
+}
+"""The order's field operations, each one batch for the page (first round)."""
+
+_UNDER_VISITS: dict[str, Any] = {"survey": SurveyLoader, "documents": DOCUMENTS_OF["visit_id"]}
+_UNDER_WORK_ORDERS: dict[str, Any] = {
+    "tasks": TasksLoader,
+    "installation": InstallationLoader,
+    "seals": SealsLoader,
+    "visits": VisitsByWorkOrderLoader,
+    "extraLines": ExtraLinesLoader,
+    "documents": DOCUMENTS_OF["work_order_id"],
+}
+
+
+async def _prefetch_field_operations(
+    info: Info,
+    ids: list[Any],
+    selection: Selected,
+    selected: Fields,
+    second: list[Awaitable[Any]],
+    status_keys: list[tuple[str, Any]],
+) -> set[Any]:
+    """The second round of quotes, visits and work orders: their statuses (into `status_keys`),
+    what hangs off them, and the contacts they name (returned, for the page's one contact batch)."""
+    loaders = info.context.loaders
+    contacts: set[Any] = set()
+    if "quotes" in selected:
+        under = selection.below(selected, "quotes")
+        quotes = [q.id for rows in await loaders.get(QuotesByOrderLoader).load_all(ids) for q in rows]
+        if "status" in under:
+            status_keys += [(EntityType.QUOTE.value, q) for q in quotes]
+        if {"lines", "totals"} & set(under):
+            second.append(loaders.get(QuoteLinesLoader).load_all(quotes))
+    if "visits" in selected:
+        under = selection.below(selected, "visits")
+        visits = [v.id for rows in await loaders.get(VisitsByOrderLoader).load_all(ids) for v in rows]
+        if "status" in under:
+            status_keys += [(EntityType.VISIT.value, v) for v in visits]
+        if "installers" in under:
+            booked = await loaders.get(VisitInstallersLoader).load_all(visits)
+            contacts |= {row.installer_contact_id for rows in booked for row in rows}
+        second.extend(loaders.get(loader).load_all(visits) for name, loader in _UNDER_VISITS.items() if name in under)
+    if "workOrders" in selected:
+        under = selection.below(selected, "workOrders")
+        work_orders = [w.id for rows in await loaders.get(WorkOrdersByOrderLoader).load_all(ids) for w in rows]
+        if "status" in under:
+            status_keys += [(EntityType.WORK_ORDER.value, w) for w in work_orders]
+        second.extend(
+            loaders.get(loader).load_all(work_orders) for name, loader in _UNDER_WORK_ORDERS.items() if name in under
+        )
+    return contacts

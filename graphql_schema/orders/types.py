@@ -43,6 +43,7 @@ HoldReasonEnum = strawberry.enum(HoldReason, name="HoldReason")
 
 if TYPE_CHECKING:
     from graphql_schema.notifications.types import Communication
+    from graphql_schema.operations.types import Document, Quote, Visit, WorkOrder
     from graphql_schema.partners.types import PartnerReference
 
 
@@ -239,6 +240,37 @@ class Order(relay.Node, WithStatus):
         from graphql_schema.notifications.types import communications_of
 
         return communications_of(info, CommunicationsByOrderLoader, self.uuid)
+
+    @strawberry.field(description="The quote accepted into it, with its earlier revisions (by revision).")
+    @context_only
+    def quotes(self, info: Info) -> list[Annotated[Quote, strawberry.lazy("graphql_schema.operations.types")]]:
+        from graphql_schema.operations.loaders import QuotesByOrderLoader
+        from graphql_schema.operations.types import Quote, many
+
+        return many(info, QuotesByOrderLoader, self.uuid, Quote.from_row)
+
+    @strawberry.field(description="Its visits, by start time.")
+    @context_only
+    def visits(self, info: Info) -> list[Annotated[Visit, strawberry.lazy("graphql_schema.operations.types")]]:
+        from graphql_schema.operations.loaders import VisitsByOrderLoader
+        from graphql_schema.operations.types import Visit, many
+
+        return many(info, VisitsByOrderLoader, self.uuid, Visit.from_row)
+
+    @strawberry.field(description="Its work orders, oldest first.")
+    @context_only
+    def work_orders(self, info: Info) -> list[Annotated[WorkOrder, strawberry.lazy("graphql_schema.operations.types")]]:
+        from graphql_schema.operations.loaders import WorkOrdersByOrderLoader
+        from graphql_schema.operations.types import WorkOrder, many
+
+        return many(info, WorkOrdersByOrderLoader, self.uuid, WorkOrder.from_row)
+
+    @strawberry.field(description="Documents and photos attached to the order itself, oldest first.")
+    @context_only
+    def documents(self, info: Info) -> list[Annotated[Document, strawberry.lazy("graphql_schema.operations.types")]]:
+        from graphql_schema.operations.types import documents_of
+
+        return documents_of(info, "order_id", self.uuid)
 
     @strawberry.field(description="Holds, newest first.")
     @context_only

@@ -19,6 +19,7 @@ from graphql_schema.errors import NotFoundError, ValidationError, mutate
 from graphql_schema.finance.errors import OrderNotBilled
 from graphql_schema.inputs import text_field
 from graphql_schema.node import decode_id, resolve_nodes
+from graphql_schema.operations.errors import WorkOrderIncomplete
 from graphql_schema.permissions import CanChangeStatus
 from graphql_schema.status.errors import (
     ApprovalRequired,
@@ -57,6 +58,7 @@ ChangeStatusResult = Annotated[
     | StatusConflict
     | FinalStatus
     | OrderNotBilled
+    | WorkOrderIncomplete
     | NotFoundError
     | ValidationError
     | NoWorkflowError,

@@ -37,6 +37,9 @@ WITH_A_STATUS = (
     EntityType.CREDIT_NOTE,
     EntityType.PAYMENT,
     EntityType.INTERNAL_TASK,
+    EntityType.QUOTE,
+    EntityType.VISIT,
+    EntityType.WORK_ORDER,
 )
 """The entity types registered with the status engine (app/wiring.py); the GraphQL enum offers
 these only, and a test keeps the two the same."""

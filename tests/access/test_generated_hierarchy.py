@@ -12,22 +12,27 @@ import random
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import Range
 
 from app.accounts.models import Role
 from app.audit.service import SYSTEM
 from app.commissions import service as commissions
 from app.commissions.models import PartnerCommission
+from app.config import get_settings
 from app.contacts.models import Contact
 from app.finance import payments
 from app.finance import service as finance
 from app.finance.models import PaymentMethod
 from app.notifications.models import Communication, CommunicationStatus
+from app.operations.documents import DirectoryStore
+from app.operations.models import Document, Quote, QuoteChannel, Visit, VisitInstaller, WorkOrder
 from app.orders.models import LineItem, Order, OrderChannel
 from app.tasks.models import InternalTask
 from tests.factories import gid, issue_token
@@ -61,6 +66,11 @@ class World:
     payments: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # payment → the invoice it pays
     communications: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # order, audience, recipient
     tasks: set[uuid.UUID] = field(default_factory=set)
+    installers: list[uuid.UUID] = field(default_factory=list)
+    quotes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # account, end, chain
+    visits: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # order or quote, installers, work order
+    work_orders: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # → its order
+    files: dict[uuid.UUID, tuple[str, uuid.UUID]] = field(default_factory=dict)  # document → (parent kind, parent)
 
     @cached_property
     def hierarchy(self) -> Hierarchy:
@@ -104,8 +114,54 @@ class Expected:
         if self.members is None:
             return set(self.world.parent)
         on_orders = set().union(*(self.world.involved(self.world.orders[o]) for o in self.orders))
+        on_quotes = set().union(*(self.world.involved(self.world.quotes[q]) for q in self.quotes))
+        installing = {i for v in self.visits for i in self.world.visits[v]["installers"]}
         assert self.viewer_contact is not None
-        return self.members | set(self.world.ancestors(self.viewer_contact)) | on_orders
+        return self.members | set(self.world.ancestors(self.viewer_contact)) | on_orders | on_quotes | installing
+
+    def sees_quote(self, quote_id: uuid.UUID) -> bool:
+        """Like an order: one of its parties is in scope."""
+        return self.members is None or bool(self.world.involved(self.world.quotes[quote_id]) & self.members)
+
+    @property
+    def quotes(self) -> set[uuid.UUID]:
+        return {q for q in self.world.quotes if self.sees_quote(q)}
+
+    def sees_visit(self, visit_id: uuid.UUID) -> bool:
+        """Its order (or quote) is visible, or one of its installers is in scope."""
+        if self.members is None:
+            return True
+        visit = self.world.visits[visit_id]
+        parent = self.sees_order(visit["order"]) if visit["order"] else self.sees_quote(visit["quote"])
+        return parent or bool(visit["installers"] & self.members)
+
+    @property
+    def visits(self) -> set[uuid.UUID]:
+        return {v for v in self.world.visits if self.sees_visit(v)}
+
+    def sees_work_order(self, work_order_id: uuid.UUID) -> bool:
+        """Its order is visible, or an installer in scope is booked on one of its visits."""
+        if self.members is None or self.sees_order(self.world.work_orders[work_order_id]):
+            return True
+        return any(
+            v["work_order"] == work_order_id and v["installers"] & self.members for v in self.world.visits.values()
+        )
+
+    @property
+    def work_orders(self) -> set[uuid.UUID]:
+        return {w for w in self.world.work_orders if self.sees_work_order(w)}
+
+    @property
+    def files(self) -> set[uuid.UUID]:
+        """A document follows its one parent; one of a contact's: the contact is in scope."""
+        rules = {
+            "order": self.sees_order,
+            "quote": self.sees_quote,
+            "visit": self.sees_visit,
+            "work_order": self.sees_work_order,
+            "contact": lambda c: self.members is None or c in self.members,
+        }
+        return {d for d, (kind, parent) in self.world.files.items() if rules[kind](parent)}
 
     def shown(self, contact: uuid.UUID, customer: bool) -> dict[str, bool]:
         """Which of a visible contact's details this viewer sees: everything in its scope (but
@@ -183,6 +239,10 @@ async def generate(sessions) -> World:
             world.staff_person[org] = contact("person", f"Person of Org {depth + 1}.{n:02d}", org)
         world.levels.append(level)
     world.customers = [contact("person", f"Customer {n:02d}", None) for n in range(CUSTOMERS)]
+    # installers: the people of one installer organisation inside the hierarchy, one outside it
+    for name, parent in (("Installers Inside", world.levels[1][0]), ("Installers Outside", None)):
+        organisation = contact("organization", name, parent)
+        world.installers += [contact("person", f"{name} {n}", organisation) for n in range(3)]
     brands = []
     async with sessions() as session:
         brands = list((await session.execute(text("SELECT id FROM business_entity ORDER BY code"))).scalars())
@@ -301,6 +361,7 @@ async def generate(sessions) -> World:
                     session=session, request=finance.CreditRequest(invoice_id=invoice.id, reason="test"), actor=SYSTEM
                 )
                 world.documents[note.id] = {"order": order_id, "kind": "credit_note"}
+    await _field_operations(sessions, world, brands)
     async with sessions() as session, session.begin():
         # the statistics a running database has (autovacuum): the suite's truncations leave the
         # planner believing these tables empty, and the order page's plans take seconds
@@ -315,6 +376,84 @@ async def generate(sessions) -> World:
                 "amount": row.amount,
             }
     return world
+
+
+async def _field_operations(sessions, world: World, brands: list[uuid.UUID]) -> None:
+    """Quotes, work orders, visits (with installers) and documents over the generated orders."""
+    rng = random.Random(20261204)
+    organisations = [org for level in world.levels for org in level]
+    quotes, channels, work_orders, visits, booked, files = [], [], [], [], [], []
+    for n in range(120):
+        quote_id = uuid.uuid4()
+        start = rng.choice(organisations)
+        chain = [start, *world.ancestors(start)][: rng.randint(0, 3)]
+        account = chain[0] if chain and rng.random() < 0.6 else rng.choice(organisations + world.customers)
+        end = rng.choice(world.customers) if rng.random() < 0.7 else None
+        world.quotes[quote_id] = {"account": account, "end": end, "chain": chain}
+        quotes.append(
+            {"id": quote_id, "series_id": quote_id, "business_entity_id": brands[0], "number": f"GEN-Q-{n:05d}",
+             "account_contact_id": account, "end_customer_contact_id": end, "valid_until": date(2027, 1, 1),
+             "status": "sent"}
+        )  # fmt: skip
+        channels += [{"quote_id": quote_id, "position": p, "contact_id": c} for p, c in enumerate(chain, start=1)]
+    orders = list(world.orders)
+    for n in range(60):
+        work_order_id, order_id = uuid.uuid4(), rng.choice(orders)
+        world.work_orders[work_order_id] = order_id
+        work_orders.append(
+            {"id": work_order_id, "business_entity_id": brands[0], "order_id": order_id, "number": f"GEN-WO-{n:05d}",
+             "kind": "installation", "title": "Install", "status": "open"}
+        )  # fmt: skip
+    by_order: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for work_order_id, order_id in world.work_orders.items():
+        by_order[order_id].append(work_order_id)
+    base = datetime(2027, 1, 4, 8, tzinfo=UTC)
+    for n in range(160):
+        visit_id = uuid.uuid4()
+        for_quote = rng.choice(list(world.quotes)) if n % 3 == 0 else None
+        for_order = None if for_quote else rng.choice(list(by_order) if rng.random() < 0.5 else orders)
+        work_order = rng.choice(by_order[for_order]) if for_order in by_order and rng.random() < 0.8 else None
+        crew = set(rng.sample(world.installers, rng.choice([1, 1, 2])))
+        starts = base + timedelta(hours=2 * n)  # one at a time: no installer is booked twice
+        world.visits[visit_id] = {"order": for_order, "quote": for_quote, "installers": crew, "work_order": work_order}
+        visits.append(
+            {"id": visit_id, "business_entity_id": brands[0], "order_id": for_order, "quote_id": for_quote,
+             "work_order_id": work_order, "visit_type": "installation", "starts_at": starts,
+             "ends_at": starts + timedelta(hours=1), "status": "planned"}
+        )  # fmt: skip
+        booked += [
+            {"visit_id": visit_id, "installer_contact_id": i, "during": Range(starts, starts + timedelta(hours=1))}
+            for i in crew
+        ]
+    parents = {
+        "order": orders,
+        "quote": list(world.quotes),
+        "visit": list(world.visits),
+        "work_order": list(world.work_orders),
+        "contact": list(world.parent),
+    }
+    store = DirectoryStore(get_settings().documents_dir)
+    for n in range(100):
+        document_id, kind = uuid.uuid4(), list(parents)[n % len(parents)]
+        parent = rng.choice(parents[kind])
+        world.files[document_id] = (kind, parent)
+        key = uuid.uuid4().hex
+        await store.put(key, b"%PDF-1.4 generated")
+        files.append(
+            {"id": document_id, **{f"{k}_id": parent if k == kind else None for k in parents},
+             "file_name": f"document-{n}.pdf", "content_type": "application/pdf", "size_bytes": 18,
+             "sha256": "0" * 64, "category": "other", "storage_key": key}
+        )  # fmt: skip
+    async with sessions() as session, session.begin():
+        for table, rows in (
+            (Quote, quotes),
+            (QuoteChannel, channels),
+            (WorkOrder, work_orders),
+            (Visit, visits),
+            (VisitInstaller, booked),
+            (Document, files),
+        ):
+            await session.execute(insert(table), rows)
 
 
 def expected_commissions(world: World) -> dict[tuple[uuid.UUID, int], tuple[uuid.UUID, Decimal, Decimal]]:
@@ -352,7 +491,20 @@ async def page_all(client, token, query: str, path: str) -> tuple[int, list[dict
 
 ORDERS_PAGE = """
 query ($after: String) { orders(first: 100, after: $after) {
-  totalCount pageInfo { hasNextPage endCursor } nodes { id commissions { id } invoices { id creditNotes { id } } } } }
+  totalCount pageInfo { hasNextPage endCursor } nodes { id commissions { id } invoices { id creditNotes { id } }
+  visits { id } workOrders { id } documents { id } } } }
+"""
+QUOTES_PAGE = """
+query ($after: String) { quotes(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id visits { id } documents { id } } } }
+"""
+VISITS_PAGE = """
+query ($after: String) { visits(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id installers { id } workOrder { id } documents { id } } } }
+"""
+WORK_ORDERS_PAGE = """
+query ($after: String) { workOrders(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id visits { id } documents { id } } } }
 """
 INVOICES_PAGE = """
 query ($after: String) { invoices(first: 100, after: $after) {
@@ -416,6 +568,54 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
             c for c in want_notes if world.documents[c]["order"] == order_id
         }
 
+    # field operations: every page of quotes, visits and work orders, and what hangs off each
+    want_quotes, want_visits, want_work, want_files = (
+        expected.quotes,
+        expected.visits,
+        expected.work_orders,
+        expected.files,
+    )
+
+    def files_of(kind: str, parent: uuid.UUID) -> set[uuid.UUID]:
+        return {d for d in want_files if world.files[d] == (kind, parent)}
+
+    for node in nodes:  # the orders' own
+        order_id = uid(node["id"])
+        assert {uid(v["id"]) for v in node["visits"]} == {
+            v for v in want_visits if world.visits[v]["order"] == order_id
+        }
+        assert {uid(w["id"]) for w in node["workOrders"]} == {w for w in want_work if world.work_orders[w] == order_id}
+        assert {uid(d["id"]) for d in node["documents"]} == files_of("order", order_id)
+    total, found = await page_all(client, token, QUOTES_PAGE, "quotes")
+    assert {uid(n["id"]) for n in found} == want_quotes and total == len(want_quotes)
+    for node in found:
+        quote_id = uid(node["id"])
+        assert {uid(v["id"]) for v in node["visits"]} == {
+            v for v in want_visits if world.visits[v]["quote"] == quote_id
+        }
+        assert {uid(d["id"]) for d in node["documents"]} == files_of("quote", quote_id)
+    total, found = await page_all(client, token, VISITS_PAGE, "visits")
+    assert {uid(n["id"]) for n in found} == want_visits and total == len(want_visits)
+    for node in found:
+        visit = world.visits[uid(node["id"])]
+        assert {uid(i["id"]) for i in node["installers"]} == visit["installers"]
+        assert (uid(node["workOrder"]["id"]) if node["workOrder"] else None) == visit["work_order"]
+        assert {uid(d["id"]) for d in node["documents"]} == files_of("visit", uid(node["id"]))
+    total, found = await page_all(client, token, WORK_ORDERS_PAGE, "workOrders")
+    assert {uid(n["id"]) for n in found} == want_work and total == len(want_work)
+    for node in found:
+        work_order_id = uid(node["id"])
+        assert {uid(v["id"]) for v in node["visits"]} == {
+            v for v in want_visits if world.visits[v]["work_order"] == work_order_id
+        }
+        assert {uid(d["id"]) for d in node["documents"]} == files_of("work_order", work_order_id)
+    hidden_files = sorted(set(world.files) - want_files)
+    downloads = sample.sample(sorted(want_files), min(4, len(want_files)))
+    downloads += sample.sample(hidden_files, min(4, len(hidden_files)))
+    for document in downloads:
+        response = await client.get(f"/documents/{document}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == (200 if document in want_files else 404), document
+
     # invoices (every page), totalCount, each with its credit notes
     total, nodes = await page_all(client, token, INVOICES_PAGE, "invoices")
     assert {uid(n["id"]) for n in nodes} == want_invoices and total == len(want_invoices)
@@ -459,6 +659,10 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
         + [gid("Invoice" if d["kind"] == "invoice" else "CreditNote", i) for i, d in world.documents.items()]
         + [gid("Payment", p) for p in world.payments]
         + [gid("InternalTask", t) for t in world.tasks]
+        + [gid("Quote", q) for q in world.quotes]
+        + [gid("Visit", v) for v in world.visits]
+        + [gid("WorkOrder", w) for w in world.work_orders]
+        + [gid("Document", d) for d in world.files]
     )
     seen: dict[str, set[uuid.UUID]] = defaultdict(set)
     for ids in chunks(everything, 100):
@@ -471,6 +675,8 @@ async def check_viewer(client, token: str, expected: Expected, sample: random.Ra
     assert seen["Invoice"] == want_invoices and seen["CreditNote"] == want_notes
     assert seen["Payment"] == (set(world.payments) if expected.members is None else set())
     assert seen["InternalTask"] == (world.tasks if expected.members is None else set())
+    assert seen["Quote"] == want_quotes and seen["Visit"] == want_visits
+    assert seen["WorkOrder"] == want_work and seen["Document"] == want_files
 
     # the PDFs: a sample of visible and invisible documents, by the same token
     hidden_documents = sorted(set(world.documents) - want_invoices - want_notes)
@@ -600,6 +806,16 @@ async def test_every_viewer_sees_exactly_what_the_rules_allow_on_every_path(
             )
         )
 
+    # some viewer sees a visit (and its work order) only because its own installer is booked on it
+    assert any(
+        not (
+            expected.sees_order(world.visits[v]["order"])
+            if world.visits[v]["order"]
+            else expected.sees_quote(world.visits[v]["quote"])
+        )
+        for _, _, expected in viewers[1:]
+        for v in expected.visits
+    )
     for name, token, expected in viewers:
         try:
             await check_viewer(client, token, expected, sample)

@@ -45,6 +45,19 @@ SCOPED = (
     "communication",
     "internal_task",
     "schedule_run",
+    "quote",
+    "quote_channel",
+    "quote_line",
+    "visit",
+    "visit_installer",
+    "site_survey",
+    "installer_team",
+    "installer_team_member",
+    "work_order",
+    "work_order_task",
+    "installation_record",
+    "seal_usage",
+    "document",
 )
 
 

@@ -28,6 +28,11 @@ query ($first: Int!) {
       billingState
       invoices { number grossAmount openAmount isOverdue status { name } lines { netAmount } vat { rate amount }
                  creditNotes { number } allocations { amount allocatedOn } }
+      quotes { number revision status { name } lines { netAmount } totals { gross } }
+      visits { visitType startsAt status { name } installers { displayName } survey { phases } documents { fileName } }
+      workOrders { number status { name } tasks { done } installation { serialNumber } seals { sealNumber }
+                   visits { startsAt } extraLines { description } documents { fileName } }
+      documents { fileName sizeBytes }
     }
   }
 }
@@ -57,6 +62,10 @@ async def _same_count_for_10_and_100(client, count_statements, viewer, token) ->
         assert sum(len(o["commissions"]) for o in nodes) >= first // 10  # commissions on the page
         assert sum(len(o["invoices"]) for o in nodes) >= first // 10  # and invoices, some paid
         assert sum(len(i["allocations"]) for o in nodes for i in o["invoices"]) >= first // 20
+        # and field operations: quotes, visits with their installers, work orders with checklists and seals
+        assert sum(len(o["quotes"]) for o in nodes) >= first // 10
+        assert sum(len(v["installers"]) for o in nodes for v in o["visits"]) >= first // 10
+        assert sum(len(w["tasks"]) + len(w["seals"]) for o in nodes for w in o["workOrders"]) >= first // 10
         counts[first] = counter.count
     print(f"\nSQL statements for orders(first: N) with every relation, as {viewer}: {counts}")
     assert counts[10] == counts[100]
@@ -66,5 +75,8 @@ async def _same_count_for_10_and_100(client, count_statements, viewer, token) ->
     # batch), the invoices' credit notes, lines, open amounts and payments (the generated history
     # has no authors to name); then what the prefetch does not cover: the workflows of allowed
     # transitions and the lines' articles; a partner's call also counts against its rate limit (one
-    # statement, in the token lookup's transaction) and is logged once answered (one insert)
-    assert counts[100] == (22 if viewer == "admin" else 24)
+    # statement, in the token lookup's transaction) and is logged once answered (one insert).
+    # Field operations add 14: the orders' quotes, visits, work orders and documents, then the
+    # quotes' lines, the visits' installers, surveys and documents, the work orders' checklists,
+    # records, seals, visits, extra lines and documents (their statuses join the one status batch)
+    assert counts[100] == (36 if viewer == "admin" else 38)

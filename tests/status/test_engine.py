@@ -198,10 +198,20 @@ async def test_unknown_orders_and_wrong_ids(client, demo) -> None:
     errors = await gql_errors(
         client,
         CHANGE,
-        {"input": {"entityType": "QUOTE", "entityId": gid("Order", uuid.uuid4()), "toStatus": "x"}},
+        {"input": {"entityType": "INSTALLATION", "entityId": gid("Order", uuid.uuid4()), "toStatus": "x"}},
         token=tokens["admin"],
     )
-    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT" and "QUOTE" in errors[0]["message"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT" and "INSTALLATION" in errors[0]["message"]
+    # an entity type with a status, and the id of another type
+    mixed = (
+        await gql(
+            client,
+            CHANGE,
+            {"input": {"entityType": "QUOTE", "entityId": gid("Order", uuid.uuid4()), "toStatus": "sent"}},
+            token=tokens["admin"],
+        )
+    )["changeStatus"]
+    assert (mixed["__typename"], mixed["field"]) == ("ValidationError", "entityId")
 
 
 async def test_hold_and_resume_return_to_the_status_it_had(client, demo, order_id) -> None:

@@ -1,0 +1,1 @@
+"""Field operations: quotes, visits, work orders, documents, installer performance."""
