@@ -10,7 +10,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -447,24 +447,33 @@ def create_app(
             )
         return JSONResponse({"status": "ready", "revision": current})
 
-    async def document_pdf(request: Request) -> Response:
-        """An invoice or credit note as PDF, for the same token and under the same visibility as
-        the API: a document the viewer may not see is not found."""
+    async def downloaded(
+        request: Request, lookup: Callable[..., Awaitable[Any]], missing: str
+    ) -> tuple[str, Any | Response]:
+        """The request id, and what `lookup(session=, document_id=, viewer=)` finds for the path's
+        document id under the token's viewer — or the response refusing it (401 without a valid
+        token; 404, `missing`, for what the viewer may not see or what does not exist)."""
         request_id = uuid.uuid4().hex
         document_id = parse_uuid(request.path_params["document_id"])
         async with state.sessions() as session:
             viewer = await _downloading(session, request)
             if viewer is None:
-                return _unauthenticated(request_id)
+                return request_id, _unauthenticated(request_id)
             found = (
-                await finance.pdf_of(session=session, document_id=document_id, viewer=viewer)
+                await lookup(session=session, document_id=document_id, viewer=viewer)
                 if document_id is not None
                 else None
             )
         if found is None:
-            return _request_error(
-                404, RequestErrorCode.NOT_FOUND, "No such invoice or credit note.", {"X-Request-Id": request_id}
-            )
+            return request_id, _request_error(404, RequestErrorCode.NOT_FOUND, missing, {"X-Request-Id": request_id})
+        return request_id, found
+
+    async def document_pdf(request: Request) -> Response:
+        """An invoice or credit note as PDF, for the same token and under the same visibility as
+        the API: a document the viewer may not see is not found."""
+        request_id, found = await downloaded(request, finance.pdf_of, "No such invoice or credit note.")
+        if isinstance(found, Response):
+            return found
         number, pdf = found
         return Response(
             pdf,
@@ -475,19 +484,11 @@ def create_app(
     async def document_file(request: Request) -> Response:
         """An uploaded document's bytes, for the same token and under the same visibility as the
         API (a document whose parent the viewer may not see is not found)."""
-        request_id = uuid.uuid4().hex
-        document_id = parse_uuid(request.path_params["document_id"])
-        async with state.sessions() as session:
-            viewer = await _downloading(session, request)
-            if viewer is None:
-                return _unauthenticated(request_id)
-            found = (
-                await documents.visible_document(session=session, document_id=document_id, viewer=viewer)
-                if document_id is not None
-                else None
-            )
-        path = state.documents.path(found.storage_key) if found is not None else None
-        if found is None or path is None or not path.exists():
+        request_id, found = await downloaded(request, documents.visible_document, "No such document.")
+        if isinstance(found, Response):
+            return found
+        path = state.documents.path(found.storage_key)
+        if not path.exists():
             return _request_error(404, RequestErrorCode.NOT_FOUND, "No such document.", {"X-Request-Id": request_id})
         return FileResponse(
             path,

@@ -595,6 +595,7 @@ async def demo_statement(*, session: AsyncSession, brand_code: str = "CC") -> st
 # --- field operations ------------------------------------------------------------------------------
 
 INSTALLERS: Final = ("ChargeCars Installatie", (("Tim", "Smit"), ("Lotte", "Mulder")), "Team Noord")
+CHECKLIST: Final = ("Mount the wallbox", "Pull the cable", "Connect in the meter cabinet", "Test and hand over")
 
 
 def demo_photo(label: str) -> bytes:
@@ -725,7 +726,7 @@ async def _seed_field_operations(
         order_id=order_id,
         kind=WorkOrderKind.INSTALLATION,
         title="Install the 22 kW wallbox",
-        tasks=["Mount the wallbox", "Pull the cable", "Connect in the meter cabinet", "Test and hand over"],
+        tasks=CHECKLIST,
         actor=DEMO_ACTOR,
     )
     installation = await visits.schedule(
@@ -779,7 +780,7 @@ async def _seed_field_operations(
             order_id=scheduled,
             kind=WorkOrderKind.INSTALLATION,
             title="Install the wallbox",
-            tasks=["Mount the wallbox", "Pull the cable", "Connect in the meter cabinet", "Test and hand over"],
+            tasks=CHECKLIST,
             actor=DEMO_ACTOR,
         )
         monday = today + timedelta(days=7 - today.weekday())

@@ -29,10 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import policy
 from app.access.policy import Viewer
-from app.contacts.models import Contact, ContactType
+from app.contacts.models import Contact
 from app.errors import ValidationFailed
 from app.operations.models import InstallerTeamMember, Visit, VisitInstaller, WorkOrder, WorkOrderKind
-from app.operations.visits import INSTALLER_SUBTYPE
+from app.operations.visits import installers_where
 from app.status.models import EntityType, Movement, StatusTransition
 
 ON_TIME_GRACE: Final = timedelta(minutes=15)
@@ -214,19 +214,8 @@ def _period(start: datetime, end: datetime) -> None:
 async def per_installer(*, session: AsyncSession, start: datetime, end: datetime, viewer: Viewer) -> list[Figures]:
     """Every installer the viewer sees in full (staff: all; a partner: those in its scope)."""
     _period(start, end)
-    organisation = Contact.__table__.alias("organisation")
-    installers = list(
-        await session.scalars(
-            select(Contact.id)
-            .join(organisation, organisation.c.id == Contact.parent_organization_id)
-            .where(
-                Contact.contact_type == ContactType.PERSON,
-                func.lower(organisation.c.contact_subtype) == INSTALLER_SUBTYPE,
-                policy.in_scope(viewer, Contact.id),
-            )
-            .order_by(Contact.display_name, Contact.id)
-        )
-    )
+    by_name = installers_where(policy.in_scope(viewer, Contact.id)).order_by(Contact.display_name, Contact.id)
+    installers = list(await session.scalars(by_name))
     found = await _figures(session, [(i, i) for i in installers], start, end, viewer)
     return [found[i] for i in installers]
 

@@ -16,11 +16,11 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
-from app.access import policy
+from app.access import policy, reads
 from app.access.policy import Viewer
 from app.audit.service import SYSTEM, Actor, record
 from app.business_entities.models import BusinessEntity
-from app.db import any_of, columns, grouped, read
+from app.db import columns, read
 from app.errors import NotFound, ValidationFailed
 from app.jobs import schedules
 from app.jobs.queue import JobContext
@@ -371,23 +371,13 @@ async def search(
 
 
 async def channels_of_many(*, session: AsyncSession, quote_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-    rows = await read(
-        session,
-        select(*columns(QuoteChannel))
-        .where(any_of(QuoteChannel.quote_id, quote_ids))
-        .order_by(QuoteChannel.quote_id, QuoteChannel.position),
+    return await reads.visible_by(
+        session, QuoteChannel, QuoteChannel.quote_id, quote_ids, policy.STAFF, QuoteChannel.position
     )
-    return grouped(rows, "quote_id")
 
 
 async def lines_of_many(*, session: AsyncSession, quote_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-    rows = await read(
-        session,
-        select(*columns(QuoteLine))
-        .where(any_of(QuoteLine.quote_id, quote_ids))
-        .order_by(QuoteLine.quote_id, QuoteLine.position),
-    )
-    return grouped(rows, "quote_id")
+    return await reads.visible_by(session, QuoteLine, QuoteLine.quote_id, quote_ids, policy.STAFF, QuoteLine.position)
 
 
 def wire() -> None:

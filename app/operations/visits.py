@@ -108,24 +108,28 @@ async def installers_of(
         raise ValidationFailed("Book at least one installer (or a team).", field="installer_ids")
     if len(wanted) > MAX_INSTALLERS:
         raise ValidationFailed(f"A visit has at most {MAX_INSTALLERS} installers.", field="installer_ids")
-    organisation = Contact.__table__.alias("organisation")
-    found = set(
-        await session.scalars(
-            select(Contact.id)
-            .join(organisation, organisation.c.id == Contact.parent_organization_id)
-            .where(
-                any_of(Contact.id, wanted),
-                Contact.contact_type == ContactType.PERSON,
-                func.lower(organisation.c.contact_subtype) == INSTALLER_SUBTYPE,
-            )
-        )
-    )
+    found = set(await session.scalars(installers_where(any_of(Contact.id, wanted))))
     for installer in wanted:
         if installer not in found:
             raise ValidationFailed(
                 f"Contact {installer} is not a person of an installer organisation.", field="installer_ids"
             )
     return wanted
+
+
+def installers_where(*conditions: Any) -> Any:
+    """The ids of the installers (persons of an organisation whose subtype is Installer) that
+    meet `conditions`."""
+    organisation = Contact.__table__.alias("organisation")
+    return (
+        select(Contact.id)
+        .join(organisation, organisation.c.id == Contact.parent_organization_id)
+        .where(
+            Contact.contact_type == ContactType.PERSON,
+            func.lower(organisation.c.contact_subtype) == INSTALLER_SUBTYPE,
+            *conditions,
+        )
+    )
 
 
 async def _book(
@@ -171,6 +175,23 @@ async def _book(
             starts_at=clash.starts_at,
             ends_at=clash.ends_at,
         ) from None
+
+
+async def _booked(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    visit: Visit,
+    installers: list[uuid.UUID],
+    *,
+    before: dict[str, Any] | None,
+) -> None:
+    """Book the visit's installers for its times, and audit it."""
+    await _book(session, visit.id, installers, visit.starts_at, visit.ends_at)
+    after = {"starts_at": visit.starts_at.isoformat(), "ends_at": visit.ends_at.isoformat(), "installers": installers}
+    await record(
+        session=session, actor=actor, action=action, entity_type=VISIT, entity_id=visit.id, before=before, after=after
+    )
 
 
 async def _parent(session: AsyncSession, visit_in: VisitIn) -> tuple[uuid.UUID, dict[str, Any]]:
@@ -219,16 +240,7 @@ async def schedule(*, session: AsyncSession, visit_in: VisitIn, actor: Actor) ->
     )
     session.add(visit)
     await session.flush()
-    await _book(session, visit.id, installers, starts_at, ends_at)
-    await record(
-        session=session,
-        actor=actor,
-        action="visit.schedule",
-        entity_type=VISIT,
-        entity_id=visit.id,
-        before=None,
-        after={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "installers": installers},
-    )
+    await _booked(session, actor, "visit.schedule", visit, installers, before=None)
     await engine.initialize(session=session, entity_type=VISIT, entity=visit, workflow=workflow, actor=actor)
     return visit
 
@@ -263,16 +275,7 @@ async def reschedule(
     await session.execute(delete(VisitInstaller).where(VisitInstaller.visit_id == visit.id))
     visit.starts_at, visit.ends_at = starts_at, ends_at
     await session.flush()
-    await _book(session, visit.id, installers, starts_at, ends_at)
-    await record(
-        session=session,
-        actor=actor,
-        action="visit.reschedule",
-        entity_type=VISIT,
-        entity_id=visit.id,
-        before=before,
-        after={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "installers": installers},
-    )
+    await _booked(session, actor, "visit.reschedule", visit, installers, before=before)
     return visit
 
 

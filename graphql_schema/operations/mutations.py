@@ -6,6 +6,7 @@ confirming a visit, completing a work order) move through `changeStatus`."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -446,25 +447,22 @@ class OperationMutations:
     @strawberry.mutation(permission_classes=[IsStaffEditor], description="Record what was found on site.")
     async def record_site_survey(self, info: Info, input: RecordSiteSurveyInput) -> VisitResult:
         visit_id = decode_id(input.visit_id, expected="Visit", field="visit_id")
+        survey_in = visits.SurveyIn(
+            meter_cabinet=input.meter_cabinet,
+            phases=input.phases,
+            main_fuse_amps=input.main_fuse_amps,
+            cable_length_m=input.cable_length_m,
+            mounting=input.mounting,
+            cable_route=input.cable_route,
+            notes=input.notes,
+        )
 
-        async def change(session: AsyncSession) -> Any:
+        async def work(session: AsyncSession) -> None:
             await visits.record_survey(
-                session=session,
-                visit_id=visit_id,
-                survey_in=visits.SurveyIn(
-                    meter_cabinet=input.meter_cabinet,
-                    phases=input.phases,
-                    main_fuse_amps=input.main_fuse_amps,
-                    cable_length_m=input.cable_length_m,
-                    mounting=input.mounting,
-                    cable_route=input.cable_route,
-                    notes=input.notes,
-                ),
-                actor=info.context.actor,
+                session=session, visit_id=visit_id, survey_in=survey_in, actor=info.context.actor
             )
-            return visit_id
 
-        return await mutate(info, change, lambda found: _visit(info, found))
+        return await _recorded(info, visit_id, work, _visit)
 
     @strawberry.mutation(
         permission_classes=[IsStaffEditor], description="A work order for an order, numbered from the brand's series."
@@ -501,26 +499,23 @@ class OperationMutations:
     )
     async def record_installation(self, info: Info, input: RecordInstallationInput) -> WorkOrderResult:
         work_order_id = decode_id(input.work_order_id, expected="WorkOrder", field="work_order_id")
+        record_in = work_orders.InstallationIn(
+            charger_make=input.charger_make,
+            charger_model=input.charger_model,
+            serial_number=input.serial_number,
+            meter_reading_kwh=input.meter_reading_kwh,
+            earth_resistance_ohm=input.earth_resistance_ohm,
+            insulation_resistance_mohm=input.insulation_resistance_mohm,
+            rcd_trip_time_ms=input.rcd_trip_time_ms,
+            tests_passed=input.tests_passed,
+        )
 
-        async def change(session: AsyncSession) -> Any:
+        async def work(session: AsyncSession) -> None:
             await work_orders.record_installation(
-                session=session,
-                work_order_id=work_order_id,
-                record_in=work_orders.InstallationIn(
-                    charger_make=input.charger_make,
-                    charger_model=input.charger_model,
-                    serial_number=input.serial_number,
-                    meter_reading_kwh=input.meter_reading_kwh,
-                    earth_resistance_ohm=input.earth_resistance_ohm,
-                    insulation_resistance_mohm=input.insulation_resistance_mohm,
-                    rcd_trip_time_ms=input.rcd_trip_time_ms,
-                    tests_passed=input.tests_passed,
-                ),
-                actor=info.context.actor,
+                session=session, work_order_id=work_order_id, record_in=record_in, actor=info.context.actor
             )
-            return work_order_id
 
-        return await mutate(info, change, lambda found: _work_order_success(info, found))
+        return await _recorded(info, work_order_id, work, _work_order_success)
 
     @strawberry.mutation(
         permission_classes=[IsStaffEditor],
@@ -529,7 +524,7 @@ class OperationMutations:
     async def record_seals(self, info: Info, input: RecordSealsInput) -> WorkOrderResult:
         work_order_id = decode_id(input.work_order_id, expected="WorkOrder", field="work_order_id")
 
-        async def change(session: AsyncSession) -> Any:
+        async def work(session: AsyncSession) -> None:
             await work_orders.record_seals(
                 session=session,
                 work_order_id=work_order_id,
@@ -537,9 +532,8 @@ class OperationMutations:
                 placed=input.placed,
                 actor=info.context.actor,
             )
-            return work_order_id
 
-        return await mutate(info, change, lambda found: _work_order_success(info, found))
+        return await _recorded(info, work_order_id, work, _work_order_success)
 
     @strawberry.mutation(permission_classes=[IsStaffEditor], description="Add extra work found on site to the order.")
     async def add_extra_work(self, info: Info, input: AddExtraWorkInput) -> ExtraWorkResult:
@@ -602,6 +596,21 @@ class OperationMutations:
             return DocumentSuccess(document=found)
 
         return await mutate(info, change, answer)
+
+
+async def _recorded(
+    info: Info,
+    entity_id: uuid.UUID,
+    work: Callable[[AsyncSession], Awaitable[None]],
+    answer: Callable[[Info, uuid.UUID], Awaitable[Any]],
+) -> Any:
+    """A mutation that records something on a visit or work order and answers with it."""
+
+    async def change(session: AsyncSession) -> uuid.UUID:
+        await work(session)
+        return entity_id
+
+    return await mutate(info, change, lambda found: answer(info, found))
 
 
 async def _quote_success(info: Info, quote_id: uuid.UUID) -> QuoteSuccess:
