@@ -26,6 +26,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET
 
@@ -127,6 +128,27 @@ class GraphQLApp(GraphQL):
         batch = [_request_data(item) for item in payload]
         self._validate_batch_request(batch, protocol="http")
         return batch
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """The GraphQL multipart request (uploads), checked before its files are put in place:
+        `operations` is JSON read like a JSON body, `map` an object of part names to lists of
+        variable paths, and every part and path it names is there; anything else is a 400."""
+        try:
+            form = await request.get_form_data()
+        except ValueError:
+            raise BadRequest(400, "The multipart body cannot be read.") from None
+        operations = self.decode_json(form.form.get("operations") or "")
+        files_map = self.decode_json(form.form.get("map") or "{}")
+        if not isinstance(operations, dict | list):
+            raise BadRequest(400, "The multipart `operations` part is a JSON object (or a batch of them).")
+        if not isinstance(files_map, dict) or not all(
+            isinstance(paths, list) and all(isinstance(path, str) for path in paths) for paths in files_map.values()
+        ):
+            raise BadRequest(400, "The multipart `map` is an object of part names to lists of variable paths.")
+        try:
+            return replace_placeholders_with_files(operations, files_map, form.files)  # type: ignore[arg-type]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise BadRequest(400, "The multipart `map` names a part or a variable path that is not there.") from None
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Request-level refusals (unparsable body, too many operations in a batch) answered

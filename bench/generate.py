@@ -159,7 +159,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
         "updated_at",
     ),
-    "visit_installer": ("visit_id", "installer_contact_id", "during"),
+    "visit_installer": ("visit_id", "installer_contact_id", "order_id", "during"),
     "work_order_task": ("id", "work_order_id", "position", "description", "done_at"),
     "seal_usage": ("id", "work_order_id", "seal_number", "action", "recorded_at"),
     "document": (
@@ -722,7 +722,7 @@ def _field_operations(
     rows["visit"].append(
         (visit_id, brand_id, order_id, work_order_id, "installation", starts, ends, visit_path[-1], created, created)
     )
-    rows["visit_installer"].extend((visit_id, i, asyncpg.Range(starts, ends)) for i in crew)
+    rows["visit_installer"].extend((visit_id, i, order_id, asyncpg.Range(starts, ends)) for i in crew)
     _transitions(transitions, current, EntityType.VISIT.value, visit_id, visit_flow, visit_path, created, rng)
     for position, task in enumerate(("Mount the charger", "Pull the cable", "Test and hand over"), start=1):
         rows["work_order_task"].append((new_id(rng), work_order_id, position, task, ends if installed else None))

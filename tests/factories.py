@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry import relay
 
 from app import demo
 from app.accounts import service as accounts
@@ -105,6 +106,11 @@ async def brand_id(sessions: async_sessionmaker[AsyncSession], code: str) -> uui
 
 
 gid = global_id  # the global id of an object, as clients see it
+
+
+def uid(value: str) -> uuid.UUID:
+    """The UUID inside a global id (the inverse of `gid`)."""
+    return uuid.UUID(relay.GlobalID.from_id(value).node_id)
 
 
 async def issue_token(

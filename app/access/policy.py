@@ -32,8 +32,8 @@ contact's field mask comes from the same statement (`contact_access`). The rules
 - a **document** follows the one order, quote, visit or work order it is attached to; one
   attached to a contact is visible when the contact is in scope (full access);
 - a **contact** is visible when it is in scope (full), an ancestor of the viewer (name only,
-  whatever order it is also on), or a party to a visible order or quote, or an installer on a
-  visible visit (what working the order needs).
+  whatever order it is also on), or a party to a visible order or quote, or an installer with a
+  visible booking (what working the order needs).
 
 A new entity type gets its rule by one entry in `_RULES` (often `follows(...)` its parent).
 """
@@ -199,22 +199,33 @@ def _visit_visible(viewer: Viewer, row: Any = Visit) -> ColumnElement[bool]:
     )
 
 
+def _booking_visible(viewer: Viewer, row: Any = VisitInstaller) -> ColumnElement[bool]:
+    """A booking: its visit's order (or quote) is visible, or its installer is in scope. Decided
+    on the booking's own row (it carries the visit's order and quote)."""
+    if viewer.root_id is None:
+        return false()
+    quote = aliased(Quote)
+    return or_(
+        and_(row.order_id.is_not(None), _reaches(viewer, row.order_id)),
+        and_(row.quote_id.is_not(None), exists().where(quote.id == row.quote_id, _quote_visible(viewer, quote))),
+        in_scope(viewer, row.installer_contact_id),
+    )
+
+
 def _on_visible_work(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
-    """A party to a visible quote, or an installer on a visible visit (each test one index
-    probe on the contact, then the quote's or visit's rule)."""
+    """A party to a visible quote, or an installer with a visible booking (each test one index
+    probe on the contact, then the quote's or the booking's rule)."""
     if viewer.root_id is None:
         return false()
     by_account, by_customer, in_chain, channel = aliased(Quote), aliased(Quote), aliased(Quote), aliased(QuoteChannel)
-    visit, booked = aliased(Visit), aliased(VisitInstaller)
+    booked = aliased(VisitInstaller)
     return or_(
         exists().where(by_account.account_contact_id == contact_id, _quote_visible(viewer, by_account)),
         exists().where(by_customer.end_customer_contact_id == contact_id, _quote_visible(viewer, by_customer)),
         exists().where(
             channel.contact_id == contact_id, in_chain.id == channel.quote_id, _quote_visible(viewer, in_chain)
         ),
-        exists().where(
-            booked.installer_contact_id == contact_id, visit.id == booked.visit_id, _visit_visible(viewer, visit)
-        ),
+        exists().where(booked.installer_contact_id == contact_id, _booking_visible(viewer, booked)),
     )
 
 
@@ -333,7 +344,7 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     QuoteChannel: follows(Quote, QuoteChannel.quote_id),
     QuoteLine: follows(Quote, QuoteLine.quote_id),
     Visit: _visit_visible,
-    VisitInstaller: follows(Visit, VisitInstaller.visit_id),
+    VisitInstaller: _booking_visible,
     SiteSurvey: follows(Visit, SiteSurvey.visit_id),
     InstallerTeam: staff_only,
     InstallerTeamMember: staff_only,

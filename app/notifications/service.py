@@ -328,8 +328,8 @@ async def _recipients(session: AsyncSession, order: Order, audiences: Sequence[s
 async def fan_out(session: AsyncSession, event: OutboxEvent) -> None:
     """An outbox consumer: the messages an order's event gives, logged, and a job for each one
     to send."""
-    if event.order_id is None or event.entity_type != "order":
-        return
+    if event.order_id is None or event.entity_type != "order" or event.payload.get("passedThrough"):
+        return  # a step walked through on the way further is not told (app/status/engine.py, `advance`)
     order = await session.get(Order, event.order_id)
     if order is None:
         return

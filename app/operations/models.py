@@ -213,7 +213,8 @@ class Visit(Base):
 
 class VisitInstaller(Base):
     """An installer booked on a visit, with the visit's time range: no installer is ever booked
-    twice at overlapping times while the booking holds (the exclusion constraint)."""
+    twice at overlapping times while the booking holds (the exclusion constraint). A booking is
+    visible with its visit's order or quote, or to the installer's own scope."""
 
     __tablename__ = "visit_installer"
 
@@ -223,6 +224,12 @@ class VisitInstaller(Base):
     installer_contact_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("contact.id", ondelete="RESTRICT"), primary_key=True
     )
+    # the visit's order or quote, copied (a visit keeps them): the booking's visibility is decided
+    # on its own row, so that "is this installer on a visit the viewer sees" reads no other table
+    order_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sales_order.id", ondelete="RESTRICT"), index=True
+    )
+    quote_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("quote.id", ondelete="RESTRICT"))
     during: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
     holds: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     """False once the visit is cancelled: the time is free again."""

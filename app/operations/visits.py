@@ -132,18 +132,21 @@ def installers_where(*conditions: Any) -> Any:
     )
 
 
-async def _book(
-    session: AsyncSession, visit_id: uuid.UUID, installers: list[uuid.UUID], starts_at: datetime, ends_at: datetime
-) -> None:
+async def _book(session: AsyncSession, visit: Visit, installers: list[uuid.UUID]) -> None:
     """Book the installers, or raise SchedulingConflict naming a clash (the constraint decides,
     also between two transactions booking at once: the second waits for the first)."""
-    during = Range(starts_at, ends_at, bounds="[)")
+    visit_id = visit.id
+    during = Range(visit.starts_at, visit.ends_at, bounds="[)")
     try:
         async with session.begin_nested():
             await session.execute(
                 insert(VisitInstaller),
-                [{"visit_id": visit_id, "installer_contact_id": i, "during": during} for i in installers],
-            )
+                [
+                    {"visit_id": visit_id, "installer_contact_id": i, "order_id": visit.order_id,
+                     "quote_id": visit.quote_id, "during": during}
+                    for i in installers
+                ],
+            )  # fmt: skip
     except DBAPIError as exc:
         if constraint_name(exc) != "no_double_booking":
             raise
@@ -187,7 +190,7 @@ async def _booked(
     before: dict[str, Any] | None,
 ) -> None:
     """Book the visit's installers for its times, and audit it."""
-    await _book(session, visit.id, installers, visit.starts_at, visit.ends_at)
+    await _book(session, visit, installers)
     after = {"starts_at": visit.starts_at.isoformat(), "ends_at": visit.ends_at.isoformat(), "installers": installers}
     await record(
         session=session, actor=actor, action=action, entity_type=VISIT, entity_id=visit.id, before=before, after=after

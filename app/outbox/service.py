@@ -91,6 +91,7 @@ async def _on_status_changed(session: AsyncSession, event: StatusChanged) -> Non
             "movement": event.movement.value,
             "transitionId": str(event.transition_id),
             "actor": _actor(event.actor),
+            **({"passedThrough": True} if event.passed_through else {}),
         },
     )
 

@@ -35,6 +35,9 @@ from app.status.models import (
 )
 from app.status.registry import EntityAdapter, adapter_for
 
+PASSED_THROUGH = "passed_through"
+"""Transition metadata of a step walked through by `advance` (the step's notifications are not sent)."""
+
 
 class Purpose(enum.Enum):
     CHANGE = "change"
@@ -54,6 +57,9 @@ class StatusChanged:
     transition_id: uuid.UUID
     actor: Actor
     to_step: StatusWorkflowStep = field(repr=False)
+    passed_through: bool = False
+    """A step an entity walked through on its way further in the same change (`advance`): it
+    is in the history, but nobody is told it was reached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +301,7 @@ async def _apply(
             transition_id=transition.id,
             actor=actor,
             to_step=to_step,
+            passed_through=bool((metadata or {}).get(PASSED_THROUGH)),
         ),
     )
     return transition
@@ -304,8 +311,9 @@ async def advance(
     *, session: AsyncSession, entity_type: str, entity_id: uuid.UUID, to_status: str, actor: Actor, reason: str
 ) -> None:
     """Walk an entity forward along its workflow's main path up to `to_status`, one allowed step
-    at a time (each through `change_status`, in history). An entity that cannot get there —
-    on hold, already past it, a workflow without that step — stays where it is."""
+    at a time (each through `change_status`, in history; the steps before the last marked as
+    passed through, so that only the last is told). An entity that cannot get there — on hold,
+    already past it, a workflow without that step — stays where it is."""
     current = await session.get(EntityCurrentStatus, (entity_type, entity_id))
     if current is None:
         return
@@ -314,11 +322,18 @@ async def advance(
     if to_status not in path or current.status not in path:
         return
     status = current.status
-    for step in path[path.index(status) + 1 : path.index(to_status) + 1]:
+    steps = path[path.index(status) + 1 : path.index(to_status) + 1]
+    for step in steps:
         if step not in {target.status_name for target in workflow_targets(workflow, status)}:
             return
         await change_status(
-            session=session, entity_type=entity_type, entity_id=entity_id, to_status=step, actor=actor, reason=reason
+            session=session,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            to_status=step,
+            actor=actor,
+            reason=reason,
+            metadata={PASSED_THROUGH: True} if step != to_status else None,
         )
         status = step
 

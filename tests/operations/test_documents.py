@@ -176,3 +176,37 @@ async def test_a_contacts_documents_are_for_who_sees_it_in_full(client, field_wo
             headers={"Authorization": f"Bearer {world.tokens[viewer]}"},
         )
         assert response.json()["data"]["node"]["documents"] == expected, viewer
+
+
+async def test_malformed_multipart_requests_are_refused_with_a_code(client, sessions, field_world: Field) -> None:
+    world = field_world
+    headers = {"Authorization": f"Bearer {world.tokens['staff']}"}
+    operations = json.dumps(
+        {
+            "query": UPLOAD,
+            "variables": {"input": {"parentId": gid("Order", world.order), "file": None, "category": "PHOTO"}},
+        }
+    )
+    for data, files in (
+        # the file the map names is not there
+        (
+            {"operations": operations, "map": json.dumps({"0": ["variables.input.file"]})},
+            {"1": ("x.pdf", PDF, "application/pdf")},
+        ),
+        ({"operations": "{not json", "map": "{}"}, {"0": ("x.pdf", PDF, "application/pdf")}),
+        ({"operations": "[]", "map": "{}"}, {"0": ("x.pdf", PDF, "application/pdf")}),
+        ({"operations": operations, "map": "[1]"}, {"0": ("x.pdf", PDF, "application/pdf")}),
+        ({"operations": operations, "map": '{"0": "variables.input.file"}'}, {"0": ("x.pdf", PDF, "application/pdf")}),
+        (
+            {"operations": operations, "map": '{"0": ["variables.nothing.here"]}'},
+            {"0": ("x.pdf", PDF, "application/pdf")},
+        ),
+        ({"operations": operations, "map": '{"0": ["query.x"]}'}, {"0": ("x.pdf", PDF, "application/pdf")}),
+        ({"operations": "5", "map": "{}"}, {"0": ("x.pdf", PDF, "application/pdf")}),
+    ):
+        response = await client.post("/graphql", data=data, files=files, headers=headers)
+        body = response.json()
+        assert response.status_code == 400, (data, body)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST", body
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Document)) == 0

@@ -142,12 +142,13 @@ async def generate(sessions, world: Field, installers: list[uuid.UUID]) -> Histo
             visit = history.visits[visit_id]
             await session.execute(
                 text(
-                    "INSERT INTO visit_installer (visit_id, installer_contact_id, during, holds) "
-                    "VALUES (:visit_id, :installer_contact_id, tstzrange(:s, :e), :holds)"
+                    "INSERT INTO visit_installer (visit_id, installer_contact_id, order_id, during, holds) "
+                    "VALUES (:visit_id, :installer_contact_id, :order_id, tstzrange(:s, :e), :holds)"
                 ),
                 {
                     "visit_id": visit_id,
                     "installer_contact_id": installer,
+                    "order_id": world.order,
                     "holds": holds,
                     "s": visit["starts"],
                     "e": visit["starts"] + timedelta(hours=4),

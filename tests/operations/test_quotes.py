@@ -8,11 +8,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
+from app.notifications import service as notifications
+from app.notifications.models import Communication
 from app.numbering.service import current_year
 from app.operations import quotes
 from app.operations.models import Quote
 from app.orders.models import Order
-from tests.factories import gid
+from app.outbox.models import OutboxEvent
+from tests.factories import gid, uid
 from tests.operations.conftest import Field
 from tests.support.api import CHANGE, gql, gql_errors
 
@@ -134,6 +137,33 @@ async def test_accepting_creates_the_order_with_the_quotes_parties_chain_and_lin
     assert twice["__typename"] == "QuoteNotAcceptable" and twice["status"] == "accepted"
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Order)) == 2  # the fixture's and this one
+
+
+async def test_the_steps_an_accepted_order_walks_through_are_not_told(client, sessions, field_world: Field) -> None:
+    """The order walks intake → quoted → accepted at once: "quoted" is in its history and its
+    events, but its customer is not told a quote was sent after accepting it."""
+    world = field_world
+    quote = await create_quote(client, world)
+    await send(client, world, quote["id"])
+    order = (await gql(client, ACCEPT, {"id": quote["id"]}, token=world.tokens["customer"]))["acceptQuote"]["order"]
+    async with sessions() as session:
+        events = {
+            e.payload["toStatus"]: e
+            for e in await session.scalars(
+                select(OutboxEvent).where(OutboxEvent.order_id == uid(order["id"]), OutboxEvent.entity_type == "order")
+            )
+            if "toStatus" in e.payload
+        }
+    assert events["quoted"].payload["passedThrough"] is True and "passedThrough" not in events["accepted"].payload
+    async with sessions() as session, session.begin():
+        await notifications.fan_out(session, events["quoted"])  # told nothing
+        told = await session.scalar(select(func.count()).select_from(Communication))
+        assert told == 0
+        # the same event, not passed through: the end customer is told (no template here: suppressed)
+        events["quoted"].payload = {k: v for k, v in events["quoted"].payload.items() if k != "passedThrough"}
+        await notifications.fan_out(session, events["quoted"])
+        assert await session.scalar(select(func.count()).select_from(Communication)) >= 1
+        await session.rollback()
 
 
 async def test_expired_superseded_draft_and_unseen_quotes_are_not_accepted_and_nothing_is_created(
