@@ -3,10 +3,10 @@ in one statement, as plain rows (app.db.columns). The loaders of every entity ty
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import policy
@@ -30,3 +30,21 @@ async def visible_by(
         select(*columns(model)).where(any_of(key, keys), policy.visible(viewer, model)).order_by(key, *order_by),
     )
     return grouped(rows, key.key)
+
+
+Filtered = Callable[[Any, Any, Viewer], Any]
+"""Adds a filter's conditions (and the policy's) to a statement on a model."""
+
+
+def listing(model: Any, filtered: Filtered, *order_by: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The `count` and `search` of a root list of `model` (what `filtered_connection` takes):
+    both through `filtered(statement, filter_in, viewer)`, the page in `order_by` order."""
+
+    async def count(*, session: AsyncSession, filter_in: Any, viewer: Viewer) -> int:
+        return int(await session.scalar(filtered(select(func.count()).select_from(model), filter_in, viewer)) or 0)
+
+    async def search(*, session: AsyncSession, filter_in: Any, viewer: Viewer, offset: int, limit: int) -> list[Any]:
+        stmt = filtered(select(*columns(model)), filter_in, viewer)
+        return await read(session, stmt.order_by(*order_by).offset(offset).limit(limit))
+
+    return count, search

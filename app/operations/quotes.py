@@ -20,7 +20,6 @@ from app.access import policy, reads
 from app.access.policy import Viewer
 from app.audit.service import SYSTEM, Actor, record
 from app.business_entities.models import BusinessEntity
-from app.db import columns, read
 from app.errors import NotFound, ValidationFailed
 from app.jobs import schedules
 from app.jobs.queue import JobContext
@@ -358,16 +357,7 @@ def _filtered(stmt: Any, filter_in: QuoteFilter, viewer: Viewer) -> Any:
     return stmt
 
 
-async def count(*, session: AsyncSession, filter_in: QuoteFilter, viewer: Viewer) -> int:
-    return int(await session.scalar(_filtered(select(func.count()).select_from(Quote), filter_in, viewer)) or 0)
-
-
-async def search(
-    *, session: AsyncSession, filter_in: QuoteFilter, viewer: Viewer, offset: int, limit: int
-) -> list[Any]:
-    """Newest first."""
-    stmt = _filtered(select(*columns(Quote)), filter_in, viewer)
-    return await read(session, stmt.order_by(Quote.created_at.desc(), Quote.id.desc()).offset(offset).limit(limit))
+count, search = reads.listing(Quote, _filtered, Quote.created_at.desc(), Quote.id.desc())  # newest first
 
 
 async def channels_of_many(*, session: AsyncSession, quote_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:

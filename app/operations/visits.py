@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
-from app.access import policy
+from app.access import policy, reads
 from app.access.policy import Viewer
 from app.audit.service import Actor, record
 from app.contacts.models import ADDRESS_FIELDS, Contact, ContactType
@@ -407,16 +407,7 @@ def _filtered(stmt: Any, filter_in: VisitFilter, viewer: Viewer) -> Any:
     return stmt
 
 
-async def count(*, session: AsyncSession, filter_in: VisitFilter, viewer: Viewer) -> int:
-    return int(await session.scalar(_filtered(select(func.count()).select_from(Visit), filter_in, viewer)) or 0)
-
-
-async def search(
-    *, session: AsyncSession, filter_in: VisitFilter, viewer: Viewer, offset: int, limit: int
-) -> list[Any]:
-    """By start time."""
-    stmt = _filtered(select(*columns(Visit)), filter_in, viewer)
-    return await read(session, stmt.order_by(Visit.starts_at, Visit.id).offset(offset).limit(limit))
+count, search = reads.listing(Visit, _filtered, Visit.starts_at, Visit.id)  # by start time
 
 
 async def installers_of_many(

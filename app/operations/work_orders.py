@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
-from app.access import policy
+from app.access import policy, reads
 from app.access.policy import Viewer
 from app.audit.service import Actor, record
 from app.db import columns, constraint_name, read
@@ -330,17 +330,7 @@ def _filtered(stmt: Any, filter_in: WorkOrderFilter, viewer: Viewer) -> Any:
     return stmt
 
 
-async def count(*, session: AsyncSession, filter_in: WorkOrderFilter, viewer: Viewer) -> int:
-    return int(await session.scalar(_filtered(select(func.count()).select_from(WorkOrder), filter_in, viewer)) or 0)
-
-
-async def search(
-    *, session: AsyncSession, filter_in: WorkOrderFilter, viewer: Viewer, offset: int, limit: int
-) -> list[Any]:
-    stmt = _filtered(select(*columns(WorkOrder)), filter_in, viewer)
-    return await read(
-        session, stmt.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()).offset(offset).limit(limit)
-    )
+count, search = reads.listing(WorkOrder, _filtered, WorkOrder.created_at.desc(), WorkOrder.id.desc())
 
 
 async def tasks_of(*, session: AsyncSession, work_order_id: uuid.UUID) -> list[Any]:
