@@ -21,6 +21,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -135,8 +137,9 @@ class GraphQLApp(GraphQL):
         variable paths, and every part and path it names is there; anything else is a 400."""
         try:
             form = await request.get_form_data()
-        except ValueError:
-            raise BadRequest(400, "The multipart body cannot be read.") from None
+        except (ValueError, MultiPartException, StarletteHTTPException) as exc:  # too many parts, a part too large
+            reason = getattr(exc, "detail", None) or getattr(exc, "message", None) or "it is malformed"
+            raise BadRequest(400, f"The multipart body cannot be read: {reason}.") from None
         operations = self.decode_json(form.form.get("operations") or "")
         files_map = self.decode_json(form.form.get("map") or "{}")
         if not isinstance(operations, dict | list):

@@ -210,3 +210,21 @@ async def test_malformed_multipart_requests_are_refused_with_a_code(client, sess
         assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST", body
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Document)) == 0
+
+
+async def test_a_multipart_body_of_too_many_parts_is_refused(client, field_world: Field) -> None:
+    world = field_world
+    operations = json.dumps(
+        {
+            "query": UPLOAD,
+            "variables": {"input": {"parentId": gid("Order", world.order), "file": None, "category": "PHOTO"}},
+        }
+    )
+    files = {str(n): (f"{n}.pdf", PDF, "application/pdf") for n in range(1001)}
+    response = await client.post(
+        "/graphql",
+        data={"operations": operations, "map": json.dumps({"0": ["variables.input.file"]})},
+        files=files,
+        headers={"Authorization": f"Bearer {world.tokens['staff']}"},
+    )
+    assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
