@@ -12,6 +12,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import reads
 from app.access.policy import STAFF
 from app.accounts import service as accounts
 from app.accounts.models import Role, UserAccount
@@ -32,7 +33,7 @@ from app.notifications import service as notifications
 from app.notifications.service import TemplateIn
 from app.operations import documents, quotes, visits, work_orders
 from app.operations.documents import DirectoryStore, DocumentStore
-from app.operations.models import DocumentCategory, MeterCabinet, Mounting, VisitType, WorkOrderKind
+from app.operations.models import DocumentCategory, MeterCabinet, Mounting, VisitType, WorkOrderKind, WorkOrderTask
 from app.orders import holds, lines
 from app.orders import service as orders
 from app.orders.lines import LineIn
@@ -743,7 +744,10 @@ async def _seed_field_operations(
     )
     await _walk(session, EntityType.WORK_ORDER, work_order.id, ["in_progress"])
     await _visit_done(session, installation.id)
-    for task in await work_orders.tasks_of(session=session, work_order_id=work_order.id):
+    checklist = await reads.visible_by(
+        session, WorkOrderTask, WorkOrderTask.work_order_id, [work_order.id], STAFF, WorkOrderTask.position
+    )
+    for task in checklist[work_order.id]:
         await work_orders.set_task_done(session=session, task_id=task.id, done=True, actor=DEMO_ACTOR)
     await work_orders.record_installation(
         session=session,

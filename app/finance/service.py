@@ -23,7 +23,7 @@ import enum
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -44,7 +44,7 @@ from app.errors import NotFound, ValidationFailed
 from app.finance.errors import LineAlreadyInvoiced, NothingToCredit, NothingToInvoice, OrderNotBilled
 from app.finance.models import Invoice, InvoiceKind, InvoiceLine, Payment, PaymentAllocation
 from app.finance.pdf import render
-from app.numbering.service import BUSINESS_TIMEZONE, DocumentType, allocate
+from app.numbering.service import DocumentType, allocate, today
 from app.orders.models import LineItem, Order
 from app.orders.service import OrderLineChanging, lines_of_many, totals
 from app.status import engine
@@ -111,10 +111,6 @@ class InvoiceFilter:
         object.__setattr__(self, "statuses", statuses)
         if self.issued_from and self.issued_to and self.issued_from > self.issued_to:
             raise ValidationFailed("The period ends before it starts.", field="issued")
-
-
-def today() -> date:
-    return datetime.now(BUSINESS_TIMEZONE).date()
 
 
 # --- what a document copies --------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,11 @@ def format_number(prefix: str, year: int, value: int, padding: int) -> str:
 
 def current_year() -> int:
     return datetime.now(BUSINESS_TIMEZONE).year
+
+
+def today() -> date:
+    """Today in the Netherlands (invoice dates, due dates, quote validity)."""
+    return datetime.now(BUSINESS_TIMEZONE).date()
 
 
 async def allocate(

@@ -30,9 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import policy
 from app.access.policy import Viewer
 from app.contacts.models import Contact
-from app.errors import ValidationFailed
 from app.operations.models import InstallerTeamMember, Visit, VisitInstaller, WorkOrder, WorkOrderKind
-from app.operations.visits import installers_where
+from app.operations.visits import checked_period, installers_where
 from app.status.models import EntityType, Movement, StatusTransition
 
 ON_TIME_GRACE: Final = timedelta(minutes=15)
@@ -205,10 +204,10 @@ async def _figures(
 
 
 def _period(start: datetime, end: datetime) -> None:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValidationFailed("Give times with their offset (ISO 8601).", field="from")
-    if not start < end <= start + MAX_PERIOD:
-        raise ValidationFailed("The period ends after it starts, within a year.", field="to")
+    checked_period(
+        start, end, longest=MAX_PERIOD, refusal="The period ends after it starts, within a year.",
+        fields=("starts_from", "ends_before"),
+    )  # fmt: skip
 
 
 async def per_installer(*, session: AsyncSession, start: datetime, end: datetime, viewer: Viewer) -> list[Figures]:

@@ -23,7 +23,7 @@ from app.business_entities.models import BusinessEntity
 from app.errors import NotFound, ValidationFailed
 from app.jobs import schedules
 from app.jobs.queue import JobContext
-from app.numbering.service import BUSINESS_TIMEZONE, DocumentType, allocate
+from app.numbering.service import BUSINESS_TIMEZONE, DocumentType, allocate, today
 from app.operations.errors import QuoteNotAcceptable, QuoteNotEditable
 from app.operations.models import Quote, QuoteChannel, QuoteLine
 from app.orders import service as orders
@@ -39,10 +39,6 @@ MAX_VALIDITY: Final = timedelta(days=365)
 EXPIRY: Final = "quotes.expire"
 ORDER_STEP_ON_ACCEPTANCE: Final = "accepted"
 """Where an order made from an accepted quote goes at once, if its workflow has that step."""
-
-
-def today() -> date:
-    return datetime.now(BUSINESS_TIMEZONE).date()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,7 +24,7 @@ from app import events, text
 from app.access import policy, reads
 from app.access.policy import Viewer
 from app.audit.service import Actor, record
-from app.contacts.models import ADDRESS_FIELDS, Contact, ContactType
+from app.contacts.models import Contact, ContactType
 from app.db import any_of, columns, constraint_name, grouped, read
 from app.errors import NotFound, ValidationFailed
 from app.numbering.service import BUSINESS_TIMEZONE
@@ -79,12 +79,26 @@ class VisitIn:
     notes: str | None = None
 
 
+def checked_period(
+    start: datetime, end: datetime, *, longest: timedelta, refusal: str, fields: tuple[str, str]
+) -> tuple[datetime, datetime]:
+    """`start` and `end`, with their offsets, the end after the start and at most `longest`
+    later; otherwise ValidationFailed (`refusal`) naming the start's or the end's field."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValidationFailed("Give times with their offset (ISO 8601).", field=fields[0])
+    if not start < end <= start + longest:
+        raise ValidationFailed(refusal, field=fields[1])
+    return start, end
+
+
 def _window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise ValidationFailed("Give times with their offset (ISO 8601).", field="starts_at")
-    if not starts_at < ends_at <= starts_at + MAX_DURATION:
-        raise ValidationFailed("A visit ends after it starts, within 12 hours.", field="ends_at")
-    return starts_at, ends_at
+    return checked_period(
+        starts_at,
+        ends_at,
+        longest=MAX_DURATION,
+        refusal="A visit ends after it starts, within 12 hours.",
+        fields=("starts_at", "ends_at"),
+    )
 
 
 async def installers_of(
@@ -214,7 +228,7 @@ async def _parent(session: AsyncSession, visit_in: VisitIn) -> tuple[uuid.UUID, 
     address: dict[str, Any] = {}
     if parent.end_customer_contact_id is not None:
         customer = await session.get(Contact, parent.end_customer_contact_id)
-        address = {f: getattr(customer, f, None) for f in _ADDRESS if f in ADDRESS_FIELDS}
+        address = {f: getattr(customer, f) for f in _ADDRESS}
     return parent.business_entity_id, address
 
 
@@ -433,10 +447,13 @@ async def available_slots(
 ) -> list[tuple[datetime, datetime]]:
     """The start times (on the half hour, within working hours, not in the past) at which every
     one of the installers is free for `duration`."""
-    if period_start.tzinfo is None or period_end.tzinfo is None:
-        raise ValidationFailed("Give times with their offset (ISO 8601).", field="from")
-    if not period_start < period_end <= period_start + MAX_SLOT_PERIOD:
-        raise ValidationFailed("The period ends after it starts, within 31 days.", field="to")
+    checked_period(
+        period_start,
+        period_end,
+        longest=MAX_SLOT_PERIOD,
+        refusal="The period ends after it starts, within 31 days.",
+        fields=("starts_from", "ends_before"),
+    )
     workday = datetime.combine(datetime.min, WORKDAY[1]) - datetime.combine(datetime.min, WORKDAY[0])
     if not timedelta(minutes=15) <= duration <= workday:
         raise ValidationFailed(

@@ -21,7 +21,7 @@ from app import events, text
 from app.access import policy, reads
 from app.access.policy import Viewer
 from app.audit.service import Actor, record
-from app.db import columns, constraint_name, read
+from app.db import constraint_name, read
 from app.errors import NotFound, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.operations.errors import SealAlreadyUsed, WorkOrderIncomplete
@@ -331,15 +331,6 @@ def _filtered(stmt: Any, filter_in: WorkOrderFilter, viewer: Viewer) -> Any:
 
 
 count, search = reads.listing(WorkOrder, _filtered, WorkOrder.created_at.desc(), WorkOrder.id.desc())
-
-
-async def tasks_of(*, session: AsyncSession, work_order_id: uuid.UUID) -> list[Any]:
-    return await read(
-        session,
-        select(*columns(WorkOrderTask))
-        .where(WorkOrderTask.work_order_id == work_order_id)
-        .order_by(WorkOrderTask.position),
-    )
 
 
 def wire() -> None:

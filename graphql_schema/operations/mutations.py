@@ -20,6 +20,7 @@ from strawberry.types import Info
 
 from app import text
 from app.errors import ValidationFailed
+from app.keep import KEEP
 from app.operations import documents, quotes, visits, work_orders
 from app.orders.service import LineIn
 from graphql_schema.errors import NotFoundError, PermissionDeniedError, ValidationError, mutate
@@ -51,6 +52,7 @@ from graphql_schema.operations.types import (
     one,
 )
 from graphql_schema.orders.errors import OrderLocked
+from graphql_schema.orders.line_mutations import line_in_of
 from graphql_schema.orders.types import LineItem, Order, load_order
 from graphql_schema.permissions import IsSignedIn, IsStaffEditor
 
@@ -66,18 +68,10 @@ class LineInput:
     is_commissionable: bool | None = None
 
     def to_line(self, field: str) -> LineIn:
-        given: dict[str, Any] = {
-            "article_id": decode_id(self.article_id, expected="Article", field=f"{field}.article_id")
-            if self.article_id
-            else None,
-            "description": self.description,
-            "quantity": self.quantity,
-            "unit_price": self.unit_price,
-            "discount_percent": self.discount_percent,
-            "vat_rate": self.vat_rate,
-            "is_commissionable": self.is_commissionable,
-        }
-        return LineIn(**{name: value for name, value in given.items() if value is not None})
+        article_id = (
+            decode_id(self.article_id, expected="Article", field=f"{field}.article_id") if self.article_id else KEEP
+        )
+        return line_in_of(self, article_id=article_id)
 
 
 def _lines(given: list[LineInput]) -> list[LineIn]:

@@ -92,8 +92,9 @@ def _given(value: T | UnsetType | None, field: str, *, update: bool) -> T | Keep
     return value
 
 
-def _line_in(input: AddOrderLineInput | UpdateOrderLineInput, *, article_id: Any) -> LineIn:
-    """The line fields both mutations share."""
+def line_in_of(input: Any, *, article_id: Any) -> LineIn:
+    """The line fields of an input (an order line's to add or update, a quote line, extra work):
+    left out keeps; null is refused on an update, and means "from the article" otherwise."""
     update = isinstance(input, UpdateOrderLineInput)
     return LineIn(
         article_id=article_id,
@@ -123,7 +124,7 @@ class OrderLineMutations:
                 session=session,
                 order_id=order_id,
                 actor=info.context.actor,
-                line_in=_line_in(
+                line_in=line_in_of(
                     input,
                     article_id=decode_id(input.article_id, expected="Article", field="article_id")
                     if input.article_id
@@ -141,7 +142,7 @@ class OrderLineMutations:
                 session=session,
                 line_id=plain_id(input.id, entity="LineItem", field="id"),
                 actor=info.context.actor,
-                line_in=_line_in(input, article_id=KEEP),
+                line_in=line_in_of(input, article_id=KEEP),
             )
             return line.order_id
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from app.access.policy import STAFF
 from app.accounts.models import Role
@@ -110,6 +109,4 @@ async def field_world(sessions) -> Field:
         "outsider": await issue_token(sessions, Role.PARTNER, contact_id=outsider_person.id),
         "customer": await issue_token(sessions, Role.CUSTOMER, contact_id=customer.id),
     }
-    async with sessions() as session:
-        assert await session.scalar(select(Article.id).where(Article.id == article_id)) is not None
     return world
