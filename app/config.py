@@ -1,143 +1,172 @@
-"""Settings, read once from the environment. Every variable is listed in the README."""
+"""Settings, read once from the environment and a `.env` file (pydantic-settings). Every variable
+is listed in the README. A value that does not fit is refused at start with the variable's name
+and what it accepts (`SettingsError`), never guessed."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "CHARGECARS_"
+
+Seconds = Annotated[float, Field(gt=0)]
+Delays = Annotated[tuple[float, ...], NoDecode]
+"""Comma-separated seconds in the environment (`60,300,900`)."""
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else int(raw)
+class SettingsError(Exception):
+    """Settings that cannot be used: one line per variable, naming it and what it accepts."""
 
 
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else float(raw)
+class Settings(BaseSettings):
+    """The settings of every `chargecars` process. The environment wins over `.env` (in the
+    working directory), which wins over the defaults; `model_copy(update=…)` derives a variant
+    (the tests)."""
 
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        validate_default=True,
+        validate_by_name=True,
+    )
 
-def _floats(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else tuple(float(part) for part in raw.split(","))
-
-
-def _flag(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    return default if raw is None else raw.strip().lower() not in ("0", "off", "false", "no")
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    database_url: str | None
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
     """An external PostgreSQL server; when unset the embedded server is used."""
-    data_dir: Path
+    data_dir: Path = Path(".pgdata")
     """Data directory of the embedded PostgreSQL server."""
-    database_name: str
-    host: str
-    port: int
-    log_level: str
-    workers: int
+    database_name: str = Field(default="chargecars", validation_alias=AliasChoices("CHARGECARS_DB_NAME"))
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    workers: int = Field(default=1, ge=1)
     """Worker processes `chargecars serve` runs (1: the API in the serving process itself)."""
-    max_page_size: int
-    max_concurrent_writes: int
-    max_query_depth: int
-    max_aliases: int
-    max_tokens: int
-    max_batch_operations: int
-    introspection: bool
-    max_fields: int = 1000
+    max_page_size: int = Field(default=100, ge=1)
+    max_concurrent_writes: int = Field(default=8, ge=1)
+    max_query_depth: int = Field(default=15, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=5000, ge=1)
+    max_batch_operations: int = Field(default=10, ge=1)
+    introspection: bool = True
+    max_fields: int = Field(default=1000, ge=1)
     """Fields of a document once its fragments are expanded."""
-    max_fragments: int = 200
+    max_fragments: int = Field(default=200, ge=0)
     """Fragment definitions in a document."""
-    max_field_merges: int = 5000
+    max_field_merges: int = Field(default=5000, ge=1)
     """Pairs of same-named fields in one selection set that validation has to compare."""
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body (and GET query string) accepted."""
     sql_count_header: bool = False
     """Answer every request with `X-SQL-Statements` (the benchmark reads it)."""
-    job_concurrency: int = 10
+    job_concurrency: int = Field(default=10, ge=1)
     """Jobs one worker process runs at once."""
-    job_heartbeat_seconds: float = 30.0
+    job_heartbeat_seconds: Seconds = 30.0
     """A job whose worker stopped beating for this long is picked again by another worker."""
-    job_poll_seconds: float = 2.0
+    job_poll_seconds: Seconds = 2.0
     """An idle worker looks for due work at least this often: a job re-queued with a delay (a
     webhook retry) can be due without a notification waking the worker."""
-    webhook_timeout_seconds: float = 10.0
+    webhook_timeout_seconds: Seconds = 10.0
     """How long one webhook attempt waits for the partner's answer."""
-    webhook_retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 10800, 21600, 43200)
+    webhook_retry_delays: Delays = (60, 300, 900, 3600, 10800, 21600, 43200)
     """Seconds before each retry of a failed webhook (each ±20 %), so one attempt more than
     there are delays: eight attempts over about 22 hours, then the delivery is dead-lettered."""
-    partner_rate_limit: int = 120
+    partner_rate_limit: int = Field(default=120, ge=1)
     """Calls per minute a partner organisation without an integration of its own may make (a
     configured one has its own limit)."""
     smtp_host: str = "127.0.0.1"
     """The mail server notifications go through (`chargecars run` starts the local mailbox on it
     when it is this machine)."""
-    smtp_port: int = 1025
+    smtp_port: int = Field(default=1025, ge=0, le=65535)
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_security: str = "none"
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
     """`none`, `starttls` or `tls` (implicit TLS)."""
-    smtp_timeout_seconds: float = 30.0
+    smtp_timeout_seconds: Seconds = 30.0
     mail_from: str = "ChargeCars <noreply@chargecars.nl>"
     """The sender when a brand has no e-mail address of its own."""
     mailbox_dir: Path = Path(".mailbox")
     """Where `chargecars mailbox` keeps what it receives (a Maildir)."""
     sla_monitor_cron: str = "0 * * * *"
+    """When the SLA monitor runs (cron; every hour on the hour)."""
     documents_dir: Path = Path(".documents")
     """Where uploaded documents' bytes are kept (one file per document)."""
-    max_upload_bytes: int = 10 * 1_048_576
+    max_upload_bytes: int = Field(default=10 * 1_048_576, ge=1024)
     """The largest document accepted; a multipart request may be this much larger than the body cap."""
-    """When the SLA monitor runs (cron; every hour on the hour)."""
-    notification_retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 10800, 21600)
+    notification_retry_delays: Delays = (60, 300, 900, 3600, 10800, 21600)
     """Seconds before each retry of a message the mail server did not take (each ±20 %); after
     the last the message is marked failed."""
 
+    @field_validator("database_url", "smtp_username", "smtp_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("data_dir", "mailbox_dir", "documents_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @field_validator("webhook_retry_delays", "notification_retry_delays", mode="before")
+    @classmethod
+    def _delays(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("webhook_retry_delays", "notification_retry_delays")
+    @classmethod
+    def _positive_delays(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(delay <= 0 for delay in value):
+            raise ValueError("give one or more positive numbers of seconds, comma-separated")
+        return value
+
+    @field_validator("log_level", "smtp_security", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("sla_monitor_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError("give a cron expression of five fields, such as `0 * * * *`")
+        return value
+
     @classmethod
     def from_env(cls) -> Settings:
-        return cls(
-            database_url=os.environ.get("DATABASE_URL") or None,
-            data_dir=Path(os.environ.get("CHARGECARS_DATA_DIR", ".pgdata")).resolve(),
-            database_name=os.environ.get("CHARGECARS_DB_NAME", "chargecars"),
-            host=os.environ.get("CHARGECARS_HOST", "127.0.0.1"),
-            port=_int("CHARGECARS_PORT", 8000),
-            log_level=os.environ.get("CHARGECARS_LOG_LEVEL", "info"),
-            workers=_int("CHARGECARS_WORKERS", 1),
-            max_page_size=_int("CHARGECARS_MAX_PAGE_SIZE", 100),
-            max_concurrent_writes=_int("CHARGECARS_MAX_CONCURRENT_WRITES", 8),
-            max_query_depth=_int("CHARGECARS_MAX_QUERY_DEPTH", 15),
-            max_aliases=_int("CHARGECARS_MAX_ALIASES", 30),
-            max_tokens=_int("CHARGECARS_MAX_TOKENS", 5000),
-            max_batch_operations=_int("CHARGECARS_MAX_BATCH_OPERATIONS", 10),
-            introspection=_flag("CHARGECARS_INTROSPECTION", True),
-            max_fields=_int("CHARGECARS_MAX_FIELDS", 1000),
-            max_fragments=_int("CHARGECARS_MAX_FRAGMENTS", 200),
-            max_field_merges=_int("CHARGECARS_MAX_FIELD_MERGES", 5000),
-            max_body_bytes=_int("CHARGECARS_MAX_BODY_BYTES", 1_048_576),
-            sql_count_header=_flag("CHARGECARS_SQL_COUNT_HEADER", False),
-            job_concurrency=_int("CHARGECARS_JOB_CONCURRENCY", 10),
-            job_heartbeat_seconds=_float("CHARGECARS_JOB_HEARTBEAT_SECONDS", 30.0),
-            job_poll_seconds=_float("CHARGECARS_JOB_POLL_SECONDS", 2.0),
-            webhook_timeout_seconds=_float("CHARGECARS_WEBHOOK_TIMEOUT_SECONDS", 10.0),
-            webhook_retry_delays=_floats("CHARGECARS_WEBHOOK_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600, 43200)),
-            partner_rate_limit=_int("CHARGECARS_PARTNER_RATE_LIMIT", 120),
-            smtp_host=os.environ.get("CHARGECARS_SMTP_HOST") or "127.0.0.1",
-            smtp_port=_int("CHARGECARS_SMTP_PORT", 1025),
-            smtp_username=os.environ.get("CHARGECARS_SMTP_USERNAME") or None,
-            smtp_password=os.environ.get("CHARGECARS_SMTP_PASSWORD") or None,
-            smtp_security=os.environ.get("CHARGECARS_SMTP_SECURITY") or "none",
-            smtp_timeout_seconds=_float("CHARGECARS_SMTP_TIMEOUT_SECONDS", 30.0),
-            mail_from=os.environ.get("CHARGECARS_MAIL_FROM") or "ChargeCars <noreply@chargecars.nl>",
-            mailbox_dir=Path(os.environ.get("CHARGECARS_MAILBOX_DIR", ".mailbox")).resolve(),
-            sla_monitor_cron=os.environ.get("CHARGECARS_SLA_MONITOR_CRON") or "0 * * * *",
-            documents_dir=Path(os.environ.get("CHARGECARS_DOCUMENTS_DIR", ".documents")).resolve(),
-            max_upload_bytes=_int("CHARGECARS_MAX_UPLOAD_BYTES", 10 * 1_048_576),
-            notification_retry_delays=_floats(
-                "CHARGECARS_NOTIFICATION_RETRY_DELAYS", (60, 300, 900, 3600, 10800, 21600)
-            ),
-        )
+        """The settings from the environment and `.env`; SettingsError naming each variable that
+        does not fit."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise SettingsError(_explained(exc)) from None
+
+
+def variable(field: str) -> str:
+    """The environment variable that sets `field`."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _explained(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = variable(field) if field in Settings.model_fields else field
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "bool_parsing":
+            message += " (on/off, true/false, yes/no or 1/0)"
+        lines.append(f"{name}={error.get('input')!r}: {message}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -145,7 +144,7 @@ async def in_process(url: URL) -> AsyncIterator[Callable[[Operation], Awaitable[
     """The app in this process (no server, no client scheduling): runs one request of an
     operation and returns its body; the caller warms it up."""
     # the partner's requests are repeated far beyond a partner's calls per minute
-    settings = dataclasses.replace(Settings.from_env(), log_level="warning", partner_rate_limit=1_000_000)
+    settings = Settings.from_env().model_copy(update={"log_level": "warning", "partner_rate_limit": 1_000_000})
     app = create_app(url=url, settings=settings)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300

@@ -8,7 +8,6 @@ DATABASE_URL when that is set; the tests use a database of their own on it
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -69,13 +68,14 @@ def server(database_url: URL) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: URL) -> Settings:
-    return dataclasses.replace(
-        Settings.from_env(),
-        database_url=database_url.render_as_string(hide_password=False),
-        database_name=database_url.database or "",
-        log_level="warning",
-        # no mail server there: a developer's own mailbox (`make run`, port 1025) gets no test mail
-        smtp_port=free_port(),
+    return Settings.from_env().model_copy(
+        update={
+            "database_url": database_url.render_as_string(hide_password=False),
+            "database_name": database_url.database or "",
+            "log_level": "warning",
+            # no mail server there: a developer's own mailbox (`make run`, port 1025) gets no test mail
+            "smtp_port": free_port(),
+        }
     )
 
 

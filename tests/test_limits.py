@@ -3,7 +3,6 @@ beyond the token lookup."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
@@ -29,7 +28,7 @@ LIMITS = {
 
 @pytest.fixture
 async def limited(engine, settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(engine=engine, settings=dataclasses.replace(settings, **LIMITS))
+    app = create_app(engine=engine, settings=settings.model_copy(update=LIMITS))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 
@@ -147,7 +146,7 @@ async def test_field_suggestions_only_for_staff(client, sessions, admin_token) -
 
 
 async def test_introspection_can_be_switched_off(engine, settings, admin_token) -> None:
-    app = create_app(engine=engine, settings=dataclasses.replace(settings, introspection=False))
+    app = create_app(engine=engine, settings=settings.model_copy(update={"introspection": False}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         errors = await gql_errors(http, "{ __schema { queryType { name } } }", token=admin_token)
         assert "introspection" in errors[0]["message"].lower()

@@ -48,4 +48,4 @@ def mail(tmp_path: Path) -> MailServer:
 @pytest.fixture
 def mailing(settings, mail):
     """The settings of a worker that mails to the test's server."""
-    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=mail.port, mailbox_dir=mail.directory)
+    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": mail.port, "mailbox_dir": mail.directory})

@@ -4,7 +4,6 @@ timeouts and heartbeats in fractions of seconds, and waiting until its work is d
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -45,7 +44,7 @@ def fast_env(**overrides: Any) -> dict[str, str]:
 async def worker(database_url: URL, settings: Settings, **overrides: Any) -> AsyncIterator[None]:
     """A worker in this process (FAST unless `overrides` say otherwise) until the block ends."""
     stop = asyncio.Event()
-    task = asyncio.create_task(work(database_url, dataclasses.replace(settings, **{**FAST, **overrides}), stop=stop))
+    task = asyncio.create_task(work(database_url, settings.model_copy(update={**FAST, **overrides}), stop=stop))
     try:
         yield
     finally:
