@@ -18,7 +18,6 @@ import orjson
 from cross_web import HTTPException
 from sqlalchemy import event
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -36,7 +35,7 @@ from app import migrate, request_body
 from app.access.policy import NOBODY, Viewer, viewer_for
 from app.accounts.service import Principal, authenticate
 from app.config import Settings, get_settings
-from app.db import create_engine, session_factory
+from app.db import Unavailable, create_engine, session_factory, unavailability
 from app.finance import service as finance
 from app.finance.pdf import PDF_ROUTE
 from app.operations import documents
@@ -45,7 +44,12 @@ from app.partners import usage
 from app.request_body import BadRequest
 from app.wiring import wire
 from graphql_schema.context import Context, ReadSession
-from graphql_schema.errors import RequestErrorCode
+from graphql_schema.errors import (
+    RETRY_AFTER_SECONDS,
+    RequestErrorCode,
+    unavailable_extensions,
+    unavailable_message,
+)
 from graphql_schema.node import parse_uuid
 from graphql_schema.schema import build_schema
 
@@ -207,19 +211,16 @@ class GraphQLApp(GraphQL):
                 "operations": call.operations if call is not None else None,
             }
             await super().__call__(scope, receive, send)
-        except PoolTimeout:
-            # Every pooled connection stayed busy for the whole pool timeout (overload): a
-            # clear, retryable answer instead of an unhandled 500. Nothing was changed.
-            log.warning("request %s: no database connection within the pool timeout", request_id)
-            response = _request_error(
-                503,
-                RequestErrorCode.SERVICE_UNAVAILABLE,
-                "The server is busy; try again shortly.",
-                {"Retry-After": "5", "X-Request-Id": request_id},
-            )
-            await response(scope, receive, send)
+        except Exception as exc:
+            why = unavailability(exc)
+            if why is None:
+                raise
+            # the database away, busy or too slow before the operation ran (the token lookup):
+            # the same typed, retryable answer as from a resolver, and one log line
+            log.warning("request %s: database %s", request_id, why.value)
+            await _unavailable(why, request_id)(scope, receive, send)
         finally:
-            await reads.close()
+            await _closed(reads)
             if call is not None:
                 await call.record(self.app_state.sessions)
 
@@ -408,6 +409,27 @@ async def _downloading(session: AsyncSession, request: Request) -> Viewer | None
     return identified[1]
 
 
+def _unavailable(why: Unavailable, request_id: str) -> JSONResponse:
+    extensions = unavailable_extensions(why)
+    return _request_error(
+        503,
+        RequestErrorCode.SERVICE_UNAVAILABLE,
+        unavailable_message(why),
+        {"Retry-After": str(RETRY_AFTER_SECONDS), "X-Request-Id": request_id},
+        {name: value for name, value in extensions.items() if name != "code"},
+    )
+
+
+async def _closed(reads: ReadSession) -> None:
+    """Close the request's read session; a connection lost with the database is already
+    answered for, and its pool has discarded it."""
+    try:
+        await reads.close()
+    except Exception as exc:
+        if unavailability(exc) is None:
+            raise
+
+
 def _unauthenticated(request_id: str) -> JSONResponse:
     return _request_error(
         401,
@@ -443,7 +465,7 @@ def create_app(
         event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     state = AppState(
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=session_factory(engine, statement_timeout_ms=settings.statement_timeout_ms),
         settings=settings,
         head_revision=migrate.head_revision(),
         write_slots=asyncio.Semaphore(settings.max_concurrent_writes),
@@ -480,15 +502,22 @@ def create_app(
         token; 404, `missing`, for what the viewer may not see or what does not exist)."""
         request_id = uuid.uuid4().hex
         document_id = parse_uuid(request.path_params["document_id"])
-        async with state.sessions() as session:
-            viewer = await _downloading(session, request)
-            if viewer is None:
-                return request_id, _unauthenticated(request_id)
-            found = (
-                await lookup(session=session, document_id=document_id, viewer=viewer)
-                if document_id is not None
-                else None
-            )
+        try:
+            async with state.sessions() as session:
+                viewer = await _downloading(session, request)
+                if viewer is None:
+                    return request_id, _unauthenticated(request_id)
+                found = (
+                    await lookup(session=session, document_id=document_id, viewer=viewer)
+                    if document_id is not None
+                    else None
+                )
+        except Exception as exc:
+            why = unavailability(exc)
+            if why is None:
+                raise
+            log.warning("request %s: database %s", request_id, why.value)
+            return request_id, _unavailable(why, request_id)
         if found is None:
             return request_id, _request_error(404, RequestErrorCode.NOT_FOUND, missing, {"X-Request-Id": request_id})
         return request_id, found

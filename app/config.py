@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     """Pairs of same-named fields in one selection set that validation has to compare."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body (and GET query string) accepted."""
+    statement_timeout_ms: int = Field(default=30_000, ge=0)
+    """A request's SQL statement running longer than this is cancelled and the request answered
+    SERVICE_UNAVAILABLE (0: no limit); jobs and the CLI are not limited."""
     sql_count_header: bool = False
     """Answer every request with `X-SQL-Statements` (the benchmark reads it)."""
     job_concurrency: int = Field(default=10, ge=1)

@@ -133,8 +133,12 @@ and its policies let every row through (the services authorise writes)."""
 _AS_VIEWER = text(
     "SELECT set_config('role', :role, true), set_config('plan_cache_mode', :plans, true), "
     "set_config('chargecars.viewer_root', :root, true), set_config('chargecars.viewer_contact', :contact, true), "
-    "set_config('chargecars.viewer_partner', :partner, true)"
+    "set_config('chargecars.viewer_partner', :partner, true), "
+    "set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true)"
 )
+STATEMENT_TIMEOUT = "statement_timeout"
+"""The session factory's `info` key of the statement timeout of its viewers' transactions (a
+PostgreSQL duration such as `30s`)."""
 
 
 class ViewerSession(Session):
@@ -162,9 +166,60 @@ def _as_viewer(session: Session, transaction: Any, connection: Connection) -> No
             "root": str(viewer.root_id or ""),
             "contact": str(viewer.contact_id or ""),
             "partner": "on" if viewer.partner else "",
+            "timeout": session.info.get(STATEMENT_TIMEOUT),
         },
     )
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, sync_session_class=ViewerSession)
+def session_factory(engine: AsyncEngine, *, statement_timeout_ms: int = 0) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; with `statement_timeout_ms`, every statement of a viewer's
+    transaction (a request's) is cancelled after that long, so no runaway query holds a
+    connection (`unavailability` then says TIMEOUT)."""
+    info = {STATEMENT_TIMEOUT: f"{statement_timeout_ms}ms"} if statement_timeout_ms > 0 else {}
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=ViewerSession, info=info
+    )
+
+
+class Unavailable(enum.StrEnum):
+    """Why a request could not be served by the database, through no fault of its own: each is
+    answered SERVICE_UNAVAILABLE, retryable (docs/design.md, "When the database is away")."""
+
+    DOWN = "down"
+    """The server cannot be reached, refuses connections (starting, shutting down, full) or the
+    connection was lost."""
+    BUSY = "busy"
+    """No pooled connection came free within the pool timeout."""
+    TIMEOUT = "timeout"
+    """A statement ran past the statement timeout and was cancelled."""
+
+
+_DOWN_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+"""SQLSTATEs of a lost or refused connection: class 08 (connection exception), admin and crash
+shutdown, cannot connect now (starting up), too many connections."""
+
+
+def unavailability(exc: BaseException | None) -> Unavailable | None:
+    """Whether `exc` (or what it wraps) means the database was away, busy or too slow, rather
+    than a fault of the request or the code."""
+    import asyncpg
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, PoolTimeout):
+            return Unavailable.BUSY
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return Unavailable.DOWN
+        if isinstance(exc, asyncpg.QueryCanceledError):
+            return Unavailable.TIMEOUT
+        if isinstance(exc, OSError | asyncpg.PostgresConnectionError | TimeoutError):
+            return Unavailable.DOWN
+        if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):  # used after it was lost
+            return Unavailable.DOWN
+        state = getattr(exc, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_DOWN_STATES):
+            return Unavailable.DOWN
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return None

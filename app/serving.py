@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import uvicorn
 from sqlalchemy.engine import URL
@@ -130,9 +131,12 @@ def _ready(base_url: str) -> bool:
 
 
 @contextmanager
-def served(database_url: URL, *, workers: int = 1, start_timeout: float = 60, **env: str) -> Iterator[Served]:
+def served(
+    database_url: URL, *, workers: int = 1, start_timeout: float = 60, log: IO[bytes] | None = None, **env: str
+) -> Iterator[Served]:
     """`chargecars serve` on `database_url` in a child process, on a free local port, until the
-    block ends; yields once `/readyz` answers 200. `env` adds settings (`CHARGECARS_…`)."""
+    block ends; yields once `/readyz` answers 200. `env` adds settings (`CHARGECARS_…`); `log`
+    takes what it writes to stderr (its log)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -143,7 +147,7 @@ def served(database_url: URL, *, workers: int = 1, start_timeout: float = 60, **
         "CHARGECARS_LOG_LEVEL": "warning",
         **env,
     }
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=environment, cwd=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=environment, cwd=ROOT, stderr=log)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout

