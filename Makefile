@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Cached bytecode: every server, worker and CLI process would otherwise compile the stack anew.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint fuzz bench bench-webhooks bench-hierarchy profile schema migrate seed-demo install clean-db
+.PHONY: run test lint fuzz bench bench-overload bench-webhooks bench-hierarchy profile schema migrate seed-demo install clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ fuzz: $(STAMP)
 BENCH_SCALE ?= 1
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+## Overload (docs/benchmarks.md, "Overload"): rounds of 200 concurrent order trees on one worker,
+## without and with admission control. Writes docs/benchmark-overload.md. Scale 0.2 unless BENCH_SCALE.
+bench-overload: $(STAMP)
+	$(BIN)/python -m bench.overload $(if $(filter command line environment,$(origin BENCH_SCALE)),--scale $(BENCH_SCALE)) $(BENCH_ARGS)
 
 ## The outbox and webhook delivery (docs/benchmarks.md, "Webhooks"): the write path with and without
 ## the outbox, event-to-receipt latency at rest and under write load, deliveries per second per

@@ -31,9 +31,10 @@ from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET
 
-from app import migrate, request_body
+from app import idempotency, migrate, request_body
 from app.access.policy import NOBODY, Viewer, viewer_for
 from app.accounts.service import Principal, authenticate
+from app.admission import Admission, Refused
 from app.config import Settings, get_settings
 from app.db import Unavailable, create_engine, session_factory, unavailability
 from app.finance import service as finance
@@ -65,6 +66,7 @@ class AppState:
     head_revision: str
     write_slots: asyncio.Semaphore
     documents: DirectoryStore
+    admission: Admission
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
@@ -177,10 +179,28 @@ class GraphQLApp(GraphQL):
             send = _counting_statements(send)
         request_id = uuid.uuid4().hex
         try:
-            header, receive = await self._checked(scope, receive)
+            header, receive, body = await self._checked(scope, receive)
+            key = _idempotency_key(scope)
         except BadRequest as exc:
             await _bad_request(exc, request_id)(scope, receive, send)
             return
+        try:
+            async with self.app_state.admission.turn():
+                await self._admitted(scope, receive, send, header, request_id, started, (key, body))
+        except Refused as refused:
+            log.warning("request %s: refused, %s", request_id, refused.reason)
+            await _unavailable(Unavailable.OVERLOADED, request_id)(scope, receive, send)
+
+    async def _admitted(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        header: str | None,
+        request_id: str,
+        started: float,
+        keyed: tuple[str | None, bytes],
+    ) -> None:
         session = self.app_state.sessions()
         reads = ReadSession(session)
         call: _PartnerCall | None = None
@@ -210,7 +230,11 @@ class GraphQLApp(GraphQL):
                 "viewer": viewer,
                 "operations": call.operations if call is not None else None,
             }
-            await super().__call__(scope, receive, send)
+            key, body = keyed
+            if key is None or principal is None:
+                await super().__call__(scope, receive, send)
+            else:
+                await self._once(scope, receive, send, principal.account_id, key, body, request_id)
         except Exception as exc:
             why = unavailability(exc)
             if why is None:
@@ -224,9 +248,60 @@ class GraphQLApp(GraphQL):
             if call is not None:
                 await call.record(self.app_state.sessions)
 
-    async def _checked(self, scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
-        """The Authorization header (None when absent) and a `receive` that replays the body,
-        read here within the size cap; BadRequest when the request is refused."""
+    async def _once(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        account_id: uuid.UUID,
+        key: str,
+        body: bytes,
+        request_id: str,
+    ) -> None:
+        """The request under its Idempotency-Key (`app/idempotency.py`): run once, or the first
+        answer replayed, or refused when the key was used for another request."""
+        content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+
+        async def respond(sending: Send) -> None:
+            await super(GraphQLApp, self).__call__(scope, receive, sending)
+
+        try:
+            first = await idempotency.once(
+                self.app_state.engine,
+                account_id=account_id,
+                key=key,
+                fingerprint=idempotency.fingerprint(body, content_type),
+                request_id=request_id,
+                respond=respond,
+                send=send,
+            )
+        except idempotency.KeyReused as exc:
+            refused = _request_error(
+                422,
+                RequestErrorCode.IDEMPOTENCY_KEY_REUSED,
+                "This Idempotency-Key was used in the last 24 hours for another request; nothing ran. "
+                "Use a new key for a new request.",
+                {"X-Request-Id": request_id},
+                {"firstRequestId": exc.first_request_id},
+            )
+            await refused(scope, receive, send)
+            return
+        if first is not None:
+            replayed = Response(
+                first.body,
+                status_code=first.status,
+                media_type=first.content_type,
+                headers={
+                    "X-Request-Id": request_id,
+                    "Idempotent-Replayed": "true",
+                    "X-First-Request-Id": first.first_request_id,
+                },
+            )
+            await replayed(scope, receive, send)
+
+    async def _checked(self, scope: Scope, receive: Receive) -> tuple[str | None, Receive, bytes]:
+        """The Authorization header (None when absent), a `receive` that replays the body, read
+        here within the size cap, and the body; BadRequest when the request is refused."""
         headers = scope.get("headers", [])
         authorization = [value for name, value in headers if name == b"authorization"]
         if len(authorization) > 1:
@@ -237,10 +312,11 @@ class GraphQLApp(GraphQL):
         content_type = next((value for name, value in headers if name == b"content-type"), b"")
         if request_body.media_type(content_type.decode("latin-1")) == "multipart/form-data":
             limit += self.app_state.settings.max_upload_bytes  # an upload: the file may be this much larger
+        body = b""
         if scope["method"] == "POST":
             body = await request_body.read_body(receive, dict(headers), limit)
             receive = _replaying(body, receive)
-        return (authorization[0].decode("latin-1") if authorization else None), receive
+        return (authorization[0].decode("latin-1") if authorization else None), receive, body
 
     # Strawberry declares the context as its own generic type; ours is a Context
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
@@ -409,6 +485,20 @@ async def _downloading(session: AsyncSession, request: Request) -> Viewer | None
     return identified[1]
 
 
+def _idempotency_key(scope: Scope) -> str | None:
+    """The request's Idempotency-Key (POST only: a GET changes nothing); BadRequest when it is
+    sent twice or is not 1–255 visible ASCII characters."""
+    raw = [value for name, value in scope.get("headers", []) if name == idempotency.HEADER]
+    if not raw or scope["method"] != "POST":
+        return None
+    if len(raw) > 1:
+        raise BadRequest(400, "Send one Idempotency-Key header, not several.")
+    try:
+        return idempotency.checked_key(raw[0])
+    except idempotency.KeyInvalid:
+        raise BadRequest(400, "An Idempotency-Key is 1 to 255 visible ASCII characters (a UUID will do).") from None
+
+
 def _unavailable(why: Unavailable, request_id: str) -> JSONResponse:
     extensions = unavailable_extensions(why)
     return _request_error(
@@ -470,6 +560,7 @@ def create_app(
         head_revision=migrate.head_revision(),
         write_slots=asyncio.Semaphore(settings.max_concurrent_writes),
         documents=DirectoryStore(settings.documents_dir),
+        admission=Admission(settings.max_active_requests, settings.max_queued_requests, settings.queue_timeout_seconds),
     )
 
     async def healthz(request: Request) -> Response:

@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     """Pairs of same-named fields in one selection set that validation has to compare."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body (and GET query string) accepted."""
+    max_active_requests: int = Field(default=8, ge=0)
+    """API requests one worker process runs at once; more wait in its queue (0: no admission
+    control, every request runs at once and waits for a pooled connection instead)."""
+    max_queued_requests: int = Field(default=32, ge=0)
+    """Requests one worker keeps waiting for a turn; beyond that a request is refused at once
+    with 503 and `Retry-After`."""
+    queue_timeout_seconds: Seconds = 10.0
+    """A request that waited this long in the queue is refused (503) rather than run late."""
     statement_timeout_ms: int = Field(default=30_000, ge=0)
     """A request's SQL statement running longer than this is cancelled and the request answered
     SERVICE_UNAVAILABLE (0: no limit); jobs and the CLI are not limited."""

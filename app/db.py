@@ -192,6 +192,9 @@ class Unavailable(enum.StrEnum):
     """No pooled connection came free within the pool timeout."""
     TIMEOUT = "timeout"
     """A statement ran past the statement timeout and was cancelled."""
+    OVERLOADED = "overloaded"
+    """The worker's queue was full, or the request waited in it too long (`app/admission.py`):
+    nothing of it ran."""
 
 
 _DOWN_STATES = ("08", "57P01", "57P02", "57P03", "53300")

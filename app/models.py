@@ -16,6 +16,7 @@ from app.finance.models import (
     Payment,
     PaymentAllocation,
 )
+from app.idempotency import IdempotencyKey
 from app.jobs.models import ScheduleRun
 from app.notifications.models import Communication, NotificationTemplate
 from app.numbering.models import NumberSequence
@@ -49,6 +50,7 @@ from app.status.models import EntityCurrentStatus, StatusTransition, StatusWorkf
 from app.tasks.models import InternalTask
 
 __all__ = [
+    "IdempotencyKey",
     "WorkOrderTask",
     "WorkOrder",
     "VisitInstaller",

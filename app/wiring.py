@@ -22,6 +22,7 @@ def wire() -> None:
     global _wired
     if _wired:
         return
+    from app import idempotency
     from app.commissions import service as commissions
     from app.escalation import service as escalation
     from app.finance import service as finance
@@ -43,6 +44,7 @@ def wire() -> None:
     visits.wire()
     work_orders.wire()
     escalation.wire()
+    idempotency.wire()
     _wired = True
 
 

@@ -38,6 +38,8 @@ class RequestErrorCode(enum.StrEnum):
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     """Masked ("Unexpected error."); the log has the cause under the request id."""
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    """The `Idempotency-Key` was used within 24 hours for another request: nothing ran."""
     RATE_LIMITED = "RATE_LIMITED"
     """A partner organisation's calls per minute are used up; `Retry-After` says when to retry."""
 
@@ -53,6 +55,7 @@ _UNAVAILABLE_MESSAGES = {
     Unavailable.DOWN: "The database cannot be reached just now; try again shortly.",
     Unavailable.BUSY: "The server is busy; nothing was run. Try again shortly.",
     Unavailable.TIMEOUT: "The request ran longer than the server allows and was stopped; try again later.",
+    Unavailable.OVERLOADED: "The server is at capacity; nothing was run. Try again shortly.",
 }
 
 

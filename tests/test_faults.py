@@ -25,7 +25,7 @@ from tests.support.database import OwnServer
 TIMEOUT_MS = 3000
 QUERY = {"query": "{ orders(first: 1) { totalCount } }"}
 MUTATION = {
-    "query": 'mutation { createContact(input: {type: PERSON, displayName: "Noor"}) { __typename } }',
+    "query": 'mutation { createContact(input: {contactType: ORGANIZATION, displayName: "Noor"}) { __typename } }',
 }
 
 
