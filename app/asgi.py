@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -55,6 +57,15 @@ from graphql_schema.node import parse_uuid
 from graphql_schema.schema import build_schema
 
 log = logging.getLogger("chargecars.http")
+EXPOSED_HEADERS = (
+    "X-Request-Id",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "X-First-Request-Id",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+)
+"""Response headers a browser page on another origin may read (CORS)."""
 _STATE_KEY = "chargecars"
 
 
@@ -649,7 +660,20 @@ def create_app(
         if owns_engine:
             await state.engine.dispose()
 
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+                expose_headers=list(EXPOSED_HEADERS),
+                max_age=600,
+            )
+        )
     app = Starlette(
+        middleware=middleware,
         routes=[
             Route("/graphql", GraphQLApp(state), methods=["GET", "POST"]),
             Route(PDF_ROUTE, document_pdf),

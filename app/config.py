@@ -4,6 +4,7 @@ and what it accepts (`SettingsError`), never guessed."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     with 503 and `Retry-After`."""
     queue_timeout_seconds: Seconds = 10.0
     """A request that waited this long in the queue is refused (503) rather than run late."""
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    """Browser origins (`https://portal.example.nl`, comma-separated) whose pages may call the
+    API; none by default. `*` allows any origin (tokens are headers, never cookies)."""
     statement_timeout_ms: int = Field(default=30_000, ge=0)
     """A request's SQL statement running longer than this is cancelled and the request answered
     SERVICE_UNAVAILABLE (0: no limit); jobs and the CLI are not limited."""
@@ -121,6 +125,23 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.resolve()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _valid_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme and host (and port), such as https://portal.example.nl"
+                )
+        return value
 
     @field_validator("webhook_retry_delays", "notification_retry_delays", mode="before")
     @classmethod

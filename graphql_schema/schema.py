@@ -135,7 +135,8 @@ def _selects_data(operation: OperationDefinitionNode | None) -> bool:
 
 class RequireViewer(SchemaExtension):
     """A request without a token may introspect (GraphiQL shows the schema) but gets
-    UNAUTHENTICATED for any data field, before anything is resolved."""
+    UNAUTHENTICATED (HTTP 401, like a bad token) for any data field, before anything is
+    resolved."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -146,6 +147,10 @@ class RequireViewer(SchemaExtension):
                     data=None,
                     errors=[request_error(RequestErrorCode.UNAUTHENTICATED, "A valid bearer token is required.")],
                 )
+                response = getattr(context.context, "response", None)
+                if response is not None:  # the same status as for a bad token
+                    response.status_code = 401
+                    response.headers["WWW-Authenticate"] = "Bearer"
         yield
 
 

@@ -34,6 +34,7 @@ def clean_env(monkeypatch, tmp_path):
         ("CHARGECARS_SLA_MONITOR_CRON", "hourly", "cron expression"),
         ("CHARGECARS_PORT", "70000", "less than or equal to 65535"),
         ("CHARGECARS_WORKERS", "0", "greater than or equal to 1"),
+        ("CHARGECARS_CORS_ORIGINS", "https://portal.example.nl,portal.example.nl", "is not an origin"),
     ],
 )
 def test_a_value_that_does_not_fit_is_named_with_what_it_accepts(clean_env, monkeypatch, variable, value, told):
@@ -48,11 +49,13 @@ def test_flags_and_lists_read_as_written(clean_env, monkeypatch) -> None:
     monkeypatch.setenv("CHARGECARS_LOG_LEVEL", "WARNING")
     monkeypatch.setenv("CHARGECARS_WEBHOOK_RETRY_DELAYS", "1, 2.5,3")
     monkeypatch.setenv("CHARGECARS_DB_NAME", "other")
+    monkeypatch.setenv("CHARGECARS_CORS_ORIGINS", "https://a.example, http://localhost:5173/")
     monkeypatch.setenv("DATABASE_URL", "")
     settings = Settings.from_env()
     assert settings.introspection is False and settings.log_level == "warning"
     assert settings.webhook_retry_delays == (1, 2.5, 3) and settings.database_name == "other"
     assert settings.database_url is None and settings.data_dir == clean_env / ".pgdata"
+    assert settings.cors_origins == ("https://a.example", "http://localhost:5173")
 
 
 def test_a_dotenv_file_is_honoured_and_the_environment_wins(clean_env, monkeypatch) -> None:
