@@ -111,19 +111,19 @@ class UserError:
 
 
 @error_type(NotFound)
-@strawberry.type(name="NotFound")
+@strawberry.type(name="NotFound", description="Nothing the viewer may see has that id.")
 class NotFoundError(UserError):
     pass
 
 
 @error_type(ValidationFailed)
-@strawberry.type
+@strawberry.type(description="The input breaks a rule; `field` names the input field at fault.")
 class ValidationError(UserError):
     pass
 
 
 @error_type(PermissionDenied)
-@strawberry.type(name="PermissionDenied")
+@strawberry.type(name="PermissionDenied", description="The viewer may see the object but not make this change.")
 class PermissionDeniedError(UserError):
     pass
 

@@ -20,6 +20,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLSchema,
+    GraphQLUnionType,
     OperationDefinitionNode,
     parse,
 )
@@ -402,7 +403,7 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         from app import tracing
 
         extensions.append(tracing.schema_extension())
-    return ChargeCarsSchema(
+    schema = ChargeCarsSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
@@ -410,3 +411,19 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
         scalar_overrides={Decimal: DECIMAL, date: DATE, datetime: DATETIME},
         execution_context_class=Executor,
     )
+    _describe_results(schema._schema)
+    return schema
+
+
+def _describe_results(schema: GraphQLSchema) -> None:
+    """Each mutation's result union says what it holds: the success, or which expected errors
+    (each a `UserError`: nothing was written)."""
+    user_error = schema.get_type("UserError")
+    for graphql_type in schema.type_map.values():
+        if isinstance(graphql_type, GraphQLUnionType) and not graphql_type.description:
+            errors = [t.name for t in graphql_type.types if user_error in t.interfaces]
+            successes = [t.name for t in graphql_type.types if user_error not in t.interfaces]
+            graphql_type.description = (
+                f"{' or '.join(f'`{name}`' for name in successes)} when it worked; otherwise one of the expected "
+                f"errors ({', '.join(f'`{name}`' for name in errors)}), each a `UserError`: nothing was written."
+            )

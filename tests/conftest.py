@@ -75,6 +75,10 @@ def settings(database_url: URL) -> Settings:
             "log_level": "warning",
             # no mail server there: a developer's own mailbox (`make run`, port 1025) gets no test mail
             "smtp_port": free_port(),
+            # tests that flood the API in process (200 concurrent creations) test what they flood,
+            # not admission control (tests/test_overload.py does, with limits of its own)
+            "max_queued_requests": 1000,
+            "queue_timeout_seconds": 300.0,
         }
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -34,7 +35,7 @@ async def test_an_order_tree_request_is_one_trace_with_its_operation_and_sql(dat
 
     collector = Starlette(routes=[Route("/v1/traces", receive, methods=["POST"])])
     async with serving_here(collector) as collector_url:
-        env = {
+        env: dict[str, Any] = {
             "CHARGECARS_TRACING": "on",
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector_url,
             "OTEL_BSP_SCHEDULE_DELAY": "100",

@@ -9,6 +9,6 @@ from graphql_schema.errors import UserError, error_type
 
 
 @error_type(TokenAlreadyRevoked)
-@strawberry.type(name="TokenRevoked")
+@strawberry.type(name="TokenRevoked", description="The token was revoked before.")
 class TokenRevokedError(UserError):
     pass

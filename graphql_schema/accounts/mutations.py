@@ -76,7 +76,12 @@ RevokeApiTokenResult = Annotated[
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(
+        description=(
+            "Create a user account with its roles; a partner or customer account is tied to its contact (admin)."
+        ),
+        permission_classes=[IsAdmin],
+    )
     async def create_user_account(self, info: Info, input: CreateUserAccountInput) -> CreateUserAccountResult:
         async def change(session: AsyncSession) -> Any:
             contact_id = (
@@ -98,7 +103,10 @@ class AccountMutations:
             info, change, lambda account: UserAccountSuccess(user_account=UserAccount.from_model(account))
         )
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(
+        description="Issue a bearer token for an account; the token is shown once, in this answer (admin).",
+        permission_classes=[IsAdmin],
+    )
     async def issue_api_token(self, info: Info, input: IssueApiTokenInput) -> IssueApiTokenResult:
         async def change(session: AsyncSession) -> Any:
             account_id = decode_id(input.user_account_id, expected="UserAccount", field="user_account_id")
@@ -115,7 +123,10 @@ class AccountMutations:
             info, change, lambda issued: IssueApiTokenSuccess(token=issued[1], api_token=ApiToken.from_model(issued[0]))
         )
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(
+        description="Revoke a token: from now on a request with it is answered 401 (admin).",
+        permission_classes=[IsAdmin],
+    )
     async def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> RevokeApiTokenResult:
         async def change(session: AsyncSession) -> Any:
             token_id = decode_id(input.id, expected="ApiToken", field="id")

@@ -9,12 +9,18 @@ from graphql_schema.errors import UserError, error_type
 
 
 @error_type(CycleDetected)
-@strawberry.type(name="CycleDetected")
+@strawberry.type(
+    name="CycleDetected",
+    description="The new parent lies below the contact in the hierarchy: the move would make a cycle.",
+)
 class CycleDetectedError(UserError):
     pass
 
 
 @error_type(InvalidParent)
-@strawberry.type(name="InvalidParent")
+@strawberry.type(
+    name="InvalidParent",
+    description="The contact named as parent cannot be this contact's parent.",
+)
 class InvalidParentError(UserError):
     pass

@@ -117,7 +117,10 @@ async def _contact_success(info: Info, contact_id: uuid.UUID) -> ContactSuccess:
 
 @strawberry.type
 class ContactMutations:
-    @strawberry.mutation(permission_classes=[IsStaffEditor])
+    @strawberry.mutation(
+        description="Create an organisation or a person, optionally under a parent organisation (staff).",
+        permission_classes=[IsStaffEditor],
+    )
     async def create_contact(self, info: Info, input: CreateContactInput) -> CreateContactResult:
         async def change(session: AsyncSession) -> Any:
             contact = await service.create(
@@ -143,7 +146,13 @@ class ContactMutations:
 
         return await mutate(info, change, lambda contact_id: _contact_success(info, contact_id))
 
-    @strawberry.mutation(permission_classes=[IsStaffEditor])
+    @strawberry.mutation(
+        description=(
+            "Change a contact's fields, or move it under another parent (its whole subtree moves with it; a move that"
+            " makes a cycle is refused). Staff."
+        ),
+        permission_classes=[IsStaffEditor],
+    )
     async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactResult:
         async def change(session: AsyncSession) -> Any:
             contact_id = decode_id(input.id, expected="Contact", field="id")

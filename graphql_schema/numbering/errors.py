@@ -9,6 +9,6 @@ from graphql_schema.errors import UserError, error_type
 
 
 @error_type(NumberingNotConfigured)
-@strawberry.type(name="NumberingNotConfigured")
+@strawberry.type(name="NumberingNotConfigured", description="The brand has no number series for this kind of document.")
 class NumberingNotConfiguredError(UserError):
     pass

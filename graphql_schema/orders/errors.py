@@ -9,18 +9,18 @@ from graphql_schema.errors import UserError, error_type
 
 
 @error_type(errors.OrderAlreadyOnHold)
-@strawberry.type
+@strawberry.type(description="The order is on hold already; resume it first.")
 class AlreadyOnHold(UserError):
     pass
 
 
 @error_type(errors.OrderNotOnHold)
-@strawberry.type
+@strawberry.type(description="The order is not on hold, so there is nothing to resume.")
 class NotOnHold(UserError):
     pass
 
 
 @error_type(errors.OrderLocked)
-@strawberry.type
+@strawberry.type(description="The order's lines no longer change in its current status.")
 class OrderLocked(UserError):
     status: str = strawberry.field(description="The status that locks the lines (invoiced or final).")

@@ -116,7 +116,10 @@ async def _line_success(info: Info, order_id: uuid.UUID) -> OrderLineSuccess:
 
 @strawberry.type
 class OrderLineMutations:
-    @strawberry.mutation(permission_classes=[IsStaffEditor])
+    @strawberry.mutation(
+        description="Add a line from the brand's catalogue to an order whose lines may still change (staff).",
+        permission_classes=[IsStaffEditor],
+    )
     async def add_order_line(self, info: Info, input: AddOrderLineInput) -> OrderLineResult:
         async def change(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")
@@ -135,7 +138,13 @@ class OrderLineMutations:
 
         return await mutate(info, change, lambda order_id: _line_success(info, order_id))
 
-    @strawberry.mutation(permission_classes=[IsStaffEditor])
+    @strawberry.mutation(
+        description=(
+            "Change a line's quantity, description, price, discount or VAT rate while the order's lines may change "
+            "and the line is not billed (staff)."
+        ),
+        permission_classes=[IsStaffEditor],
+    )
     async def update_order_line(self, info: Info, input: UpdateOrderLineInput) -> OrderLineResult:
         async def change(session: AsyncSession) -> Any:
             line = await lines.update_line(
@@ -148,7 +157,10 @@ class OrderLineMutations:
 
         return await mutate(info, change, lambda order_id: _line_success(info, order_id))
 
-    @strawberry.mutation(permission_classes=[IsStaffEditor])
+    @strawberry.mutation(
+        description="Remove a line that was never billed, while the order's lines may change (staff).",
+        permission_classes=[IsStaffEditor],
+    )
     async def remove_order_line(self, info: Info, input: RemoveOrderLineInput) -> OrderLineResult:
         async def change(session: AsyncSession) -> Any:
             return await lines.remove_line(

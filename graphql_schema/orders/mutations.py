@@ -92,7 +92,14 @@ async def _order_success(info: Info, result: tuple[uuid.UUID, Any]) -> OrderSucc
 
 @strawberry.type
 class OrderMutations:
-    @strawberry.mutation(permission_classes=[CanCreateOrders])
+    @strawberry.mutation(
+        description=(
+            "Create an order for a brand: account, end customer and channel chain, numbered from the brand's series "
+            "and started in its workflow. Staff, or a partner for its own part of the hierarchy. Send an "
+            "`Idempotency-Key` header so that a retry cannot create a second order."
+        ),
+        permission_classes=[CanCreateOrders],
+    )
     async def create_order(self, info: Info, input: CreateOrderInput) -> CreateOrderResult:
         async def change(session: AsyncSession) -> Any:
             order_in = OrderCreate(
@@ -117,7 +124,13 @@ class OrderMutations:
 
         return await mutate(info, change, lambda result: _order_success(info, result))
 
-    @strawberry.mutation(permission_classes=[CanChangeStatus])
+    @strawberry.mutation(
+        description=(
+            "Put an order on hold with a reason category and details (optionally an estimated resume date and an "
+            "escalation date); its status stays as it is until `resumeOrder`."
+        ),
+        permission_classes=[CanChangeStatus],
+    )
     async def place_order_on_hold(self, info: Info, input: PlaceOrderOnHoldInput) -> PlaceOrderOnHoldResult:
         async def change(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")
@@ -138,7 +151,10 @@ class OrderMutations:
 
         return await mutate(info, change, lambda result: _order_success(info, result))
 
-    @strawberry.mutation(permission_classes=[CanChangeStatus])
+    @strawberry.mutation(
+        description="Take an order off hold.",
+        permission_classes=[CanChangeStatus],
+    )
     async def resume_order(self, info: Info, input: ResumeOrderInput) -> ResumeOrderResult:
         async def change(session: AsyncSession) -> Any:
             order_id = decode_id(input.order_id, expected="Order", field="order_id")

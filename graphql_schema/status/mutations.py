@@ -68,7 +68,14 @@ ChangeStatusResult = Annotated[
 
 @strawberry.type
 class StatusMutations:
-    @strawberry.mutation(permission_classes=[CanChangeStatus])
+    @strawberry.mutation(
+        description=(
+            "Move an order, quote, visit, work order or other entity to another status of its workflow, through the "
+            "status engine: the step must be allowed from the current status, `expectedStatus` (when given) must "
+            "still hold, and the step's required role and conditions apply."
+        ),
+        permission_classes=[CanChangeStatus],
+    )
     async def change_status(self, info: Info, input: ChangeStatusInput) -> ChangeStatusResult:
         entity_type = EntityType(input.entity_type)
 
