@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hmac
 import json
 import logging
@@ -49,6 +50,7 @@ from app.operations.documents import DOCUMENT_ROUTE, DirectoryStore
 from app.partners import usage
 from app.request_body import BadRequest
 from app.wiring import wire
+from graphql_schema import trusted
 from graphql_schema.context import Context, ReadSession
 from graphql_schema.errors import (
     RETRY_AFTER_SECONDS,
@@ -81,6 +83,8 @@ class AppState:
     write_slots: asyncio.Semaphore
     documents: DirectoryStore
     admission: Admission
+    trusted_documents: dict[str, str] | None
+    """The registered documents (`graphql_schema/trusted.py`), when a manifest is configured."""
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
@@ -102,7 +106,11 @@ def _bad_request(exc: BadRequest, request_id: str) -> JSONResponse:
     headers = {"X-Request-Id": request_id}
     if exc.close:
         headers["Connection"] = "close"
-    return _request_error(exc.status, RequestErrorCode.BAD_REQUEST, exc.reason, headers)
+    return _request_error(exc.status, RequestErrorCode(exc.code), exc.reason, headers)
+
+
+_restricted: contextvars.ContextVar[bool] = contextvars.ContextVar("chargecars_restricted_viewer", default=False)
+"""Whether the request's viewer is a partner or a customer (trusted documents apply)."""
 
 
 class GraphQLApp(GraphQL):
@@ -145,9 +153,10 @@ class GraphQLApp(GraphQL):
                 415, "Send the operation as JSON (Content-Type: application/json), or files as multipart/form-data."
             )
         payload = request_body.check_payload(data)
+        manifest, restricted = self.app_state.trusted_documents, _restricted.get()
         if isinstance(payload, dict):
-            return _request_data(payload)
-        batch = [_request_data(item) for item in payload]
+            return _request_data(trusted.resolved(payload, manifest, restricted))
+        batch = [_request_data(trusted.resolved(item, manifest, restricted)) for item in payload]
         self._validate_batch_request(batch, protocol="http")
         return batch
 
@@ -200,8 +209,7 @@ class GraphQLApp(GraphQL):
         try:
             async with self.app_state.admission.turn():
                 await self._admitted(scope, receive, send, header, facts, started, (key, body))
-        except Refused as refused:
-            log.warning("request %s: refused, %s", request_id, refused.reason)
+        except Refused:  # the access line says so (outcome `unavailable`); no line of its own under a flood
             await _unavailable(Unavailable.OVERLOADED, request_id)(scope, receive, send)
 
     async def _admitted(
@@ -239,6 +247,7 @@ class GraphQLApp(GraphQL):
                 return
             # the token lookup ran as the owner; from here on the database sees the viewer
             session.info["viewer"] = viewer
+            _restricted.set(not viewer.unrestricted)
             scope.setdefault("state", {})[_STATE_KEY] = {
                 "request_id": request_id,
                 "reads": reads,
@@ -585,6 +594,7 @@ def create_app(
         head_revision=migrate.head_revision(),
         write_slots=asyncio.Semaphore(settings.max_concurrent_writes),
         documents=DirectoryStore(settings.documents_dir),
+        trusted_documents=trusted.load(settings.trusted_documents) if settings.trusted_documents else None,
         admission=Admission(settings.max_active_requests, settings.max_queued_requests, settings.queue_timeout_seconds),
     )
 

@@ -209,6 +209,19 @@ def cmd_demo_statement(args: argparse.Namespace, settings: Settings) -> None:
     print(asyncio.run(_with_session(_database(settings), work)), end="")
 
 
+def cmd_trusted_documents(args: argparse.Namespace, settings: Settings) -> None:
+    from graphql import GraphQLError
+
+    from graphql_schema import trusted
+
+    try:
+        manifest = trusted.build(args.files)
+    except (OSError, ValueError, GraphQLError) as exc:
+        sys.exit(f"chargecars: {exc}")
+    Path(args.output).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(manifest)} documents to {args.output}")
+
+
 def cmd_wiring(args: argparse.Namespace, settings: Settings) -> None:
     print(json.dumps(describe(), indent=2))
 
@@ -278,6 +291,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--brand", default="CC", help="the brand whose account it is (default: CC)")
     p = _command(sub, "export-schema", "write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"), help="where to write it (default: schema.graphql)")
+    p = _command(
+        sub,
+        "trusted-documents",
+        "write a manifest of trusted documents from a portal's .graphql files",
+        "Each file with an operation becomes one document (the fragments it spreads appended), registered\n"
+        "under its sha256. Point CHARGECARS_TRUSTED_DOCUMENTS at the manifest: partner and customer tokens\n"
+        "then run only these (by `documentId`, or by sending the same text).",
+    )
+    p.add_argument("files", nargs="+", type=Path, help=".graphql files (operations and fragments)")
+    p.add_argument("--output", default="trusted-documents.json", help="where to write it")
     p = _command(sub, "create-token", "create an account (or reuse one by --email) and print a new token")
     p.add_argument(
         "--role",
@@ -316,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
         "demo-statement": cmd_demo_statement,
         "export-schema": cmd_export_schema,
         "create-token": cmd_create_token,
+        "trusted-documents": cmd_trusted_documents,
     }
     commands[args.command](args, settings)
 

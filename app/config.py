@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=5000, ge=1)
     max_batch_operations: int = Field(default=10, ge=1)
     introspection: bool = True
+    trusted_documents: Path | None = None
+    """A manifest of registered documents (`chargecars trusted-documents`): partner and customer
+    tokens then run those only; staff keep free queries."""
+    max_query_cost: int = Field(default=60_000, ge=1)
+    """The largest estimated cost of an operation (`graphql_schema/cost.py`): the frontend's
+    order tree (bench/queries) is 25,351 for a page of 50 orders, 50,701 for 100."""
     max_fields: int = Field(default=1000, ge=1)
     """Fields of a document once its fragments are expanded."""
     max_fragments: int = Field(default=200, ge=0)
@@ -131,6 +137,26 @@ class Settings(BaseSettings):
     @field_validator("data_dir", "mailbox_dir", "documents_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @field_validator("trusted_documents", mode="before")
+    @classmethod
+    def _manifest(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("trusted_documents")
+    @classmethod
+    def _manifest_readable(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        import json
+
+        try:
+            manifest = json.loads(value.read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"not a readable manifest of trusted documents: {exc}") from None
+        if not isinstance(manifest, dict):
+            raise ValueError("a manifest of trusted documents is a JSON object of ids to documents")
         return value.resolve()
 
     @field_validator("cors_origins", mode="before")

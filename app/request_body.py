@@ -28,10 +28,12 @@ _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class BadRequest(Exception):
-    def __init__(self, status: int, reason: str, *, close: bool = False) -> None:
+    def __init__(self, status: int, reason: str, *, close: bool = False, code: str = "BAD_REQUEST") -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.code = code
+        """`extensions.code` of the answer."""
         self.close = close
         """The body was not read to its end: the connection cannot carry another request."""
 
@@ -103,7 +105,7 @@ def decode_json(data: str | bytes) -> Any:
         raise BadRequest(400, f"The request body is not valid JSON: {exc}.") from None
 
 
-_FIELD_TYPES: Final = {"query": str, "operationName": str, "variables": dict, "extensions": dict}
+_FIELD_TYPES: Final = {"query": str, "operationName": str, "variables": dict, "extensions": dict, "documentId": str}
 
 
 def check_payload(data: Any) -> list[dict[str, Any]] | dict[str, Any]:

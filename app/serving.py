@@ -87,12 +87,26 @@ def serve(url: URL, settings: Settings) -> None:
         )
 
 
+def _die_with_parent() -> None:
+    """In a child, before it runs: on Linux it is sent SIGTERM when the process that started it
+    dies, even by SIGKILL, so a killed `chargecars run` leaves no worker or mailbox behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 @contextmanager
 def worker_process(database_url: URL, **env: str) -> Iterator[subprocess.Popen[bytes]]:
     """`chargecars worker` on `database_url` in a child process until the block ends (then
     SIGTERM: it finishes the jobs it runs and exits). `env` adds settings (`CHARGECARS_…`)."""
     environment = {**os.environ, "DATABASE_URL": database_url.render_as_string(hide_password=False), **env}
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=environment, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"], env=environment, cwd=ROOT, preexec_fn=_die_with_parent
+    )
     try:
         yield process
     finally:
@@ -104,7 +118,9 @@ def mailbox_process(**env: str) -> Iterator[subprocess.Popen[bytes]]:
     """`chargecars mailbox serve` (the local SMTP server that keeps what it receives) in a child
     process until the block ends."""
     environment = {**os.environ, **env}
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "mailbox", "serve"], env=environment, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "mailbox", "serve"], env=environment, cwd=ROOT, preexec_fn=_die_with_parent
+    )
     try:
         yield process
     finally:

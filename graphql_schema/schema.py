@@ -43,6 +43,7 @@ from graphql_schema.catalog.queries import CatalogQueries
 from graphql_schema.commissions.queries import CommissionQueries
 from graphql_schema.contacts.mutations import ContactMutations
 from graphql_schema.contacts.queries import ContactQueries
+from graphql_schema.cost import estimate
 from graphql_schema.errors import (
     RETRY_AFTER_SECONDS,
     RequestErrorCode,
@@ -153,6 +154,35 @@ class RequireViewer(SchemaExtension):
                     response.status_code = 401
                     response.headers["WWW-Authenticate"] = "Bearer"
         yield
+
+
+class CostLimit(SchemaExtension):
+    """The operation's estimated cost (`graphql_schema/cost.py`), reported in `extensions.cost`;
+    over the limit, the operation is refused before anything is resolved."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.requested: int | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.result is None and context.graphql_document is not None:
+            self.requested = estimate(
+                context.schema._schema, context.graphql_document, context.operation_name, context.variables
+            )
+            if self.requested > self.limit:
+                refusal = request_error(
+                    RequestErrorCode.COST_LIMIT_EXCEEDED,
+                    f"The operation's estimated cost is {self.requested}, over the limit of {self.limit}: "
+                    "ask for smaller pages or fewer nested lists.",
+                )
+                context.result = ExecutionResult(data=None, errors=[refusal])
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.requested is None:
+            return {}
+        return {"cost": {"requested": self.requested, "limit": self.limit}}
 
 
 DOCUMENTS_KEPT = 256
@@ -390,6 +420,7 @@ def build_schema(settings: Settings) -> ChargeCarsSchema:
     )
     extensions: list = [
         RequireViewer,
+        lambda: CostLimit(settings.max_query_cost),
         lambda: CheckRequest(limits, max_list=settings.max_page_size),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         PublicErrors,
