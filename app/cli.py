@@ -57,7 +57,7 @@ async def _with_session(url: URL, work: Callable[[AsyncSession], Awaitable[T]]) 
 def _migrate(url: URL, revision: str = "head") -> None:
     from app import migrate
 
-    migrate.upgrade(url, revision)
+    migrate.upgrade(url, revision, configure_logging=False)  # the process's logging stays as configured
 
 
 def _seed(url: URL) -> bool:
@@ -139,7 +139,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
     if args.downgrade:
         from app import migrate
 
-        migrate.downgrade(url, args.revision or "base")
+        migrate.downgrade(url, args.revision or "base", configure_logging=False)
     else:
         _migrate(url, args.revision or "head")
 

@@ -66,6 +66,7 @@ def configure_logging(level: str, log_format: str) -> None:
         foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _drop_color_message,
             *([] if console else [structlog.processors.format_exc_info]),
             renderer,
         ],
@@ -87,6 +88,12 @@ def configure_logging(level: str, log_format: str) -> None:
         cache_logger_on_first_use=True,
     )
     _configured = True
+
+
+def _drop_color_message(logger: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's coloured copy of its message (an `extra`): noise in a log line."""
+    event.pop("color_message", None)
+    return event
 
 
 # --- the request's figures -----------------------------------------------------------------------

@@ -126,26 +126,29 @@ def test_a_request_in_flight_finishes_after_sigterm(data_dir) -> None:
         async def scenario() -> httpx.Response:
             holder = await asyncpg.connect(host=socket_dir, user="postgres", database="chargecars")
             try:
-                async with holder.transaction(), httpx.AsyncClient(base_url=base, timeout=60) as http:
-                    # the token lookup waits for this lock: the request is in flight
-                    await holder.execute("LOCK TABLE api_token IN ACCESS EXCLUSIVE MODE")
-                    request = asyncio.create_task(
-                        http.post(
-                            "/graphql", json={"query": "{ viewer { roles } }"}, headers={"Authorization": "Bearer cc_x"}
+                async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+                    async with holder.transaction():
+                        # the token lookup waits for this lock: the request is in flight
+                        await holder.execute("LOCK TABLE api_token IN ACCESS EXCLUSIVE MODE")
+                        request = asyncio.create_task(
+                            http.post(
+                                "/graphql",
+                                json={"query": "{ viewer { roles } }"},
+                                headers={"Authorization": "Bearer cc_x"},
+                            )
                         )
-                    )
-                    for _ in range(200):
-                        await holder.execute("SELECT pg_stat_clear_snapshot()")
-                        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        if await holder.fetchval(waiting):
-                            break
-                        await asyncio.sleep(0.02)
-                    else:
-                        raise AssertionError("the request did not reach the database")
-                    process.send_signal(signal.SIGTERM)
-                    await asyncio.sleep(1.0)
-                    assert process.poll() is None  # waiting for the request in flight
-                return await request  # the lock is released: the request ends, answered
+                        for _ in range(200):
+                            await holder.execute("SELECT pg_stat_clear_snapshot()")
+                            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            if await holder.fetchval(waiting):
+                                break
+                            await asyncio.sleep(0.02)
+                        else:
+                            raise AssertionError("the request did not reach the database")
+                        process.send_signal(signal.SIGTERM)
+                        await asyncio.sleep(1.0)
+                        assert process.poll() is None  # waiting for the request in flight
+                    return await request  # the lock is released: the request ends, answered
             finally:
                 await holder.close()
 
