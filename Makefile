@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Cached bytecode: every server, worker and CLI process would otherwise compile the stack anew.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint fuzz bench bench-overload bench-webhooks bench-hierarchy profile schema migrate seed-demo install clean-db
+.PHONY: run test lint fuzz bench bench-overload bench-pooler bench-webhooks bench-hierarchy profile schema migrate seed-demo install clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ bench: $(STAMP)
 ## without and with admission control. Writes docs/benchmark-overload.md. Scale 0.2 unless BENCH_SCALE.
 bench-overload: $(STAMP)
 	$(BIN)/python -m bench.overload $(if $(filter command line environment,$(origin BENCH_SCALE)),--scale $(BENCH_SCALE)) $(BENCH_ARGS)
+
+## The API through a real PgBouncer in transaction mode (docs/deployment.md, "Behind PgBouncer");
+## needs Debian's pgbouncer (apt-get install pgbouncer). Writes docs/benchmark-pooler.md.
+bench-pooler: $(STAMP)
+	$(BIN)/python -m bench.pooler $(BENCH_ARGS)
 
 ## The outbox and webhook delivery (docs/benchmarks.md, "Webhooks"): the write path with and without
 ## the outbox, event-to-receipt latency at rest and under write load, deliveries per second per

@@ -584,7 +584,7 @@ def create_app(
             from app.dbserver import resolve_database_url
 
             url = resolve_database_url(settings)
-        engine = create_engine(url)
+        engine = create_engine(url, transaction_pooler=settings.database_pooler == "transaction")
     if not event.contains(engine.sync_engine, "before_cursor_execute", count_statement):
         event.listen(engine.sync_engine, "before_cursor_execute", count_statement)
     state = AppState(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, DateTime, Enum, MetaData, any_, bindparam, event, func, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -112,10 +112,23 @@ def updated_at() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)
 
 
-def create_engine(url: URL | str, **kwargs: object) -> AsyncEngine:
+def create_engine(url: URL | str, *, transaction_pooler: bool = False, **kwargs: object) -> AsyncEngine:
+    """An engine on `url`. With `transaction_pooler` (CHARGECARS_DATABASE_POOLER=transaction) it
+    works through a transaction-mode pooler such as PgBouncer (docs/deployment.md): no cache of
+    prepared statements (the next transaction may be on another server connection), each
+    prepared statement under a name of its own, and no startup parameters (a pooler refuses
+    those it does not know). What a request sets for its viewer is set per transaction
+    (`set_config(…, true)`), so it never outlives the transaction on a shared connection."""
+    if transaction_pooler:
+        kwargs.setdefault(
+            "connect_args",
+            {"statement_cache_size": 0, "prepared_statement_name_func": lambda: f"__cc_{uuid.uuid4().hex}__"},
+        )
+        url = (make_url(url) if isinstance(url, str) else url).update_query_dict({"prepared_statement_cache_size": "0"})
     # JIT off: asyncpg's type introspection (enums, arrays; once per new connection) is slowed
     # badly by JIT compiling it (MagicStack/asyncpg#875), and the API's short statements gain
-    # nothing from JIT. How statements are planned is set per transaction (`_as_viewer`).
+    # nothing from JIT. How statements are planned is set per transaction (`_as_viewer`). Behind
+    # a pooler, set it on the database instead (`ALTER DATABASE … SET jit = off`).
     kwargs.setdefault("connect_args", {"server_settings": {"jit": "off"}})
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)

@@ -23,7 +23,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 import structlog
@@ -90,7 +90,7 @@ def configure_logging(level: str, log_format: str) -> None:
     _configured = True
 
 
-def _drop_color_message(logger: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_color_message(logger: Any, name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """uvicorn's coloured copy of its message (an `extra`): noise in a log line."""
     event.pop("color_message", None)
     return event

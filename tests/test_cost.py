@@ -16,7 +16,7 @@ NESTED = """query ($contacts: Int, $orders: Int) {
 async def test_the_cost_is_reported_and_follows_the_pages_asked(client, admin_token) -> None:
     small = (await post(client, NESTED, {"contacts": 2, "orders": 3}, token=admin_token)).json()
     # the connection, 2 contacts, 2 order connections, 2 × 3 orders, 10 lines counted for each order
-    assert small["extensions"]["cost"] == {"requested": 1 + 2 + 2 + 2 * 3 + 2 * 3 * 10, "limit": 60_000}
+    assert small["extensions"]["cost"] == {"requested": 1 + 2 + 2 + 2 * 3 + 2 * 3 * 10, "limit": 200_000}
     default = (await post(client, NESTED, {}, token=admin_token)).json()  # pages of 20
     assert default["extensions"]["cost"]["requested"] == 1 + 20 + 20 + 20 * 20 + 20 * 20 * 10
 

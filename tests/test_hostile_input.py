@@ -176,7 +176,7 @@ def _exchange(base: str, body: bytes, headers: dict[str, str]) -> tuple[http.cli
             "POST", "/graphql", body=b'{"query": "{ __typename }"}', headers={"Content-Type": "application/json"}
         )
         second = conn.getresponse()
-        assert json.loads(second.read()) == {"data": {"__typename": "Query"}}
+        assert json.loads(second.read())["data"] == {"__typename": "Query"}
         return response, content, socket_before is not None and conn.sock is socket_before
     finally:
         conn.close()
@@ -213,7 +213,7 @@ def test_media_types_ignore_case(server) -> None:
         content=b'{"query": "{ __typename }"}',
         headers={"Content-Type": "APPLICATION/JSON; Charset=UTF-8"},
     )
-    assert (response.status_code, response.json()) == (200, {"data": {"__typename": "Query"}})
+    assert (response.status_code, response.json()["data"]) == (200, {"__typename": "Query"})
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ async def test_list_arguments_are_bounded(server, admin_token) -> None:
         await _post(server, admin_token, query, {"s": ["x"] * 40_000})
     )
     body = await _post(server, admin_token, query, {"s": ["x"] * 100})
-    assert body == {"data": {"orders": {"totalCount": 0}}}
+    assert body["data"] == {"orders": {"totalCount": 0}}
     literal = "{ orders(filter: {status: [" + ", ".join('"x"' for _ in range(101)) + "]}) { totalCount } }"
     assert "has 101 items" in _refusal(await _post(server, admin_token, literal))
 
@@ -282,7 +282,7 @@ async def test_free_text_has_a_length_per_field(server, admin_token) -> None:
     assert (
         _refusal(await _post(server, admin_token, SEARCH, {"s": "x" * 101})) == "filter.search: At most 100 characters."
     )
-    assert await _post(server, admin_token, SEARCH, {"s": "x" * 100}) == {"data": {"contacts": {"totalCount": 0}}}
+    assert (await _post(server, admin_token, SEARCH, {"s": "x" * 100}))["data"] == {"contacts": {"totalCount": 0}}
     assert "At most 40 characters" in _refusal(await _post(server, admin_token, BY_NUMBER, {"n": "CC-" + "1" * 40}))
 
 

@@ -66,7 +66,7 @@ async def test_a_full_queue_refuses_at_once_and_a_long_wait_is_refused(
                 assert late.status_code == 503 and late.json()["errors"][0]["extensions"]["reason"] == "overloaded"
                 assert not running.done()
             first = await running
-            assert first.status_code == 200 and first.json() == {"data": {"orders": {"totalCount": 0}}}
+            assert first.status_code == 200 and first.json()["data"] == {"orders": {"totalCount": 0}}
             again = await http.post("/graphql", json=QUERY)
             assert again.status_code == 200
     finally:

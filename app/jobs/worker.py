@@ -58,7 +58,12 @@ async def work(url: URL, settings: Settings, *, stop: asyncio.Event | None = Non
     """Run jobs and schedules until SIGTERM/SIGINT (or `stop`, for a worker inside another
     process)."""
     concurrency = max(2, settings.job_concurrency)
-    engine = create_engine(url, pool_size=concurrency, max_overflow=0)
+    engine = create_engine(
+        url,
+        pool_size=concurrency,
+        max_overflow=0,
+        transaction_pooler=settings.database_pooler == "transaction",
+    )
     connection = await asyncpg.connect(**asyncpg_dsn(url), server_settings={"jit": "off"})
     schedule_connection = await asyncpg.connect(**asyncpg_dsn(url), server_settings={"jit": "off"})
     try:
