@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Cached bytecode: every server, worker and CLI process would otherwise compile the stack anew.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint fuzz bench bench-overload bench-pooler bench-webhooks bench-hierarchy profile schema migrate seed-demo install clean-db
+.PHONY: run test lint browser fuzz bench bench-overload bench-pooler bench-webhooks bench-hierarchy profile schema migrate seed-demo install clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,14 @@ run: $(STAMP)
 	$(BIN)/chargecars run
 
 ## The static checks (make lint), then the whole test suite against a real PostgreSQL.
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(BIN)/pytest
+
+## Headless Chromium for the GraphiQL test (Debian's package; installed when missing, as root).
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "make test needs Chromium for tests/test_graphiql.py: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 ## The static checks alone (seconds): ruff's lint rules and formatting, mypy, and the import
 ## contracts (pyproject.toml).
@@ -81,4 +87,4 @@ seed-demo: $(STAMP)
 
 ## Remove the embedded databases (the `make run`, test and benchmark ones), the local mailbox and the stored documents.
 clean-db:
-	rm -rf .pgdata .pgdata-test .pgdata-bench .mailbox .documents
+	rm -rf .pgdata .pgdata-test .pgdata-bench .mailbox .documents .demo-tokens.json

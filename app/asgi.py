@@ -28,15 +28,16 @@ from starlette.formparsers import MultiPartException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET
 
-from app import idempotency, migrate, request_body
+from app import graphiql, idempotency, migrate, request_body
 from app.access.policy import NOBODY, Viewer, viewer_for
 from app.accounts.service import Principal, authenticate
 from app.admission import Admission, Refused
@@ -44,6 +45,7 @@ from app.config import Settings, get_settings
 from app.db import Unavailable, create_engine, session_factory, unavailability
 from app.finance import service as finance
 from app.finance.pdf import PDF_ROUTE
+from app.graphiql import ASSETS_ROUTE
 from app.observability import Observed, RequestFacts, configure_logging, count_statement, exposition, facts_of, gauge
 from app.operations import documents
 from app.operations.documents import DOCUMENT_ROUTE, DirectoryStore
@@ -138,6 +140,12 @@ class GraphQLApp(GraphQL):
             return orjson.dumps(data)
         except TypeError:
             return json.dumps(data, separators=(",", ":")).encode()
+
+    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+        """GraphiQL (`app/graphiql.py`): its assets from this server's copy when there is one."""
+        settings = self.app_state.settings
+        base = ASSETS_ROUTE if settings.graphiql_assets_dir else settings.graphiql_assets_url
+        return HTMLResponse(graphiql.page(endpoint=str(request.url.path), assets_base=base))
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         data: object
@@ -723,6 +731,11 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *(
+                [Mount(ASSETS_ROUTE, StaticFiles(directory=settings.graphiql_assets_dir))]
+                if settings.graphiql_assets_dir
+                else []
+            ),
         ],
         lifespan=lifespan,
     )

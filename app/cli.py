@@ -72,20 +72,41 @@ def _seed(url: URL) -> bool:
     return asyncio.run(_with_session(url, work))
 
 
+DEMO_TOKENS = ROOT / ".demo-tokens.json"
+"""The demo tokens `chargecars run` printed, per database (git-ignored; `make clean-db` removes
+it): printed again while they are valid, so a browser that kept one keeps working."""
+
+
+def _database_key(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
 def _print_demo_tokens(url: URL, settings: Settings) -> None:
     from app import demo
 
+    try:
+        known = json.loads(DEMO_TOKENS.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    key = _database_key(url)
+
     async def work(session: AsyncSession) -> Any:
-        return await demo.issue_demo_tokens(session=session)
+        kept = known.get(key) if isinstance(known.get(key), dict) else None
+        return await demo.issue_demo_tokens(session=session, kept=kept)
 
     issued = asyncio.run(_with_session(url, work))
     if not issued:
         print("No demo accounts in this database; create a token with `chargecars create-token`.")
         return
-    print("\nDemo tokens (send as `Authorization: Bearer <token>`; new ones on every `make run`):")
+    known[key] = {account.email: token for account, token in issued}
+    DEMO_TOKENS.write_text(json.dumps(known, indent=2) + "\n")
+    DEMO_TOKENS.chmod(0o600)
+    print("\nDemo tokens (send as `Authorization: Bearer <token>`; the same on every `make run` of this database):")
     for account, token in issued:
         print(f"  {account.kind:<28} {account.email:<36} {token}")
-    print(f"\nGraphiQL: http://{settings.host}:{settings.port}/graphql\n")
+    print(f"\nGraphiQL: http://{settings.host}:{settings.port}/graphql (put a token in its Headers pane)\n")
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
@@ -222,6 +243,18 @@ def cmd_trusted_documents(args: argparse.Namespace, settings: Settings) -> None:
     print(f"wrote {len(manifest)} documents to {args.output}")
 
 
+def cmd_graphiql_assets(args: argparse.Namespace, settings: Settings) -> None:
+    import httpx
+
+    from app import graphiql
+
+    try:
+        written = graphiql.fetch(Path(args.directory))
+    except (OSError, ValueError, httpx.HTTPError) as exc:
+        sys.exit(f"chargecars: the assets could not be fetched: {exc}")
+    print(f"wrote {len(written)} files to {args.directory}; set CHARGECARS_GRAPHIQL_ASSETS_DIR={args.directory}")
+
+
 def cmd_wiring(args: argparse.Namespace, settings: Settings) -> None:
     print(json.dumps(describe(), indent=2))
 
@@ -301,6 +334,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("files", nargs="+", type=Path, help=".graphql files (operations and fragments)")
     p.add_argument("--output", default="trusted-documents.json", help="where to write it")
+    p = _command(
+        sub,
+        "graphiql-assets",
+        "fetch GraphiQL's assets from the npm registry into a directory the API can serve",
+        "For machines that cannot reach the public CDN: set CHARGECARS_GRAPHIQL_ASSETS_DIR to the directory.\n"
+        "Each file is checked against its integrity hash.",
+    )
+    p.add_argument("directory", help="where to put them")
     p = _command(sub, "create-token", "create an account (or reuse one by --email) and print a new token")
     p.add_argument(
         "--role",
@@ -340,6 +381,7 @@ def main(argv: list[str] | None = None) -> None:
         "export-schema": cmd_export_schema,
         "create-token": cmd_create_token,
         "trusted-documents": cmd_trusted_documents,
+        "graphiql-assets": cmd_graphiql_assets,
     }
     commands[args.command](args, settings)
 

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     with 503 and `Retry-After`."""
     queue_timeout_seconds: Seconds = 10.0
     """A request that waited this long in the queue is refused (503) rather than run late."""
+    graphiql_assets_url: str = "https://unpkg.com"
+    """Where GraphiQL's assets come from (the CDN's layout: `react@18.2.0/umd/…`)."""
+    graphiql_assets_dir: Path | None = None
+    """A copy of GraphiQL's assets (`chargecars graphiql-assets DIR`), served by the API itself
+    (for machines without the CDN)."""
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     """Browser origins (`https://portal.example.nl`, comma-separated) whose pages may call the
     API; none by default. `*` allows any origin (tokens are headers, never cookies)."""
@@ -141,6 +146,18 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.resolve()
+
+    @field_validator("graphiql_assets_dir", mode="before")
+    @classmethod
+    def _assets_dir(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("graphiql_assets_dir")
+    @classmethod
+    def _assets_there(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("not a directory: fetch the assets with `chargecars graphiql-assets DIR`")
+        return value.resolve() if value is not None else None
 
     @field_validator("trusted_documents", mode="before")
     @classmethod

@@ -516,17 +516,23 @@ async def _walk(session: AsyncSession, entity_type: EntityType, entity_id: uuid.
         )
 
 
-async def issue_demo_tokens(*, session: AsyncSession) -> list[tuple[DemoAccount, str]]:
-    """Fresh tokens for the demo accounts that exist, revoking the ones issued last time."""
+async def issue_demo_tokens(
+    *, session: AsyncSession, kept: dict[str, str] | None = None
+) -> list[tuple[DemoAccount, str]]:
+    """A token for each demo account that exists: the one in `kept` (by e-mail) while it is still
+    valid for that account, so GraphiQL's stored header keeps working across restarts; otherwise
+    a fresh one, revoking the ones issued before."""
     issued = []
     for demo in DEMO_ACCOUNTS:
         account = await session.scalar(select(UserAccount).where(UserAccount.email == demo.email))
         if account is None:
             continue
-        await accounts.revoke_labelled(session=session, account_id=account.id, label=DEMO_TOKEN_LABEL)
-        _, raw = await accounts.issue_token(
-            session=session, account_id=account.id, label=DEMO_TOKEN_LABEL, expires_at=None, actor=DEMO_ACTOR
-        )
+        raw = (kept or {}).get(demo.email)
+        if not (raw and await accounts.holds_token(session=session, account_id=account.id, raw_token=raw)):
+            await accounts.revoke_labelled(session=session, account_id=account.id, label=DEMO_TOKEN_LABEL)
+            _, raw = await accounts.issue_token(
+                session=session, account_id=account.id, label=DEMO_TOKEN_LABEL, expires_at=None, actor=DEMO_ACTOR
+            )
         issued.append((demo, raw))
     return issued
 

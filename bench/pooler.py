@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import pwd
 import random
 import shutil
 import subprocess
@@ -43,7 +44,7 @@ def _bouncer(url: URL, directory: Path) -> tuple[subprocess.Popen[bytes], URL]:
     """PgBouncer in transaction mode in front of `url`'s database, on a free local port."""
     executable = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     port = free_port()
-    host = url.query.get("host") or url.host or "127.0.0.1"
+    host = str(url.query.get("host") or url.host or "127.0.0.1")
     directory.chmod(0o777)
     (directory / "userlist.txt").write_text(f'"{url.username}" ""\n')
     (directory / "pgbouncer.ini").write_text(
@@ -63,9 +64,9 @@ ignore_startup_parameters = extra_float_digits
 logfile = {directory}/pgbouncer.log
 """
     )
-    process = subprocess.Popen(
-        [executable, "-u", "postgres", str(directory / "pgbouncer.ini")], stdout=subprocess.DEVNULL
-    )
+    # PgBouncer refuses to run as root: it runs as the user that owns the server's socket directory
+    owner = pwd.getpwuid(Path(host).stat().st_uid).pw_name if host.startswith("/") else "postgres"
+    process = subprocess.Popen([executable, "-u", owner, str(directory / "pgbouncer.ini")], stdout=subprocess.DEVNULL)
     time.sleep(1.0)
     if process.poll() is not None:
         raise RuntimeError(f"pgbouncer exited: {(directory / 'pgbouncer.log').read_text()[-2000:]}")
@@ -104,23 +105,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="chargecars-pgbouncer-") as directory:
         bouncer, through = _bouncer(url, Path(directory))
         try:
-            reads = operations(data, tokens, state, args.concurrency, random.Random(args.seed))[:READS]
-            with served(url, workers=2, CHARGECARS_PARTNER_RATE_LIMIT="1000000") as direct:
-                expected = await _answers(direct.base_url, reads)
             modes: tuple[tuple[str, dict[str, Any]], ...] = (
                 ("transaction", {"CHARGECARS_DATABASE_POOLER": "transaction"}),
                 ("none", {}),
             )
-            for mode, env in modes:
-                ops = operations(data, tokens, state, args.concurrency, random.Random(args.seed))
-                with served(through, workers=2, CHARGECARS_PARTNER_RATE_LIMIT="1000000", **env) as api:
-                    cells = await _mix(api.base_url, ops, args.requests, args.concurrency)
-                    same = await _answers(api.base_url, reads) == expected
-                results["modes"][mode] = {
-                    "reads_identical_to_direct": same,
-                    "cells": [c.row() for c in cells],
-                }
-                print(mode, json.dumps(results["modes"][mode]), flush=True)
+            with served(url, workers=2, CHARGECARS_PARTNER_RATE_LIMIT="1000000") as direct:
+                for mode, env in modes:
+                    ops = operations(data, tokens, state, args.concurrency, random.Random(args.seed))
+                    reads = ops[:READS]
+                    try:
+                        with served(
+                            through, workers=2, start_timeout=20, CHARGECARS_PARTNER_RATE_LIMIT="1000000", **env
+                        ) as api:
+                            # the same reads, at the same moment, directly and through the pooler
+                            before = await _answers(api.base_url, reads) == await _answers(direct.base_url, reads)
+                            cells = await _mix(api.base_url, ops, args.requests, args.concurrency)
+                            after = await _answers(api.base_url, reads) == await _answers(direct.base_url, reads)
+                    except RuntimeError as exc:
+                        results["modes"][mode] = {"started": False, "reason": str(exc), "cells": []}
+                    else:
+                        results["modes"][mode] = {
+                            "started": True,
+                            "reads_identical_to_direct": before and after,
+                            "cells": [c.row() for c in cells],
+                        }
+                    print(mode, json.dumps(results["modes"][mode]), flush=True)
         finally:
             bouncer.terminate()
             bouncer.wait()
@@ -139,6 +148,8 @@ def report(results: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---|",
     ]
     for mode, outcome in results["modes"].items():
+        if not outcome["started"]:
+            lines.append(f"| {mode} | (the API did not become ready: {outcome['reason']}) | | | | | |")
         for cell in outcome["cells"]:
             lines.append(
                 f"| {mode} | {cell['operation']} | {cell['requests']} | {cell['errors']} | {cell['p50_ms']} "

@@ -75,3 +75,27 @@ async def test_the_demo_statement_imports_once_with_one_certain_match(cli_env, c
     assert statuses[0] == "allocated" and set(statuses[1:]) == {"unallocated"}  # the rest waits
     again = (await gql(client, mutation, {"c": content}, token=tokens["finance"]))["importBankStatement"]
     assert again["__typename"] == "StatementAlreadyImported"
+
+
+async def test_run_prints_the_same_demo_tokens_on_every_start_of_a_database(
+    cli_env, sessions, capsys, monkeypatch
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from app.dbserver import to_asyncpg_url
+
+    await asyncio.to_thread(cli.main, ["seed-demo"])
+    monkeypatch.setattr(cli, "DEMO_TOKENS", cli_env / "demo-tokens.json")
+    settings = get_settings()
+    url = to_asyncpg_url(make_url(settings.database_url))
+    printed = []
+    for _ in range(2):
+        capsys.readouterr()
+        await asyncio.to_thread(cli._print_demo_tokens, url, settings)
+        printed.append([line.split()[-1] for line in capsys.readouterr().out.splitlines() if "cc_" in line])
+    assert len(printed[0]) == len(demo.DEMO_ACCOUNTS) and printed[0] == printed[1]
+    assert oct((cli_env / "demo-tokens.json").stat().st_mode & 0o777) == "0o600"
+    (cli_env / "demo-tokens.json").unlink()  # another machine: new tokens, the old ones revoked
+    await asyncio.to_thread(cli._print_demo_tokens, url, settings)
+    fresh = [line.split()[-1] for line in capsys.readouterr().out.splitlines() if "cc_" in line]
+    assert set(fresh).isdisjoint(printed[0])

@@ -200,6 +200,19 @@ async def revoke_labelled(*, session: AsyncSession, account_id: uuid.UUID, label
     return result.rowcount  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
+async def holds_token(*, session: AsyncSession, account_id: uuid.UUID, raw_token: str) -> bool:
+    """Whether `raw_token` is a valid (not revoked, not expired) token of the account; reads only."""
+    found = await session.scalar(
+        select(ApiToken.id).where(
+            ApiToken.token_hash == hash_token(raw_token),
+            ApiToken.user_account_id == account_id,
+            ApiToken.revoked_at.is_(None),
+            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > func.now()),
+        )
+    )
+    return found is not None
+
+
 async def authenticate(*, session: AsyncSession, raw_token: str) -> Principal | None:
     """The principal for a valid token; None for an unknown, expired or revoked one, or an
     inactive account. Touches `last_used_at` at most once per LAST_USED_RESOLUTION."""
