@@ -87,7 +87,7 @@ async def test_run_prints_the_same_demo_tokens_on_every_start_of_a_database(
     await asyncio.to_thread(cli.main, ["seed-demo"])
     monkeypatch.setattr(cli, "DEMO_TOKENS", cli_env / "demo-tokens.json")
     settings = get_settings()
-    url = to_asyncpg_url(make_url(settings.database_url))
+    url = to_asyncpg_url(make_url(settings.database_url or ""))
     printed = []
     for _ in range(2):
         capsys.readouterr()
