@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from app.observability import QUEUED, REFUSED, RUNNING
@@ -44,13 +44,8 @@ class Admission:
     async def turn(self) -> AsyncIterator[None]:
         """Hold one of the running places for the block; `Refused` when there is none to be had."""
         if not self.active:
-            self.running += 1
-            RUNNING.inc()
-            try:
+            with self._running():
                 yield
-            finally:
-                self.running -= 1
-                RUNNING.dec()
             return
         if self._turns.locked() and self.waiting >= self.queued:
             self._refuse()
@@ -66,6 +61,14 @@ class Admission:
         finally:
             self.waiting -= 1
             QUEUED.dec()
+        try:
+            with self._running():
+                yield
+        finally:
+            self._turns.release()
+
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[None]:
         self.running += 1
         RUNNING.inc()
         try:
@@ -73,7 +76,6 @@ class Admission:
         finally:
             self.running -= 1
             RUNNING.dec()
-            self._turns.release()
 
     def _refuse(self) -> None:
         self.refused += 1

@@ -137,7 +137,15 @@ class Settings(BaseSettings):
     """Seconds before each retry of a message the mail server did not take (each ±20 %); after
     the last the message is marked failed."""
 
-    @field_validator("database_url", "smtp_username", "smtp_password", "metrics_token", mode="before")
+    @field_validator(
+        "database_url",
+        "smtp_username",
+        "smtp_password",
+        "metrics_token",
+        "graphiql_assets_dir",
+        "trusted_documents",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -147,22 +155,12 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.resolve()
 
-    @field_validator("graphiql_assets_dir", mode="before")
-    @classmethod
-    def _assets_dir(cls, value: Any) -> Any:
-        return None if value == "" else value
-
     @field_validator("graphiql_assets_dir")
     @classmethod
     def _assets_there(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
             raise ValueError("not a directory: fetch the assets with `chargecars graphiql-assets DIR`")
         return value.resolve() if value is not None else None
-
-    @field_validator("trusted_documents", mode="before")
-    @classmethod
-    def _manifest(cls, value: Any) -> Any:
-        return None if value == "" else value
 
     @field_validator("trusted_documents")
     @classmethod

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import uvicorn
 from sqlalchemy.engine import URL
@@ -55,19 +55,18 @@ def serve(url: URL, settings: Settings) -> None:
     """uvicorn, logging through the application's configuration (`app/observability.py`), with
     the access line the application writes (uvicorn's own is off)."""
     exit_cleanly_on_signals()
-
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": GRACE_SECONDS,
+    }
     if settings.workers <= 1:
         from app.asgi import create_app
 
-        uvicorn.run(
-            create_app(url=url, settings=settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=GRACE_SECONDS,
-        )
+        uvicorn.run(create_app(url=url, settings=settings), **common)
         return
     os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
     with tempfile.TemporaryDirectory(prefix="chargecars-metrics-") as metrics_dir:
@@ -76,14 +75,9 @@ def serve(url: URL, settings: Settings) -> None:
         uvicorn.run(
             "app.asgi:create_worker_app",
             factory=True,
-            host=settings.host,
-            port=settings.port,
             workers=settings.workers,
-            log_level=settings.log_level,
-            log_config=None,
-            access_log=False,
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-            timeout_graceful_shutdown=GRACE_SECONDS,
+            **common,
         )
 
 

@@ -33,6 +33,8 @@ from bench.server import machine
 MODES: dict[str, Any] = {
     "before: no admission control": {"CHARGECARS_MAX_ACTIVE_REQUESTS": "0"},
     "after: admission control (defaults)": {},
+    "8 running, 32 queued": {"CHARGECARS_MAX_ACTIVE_REQUESTS": "8", "CHARGECARS_MAX_QUEUED_REQUESTS": "32"},
+    "2 running, 16 queued": {"CHARGECARS_MAX_ACTIVE_REQUESTS": "2", "CHARGECARS_MAX_QUEUED_REQUESTS": "16"},
 }
 
 

@@ -57,3 +57,26 @@ async def test_an_order_tree_request_is_one_trace_with_its_operation_and_sql(dat
     statements = [attributes for _, attributes in in_trace if attributes.get("db.system") == "postgresql"]
     assert any("sales_order" in (a.get("db.statement") or a.get("db.query.text") or "") for a in statements), in_trace
     assert len(names) < 60  # no span per resolved field
+
+
+def test_off_nothing_of_opentelemetry_is_loaded(database_url) -> None:
+    """Tracing off costs nothing: not one module of OpenTelemetry is imported by the app."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.database import ROOT
+
+    probe = (
+        "import sys\n"
+        "from app.asgi import create_app\n"
+        "from app.config import get_settings\n"
+        "app = create_app(settings=get_settings())\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('opentelemetry'))\n"
+        "print(loaded)\n"
+    )
+    env = {**os.environ, "DATABASE_URL": database_url.render_as_string(hide_password=False)}
+    env.pop("CHARGECARS_TRACING", None)
+    ran = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "[]"
