@@ -40,6 +40,15 @@ class Admission:
     def __post_init__(self) -> None:
         self._turns = asyncio.Semaphore(self.active or 1)
 
+    def full(self) -> bool:
+        """No running place and no room in the queue: a request now is refused (and counted).
+        Asked once the request's body is read: answering before would leave a client still
+        sending its body with a reset connection instead of the 503."""
+        if self.active and self._turns.locked() and self.waiting >= self.queued:
+            self._refuse()
+            return True
+        return False
+
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """Hold one of the running places for the block; `Refused` when there is none to be had."""
@@ -47,8 +56,7 @@ class Admission:
             with self._running():
                 yield
             return
-        if self._turns.locked() and self.waiting >= self.queued:
-            self._refuse()
+        if self.full():
             raise Refused("queue full")
         self.waiting += 1
         QUEUED.inc()

@@ -78,10 +78,10 @@ class Settings(BaseSettings):
     """Pairs of same-named fields in one selection set that validation has to compare."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body (and GET query string) accepted."""
-    max_active_requests: int = Field(default=8, ge=0)
+    max_active_requests: int = Field(default=4, ge=0)
     """API requests one worker process runs at once; more wait in its queue (0: no admission
     control, every request runs at once and waits for a pooled connection instead)."""
-    max_queued_requests: int = Field(default=32, ge=0)
+    max_queued_requests: int = Field(default=16, ge=0)
     """Requests one worker keeps waiting for a turn; beyond that a request is refused at once
     with 503 and `Retry-After`."""
     queue_timeout_seconds: Seconds = 10.0

@@ -34,7 +34,7 @@ MODES: dict[str, Any] = {
     "before: no admission control": {"CHARGECARS_MAX_ACTIVE_REQUESTS": "0"},
     "after: admission control (defaults)": {},
     "8 running, 32 queued": {"CHARGECARS_MAX_ACTIVE_REQUESTS": "8", "CHARGECARS_MAX_QUEUED_REQUESTS": "32"},
-    "2 running, 16 queued": {"CHARGECARS_MAX_ACTIVE_REQUESTS": "2", "CHARGECARS_MAX_QUEUED_REQUESTS": "16"},
+    "2 running, 8 queued": {"CHARGECARS_MAX_ACTIVE_REQUESTS": "2", "CHARGECARS_MAX_QUEUED_REQUESTS": "8"},
 }
 
 
@@ -92,6 +92,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "answered_200": len(accepted),
             "refused_503": len(refused),
             "other": len(answers) - len(accepted) - len(refused),
+            "other_statuses": sorted({status for status, _ in answers if status not in (200, 503)}),
             "accepted_p50_ms": _percentile(accepted, 50),
             "accepted_p99_ms": _percentile(accepted, 99),
             "refusal_p50_ms": _percentile(refused, 50),
