@@ -39,7 +39,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-access_log = structlog.get_logger("chargecars.access")
+access_log = logging.getLogger("chargecars.access")
+"""The access line: a standard-library logger, so that it is filtered by level and formatted
+like every other line (its fields as `extra`, which the JSON rendering lifts to the top)."""
 
 # --- logs ----------------------------------------------------------------------------------------
 
@@ -284,16 +286,19 @@ class Observed:
             STATEMENTS.observe(statements)
             if self.pool is not None:
                 POOL_IN_USE.set(self.pool.checkedout())
-        (access_log.debug if quiet else access_log.info)(
+        access_log.log(
+            logging.DEBUG if quiet else logging.INFO,
             "request",
-            method=scope.get("method"),
-            path=path,
-            status=status,
-            outcome=result,
-            duration_ms=round(seconds * 1000, 1),
-            sql_statements=statements,
-            account=facts.account_id,
-            operation="; ".join(label for label in labels if label) or None,
+            extra={
+                "method": scope.get("method"),
+                "path": path,
+                "status": status,
+                "outcome": result,
+                "duration_ms": round(seconds * 1000, 1),
+                "sql_statements": statements,
+                "account": facts.account_id,
+                "operation": "; ".join(label for label in labels if label) or None,
+            },
         )
 
 
