@@ -41,6 +41,7 @@ A new entity type gets its rule by one entry in `_RULES` (often `follows(...)` i
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -362,8 +363,21 @@ def visible(viewer: Viewer, model: type[Any], row: Any = None) -> ColumnElement[
     """The condition under which `viewer` sees a row of `model` (or of `row`, an alias of it)."""
     if viewer.unrestricted:
         return true()
-    rule = _RULES[model]
-    return rule(viewer, row) if row is not None else rule(viewer)
+    if row is None:
+        return _kept_rule(viewer, model)  # type: ignore[arg-type]  # a class is hashable; typeshed says type[Any] may not be
+    return _RULES[model](viewer, row)
+
+
+RULES_KEPT = 1024
+"""Rules built for (viewer, entity type), kept for the viewer's next requests. Building one is
+SQLAlchemy work of up to 7 ms (a contact's, with its aliases and subqueries: docs/benchmarks.md),
+several per portal page; a portal's user asks again and again. A rule is an immutable
+expression with the viewer's ids as bound values, so one object serves every statement."""
+
+
+@functools.lru_cache(maxsize=RULES_KEPT)
+def _kept_rule(viewer: Viewer, model: type[Any]) -> ColumnElement[bool]:
+    return _RULES[model](viewer)
 
 
 # --- fields of contacts ------------------------------------------------------------------------
@@ -386,6 +400,17 @@ def contact_access(viewer: Viewer, contact: Any = Contact) -> ColumnElement[int]
     does not unlock the upline's details for a partner."""
     if viewer.unrestricted:
         return literal(int(Access.FULL))
+    if contact is Contact:
+        return _kept_access(viewer)
+    return _access(viewer, contact)
+
+
+@functools.lru_cache(maxsize=RULES_KEPT)
+def _kept_access(viewer: Viewer) -> ColumnElement[int]:
+    return _access(viewer, Contact)
+
+
+def _access(viewer: Viewer, contact: Any) -> ColumnElement[int]:
     return case(
         (in_scope(viewer, contact.id), int(Access.FULL)),
         (_is_viewer_ancestor(viewer, contact.id), int(Access.NAME)),
