@@ -368,11 +368,13 @@ def visible(viewer: Viewer, model: type[Any], row: Any = None) -> ColumnElement[
     return _RULES[model](viewer, row)
 
 
-RULES_KEPT = 1024
+RULES_KEPT = 64
 """Rules built for (viewer, entity type), kept for the viewer's next requests. Building one is
 SQLAlchemy work of up to 7 ms (a contact's, with its aliases and subqueries: docs/benchmarks.md),
-several per portal page; a portal's user asks again and again. A rule is an immutable
-expression with the viewer's ids as bound values, so one object serves every statement."""
+several per portal page, and a portal's user asks again and again. A rule is an immutable
+expression with the viewer's ids as bound values, so one object serves every statement. The
+larger rules hold about 1 MB each (their ORM aliases), so the last 64 are kept: a few portal
+users' pages, some 60 MB per worker at most."""
 
 
 @functools.lru_cache(maxsize=RULES_KEPT)
