@@ -145,7 +145,11 @@ class StatusTransition(Base):
     # clock_timestamp(): transitions within one transaction keep their order
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
 
-    __table_args__ = (Index("ix_status_transition_entity", "entity_type", "entity_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_status_transition_entity", "entity_type", "entity_id", "created_at"),
+        # the read path loads the history of a page's entities of every type at once, by id
+        Index("ix_status_transition_entity_id", "entity_id", "created_at"),
+    )
 
 
 class EntityCurrentStatus(Base):
@@ -175,4 +179,6 @@ class EntityCurrentStatus(Base):
             postgresql_where=text("overdue_since IS NOT NULL"),
         ),
         Index("ix_entity_current_status_status", "entity_type", "status"),
+        # the read path loads the statuses of a page's entities of every type at once, by id
+        Index("ix_entity_current_status_entity_id", "entity_id"),
     )
