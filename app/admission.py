@@ -40,15 +40,6 @@ class Admission:
     def __post_init__(self) -> None:
         self._turns = asyncio.Semaphore(self.active or 1)
 
-    def full(self) -> bool:
-        """No running place and no room in the queue: a request now is refused (and counted).
-        Asked once the request's body is read: answering before would leave a client still
-        sending its body with a reset connection instead of the 503."""
-        if self.active and self._turns.locked() and self.waiting >= self.queued:
-            self._refuse()
-            return True
-        return False
-
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """Hold one of the running places for the block; `Refused` when there is none to be had."""
@@ -56,7 +47,10 @@ class Admission:
             with self._running():
                 yield
             return
-        if self.full():
+        # decided once the request's body is read: refused before, a client still sending its
+        # body may see a reset connection instead of the 503
+        if self._turns.locked() and self.waiting >= self.queued:
+            self._refuse()
             raise Refused("queue full")
         self.waiting += 1
         QUEUED.inc()

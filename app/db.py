@@ -11,11 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from sqlalchemy import ColumnElement, Connection, DateTime, Enum, MetaData, any_, bindparam, event, func, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -218,9 +220,6 @@ shutdown, cannot connect now (starting up), too many connections."""
 def unavailability(exc: BaseException | None) -> Unavailable | None:
     """Whether `exc` (or what it wraps) means the database was away, busy or too slow, rather
     than a fault of the request or the code."""
-    import asyncpg
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
