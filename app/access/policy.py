@@ -281,6 +281,7 @@ def follows(parent: type[Any], key: Any) -> Callable[..., ColumnElement[bool]]:
         row = aliased(parent)
         return exists().where(row.id == pointer, visible(viewer, parent, row))
 
+    rule.followed_key = key.key  # type: ignore[attr-defined]  # read by _FOLLOWED_BY
     return rule
 
 
@@ -363,6 +364,29 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     StatusTransition: _status_visible(StatusTransition),
     EntityCurrentStatus: _status_visible(EntityCurrentStatus),
 }
+
+
+_FOLLOWED_BY: dict[type[Any], frozenset[str]] = {
+    **{model: frozenset({rule.followed_key}) for model, rule in _RULES.items() if hasattr(rule, "followed_key")},
+    # the branches of these rules that follow a parent by one of its columns
+    Document: frozenset({"order_id", "quote_id", "visit_id", "work_order_id"}),
+    Visit: frozenset({"order_id", "quote_id"}),
+    WorkOrder: frozenset({"order_id"}),
+}
+"""For each entity type, the columns by which its rows are visible whenever the row the column
+points to is: a child read by such a column for parents the viewer was shown is visible."""
+
+
+def visible_under(viewer: Viewer, model: type[Any], key: Any) -> ColumnElement[bool]:
+    """The condition for rows of `model` read by `key` (one of its columns) for a batch of parent
+    rows the viewer was shown (read through this policy): where the rule makes such a row visible
+    whenever its parent is (`_FOLLOWED_BY`), the parent's verdict stands and the statement tests
+    nothing more; otherwise the model's rule. A loader of an order's checklists, seals or documents
+    then plans and runs no copy of the parent's rule per row (docs/benchmarks.md). A contact's
+    documents are not among them: a contact seen on an order shows none of its documents."""
+    if key.key in _FOLLOWED_BY.get(model, ()):
+        return true()
+    return visible(viewer, model)
 
 
 def visible(viewer: Viewer, model: type[Any], row: Any = None) -> ColumnElement[bool]:

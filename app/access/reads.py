@@ -24,10 +24,14 @@ async def visible_by(
     session: AsyncSession, model: Any, key: Any, keys: Collection[Any], viewer: Viewer, *order_by: Any
 ) -> dict[Any, list[Any]]:
     """The rows of `model` whose `key` column is one of `keys` and that `viewer` may see, grouped
-    by key, each group in `order_by` order."""
+    by key, each group in `order_by` order. `keys` are ids of rows the viewer was shown (read
+    through the policy): a child that follows its parent by `key` needs no test of its own
+    (`policy.visible_under`)."""
     rows = await read(
         session,
-        select(*columns(model)).where(any_of(key, keys), policy.visible(viewer, model)).order_by(key, *order_by),
+        select(*columns(model))
+        .where(any_of(key, keys), policy.visible_under(viewer, model, key))
+        .order_by(key, *order_by),
     )
     return grouped(rows, key.key)
 

@@ -21,6 +21,7 @@ from app.operations.documents import DirectoryStore
 from app.operations.models import Document, DocumentCategory
 from tests.factories import gid
 from tests.operations.conftest import Field
+from tests.support.walls import WALLS, knock_down
 
 UPLOAD = """
 mutation ($input: UploadDocumentInput!) { uploadDocument(input: $input) {
@@ -161,9 +162,11 @@ async def test_a_stored_file_goes_again_when_its_transaction_rolls_back(sessions
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
-async def test_a_contacts_documents_are_for_who_sees_it_in_full(client, field_world: Field) -> None:
+@pytest.mark.parametrize("walls", WALLS)
+async def test_a_contacts_documents_are_for_who_sees_it_in_full(client, field_world: Field, monkeypatch, walls) -> None:
     world = field_world
     added = await upload(client, world.tokens["staff"], gid("Contact", world.partner), "kvk.pdf", PDF, category="OTHER")
+    knock_down(monkeypatch, walls)  # each wall alone keeps a party's documents from the customer
     url = added["document"]["url"]
     # the partner's own organisation: in its scope; the customer sees the partner only as a party
     assert (await client.get(url, headers={"Authorization": f"Bearer {world.tokens['partner']}"})).status_code == 200
