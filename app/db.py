@@ -55,6 +55,17 @@ def any_of(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     return column == any_(bindparam(None, list(values), type_=_Values(column.type)))
 
 
+IDS = "ids"
+"""The parameter a statement built once (`any_of_ids`) takes its batch's keys by."""
+
+
+def any_of_ids(column: Any) -> ColumnElement[bool]:
+    """`column = ANY(:ids)`, the keys given when the statement runs (`read(..., ids=...)`): for
+    statements built once per process and kept, whose SQLAlchemy construction (aliases,
+    subqueries) cost more than running them (docs/benchmarks.md)."""
+    return column == any_(bindparam(IDS, type_=_Values(column.type)))
+
+
 @functools.cache
 def columns(model: type[Any]) -> tuple[ColumnElement[Any], ...]:
     """The model's columns, each named as the model's attribute: `select(*columns(M))` reads
@@ -68,12 +79,12 @@ def columns(model: type[Any]) -> tuple[ColumnElement[Any], ...]:
     )
 
 
-async def read(session: AsyncSession, statement: Any) -> list[Any]:
+async def read(session: AsyncSession, statement: Any, *, ids: Iterable[Any] | None = None) -> list[Any]:
     """The rows of a Core statement (plain columns, `columns`) on the session's connection and
     transaction: SQLAlchemy's Core result, without the ORM's per-row loading, which an ORM
-    session applies even to plain columns."""
+    session applies even to plain columns. `ids`: the keys of a kept statement (`any_of_ids`)."""
     connection = await session.connection()
-    return list((await connection.execute(statement)).all())
+    return list((await connection.execute(statement, None if ids is None else {IDS: list(ids)})).all())
 
 
 def grouped(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:

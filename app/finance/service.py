@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from app.access.reads import visible_by, visible_by_id
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import ADDRESS_FIELDS, Contact
-from app.db import any_of, columns, constraint_name, read
+from app.db import any_of, any_of_ids, columns, constraint_name, read
 from app.errors import NotFound, ValidationFailed
 from app.finance.errors import LineAlreadyInvoiced, NothingToCredit, NothingToInvoice, OrderNotBilled
 from app.finance.models import Invoice, InvoiceKind, InvoiceLine, Payment, PaymentAllocation
@@ -412,15 +413,18 @@ def owed_expression(invoice: Any) -> tuple[Any, Any]:
     )
 
 
+@functools.cache
+def _owed_of_ids() -> Select[Any]:
+    """Built once: building it took 1.7 ms, more than running it for a page (aliases)."""
+    open_amount, paid = owed_expression(Invoice)
+    return select(Invoice.id, open_amount.label("open"), paid.label("paid")).where(
+        any_of_ids(Invoice.id), Invoice.kind == InvoiceKind.INVOICE
+    )
+
+
 async def owed_of_many(*, session: AsyncSession, invoice_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Owed]:
     """Each invoice's open and paid amounts, in one statement (under the caller's visibility)."""
-    open_amount, paid = owed_expression(Invoice)
-    rows = await read(
-        session,
-        select(Invoice.id, open_amount.label("open"), paid.label("paid")).where(
-            any_of(Invoice.id, invoice_ids), Invoice.kind == InvoiceKind.INVOICE
-        ),
-    )
+    rows = await read(session, _owed_of_ids(), ids=invoice_ids)
     return {row.id: Owed(open=Decimal(row.open), paid=Decimal(row.paid)) for row in rows}
 
 
@@ -463,6 +467,21 @@ async def billing_state_of_many(
 ) -> dict[uuid.UUID, BillingState]:
     """Each order's billing state, in one statement (the caller has checked the orders' visibility;
     under row-level security the rows read are the viewer's anyway)."""
+    rows = await read(session, _billing_states_of_ids(), ids=order_ids)
+    states = dict.fromkeys(order_ids, BillingState.NOT_BILLED)
+    for row in rows:
+        if row.billed == 0:
+            continue
+        if row.billed < row.lines:
+            states[row.order_id] = BillingState.PARTLY_BILLED
+        else:
+            states[row.order_id] = BillingState.PAID if row.all_paid else BillingState.BILLED
+    return states
+
+
+@functools.cache
+def _billing_states_of_ids() -> Select[Any]:
+    """Built once: building it took 1.2-3.5 ms, more than running it for a page (aliases)."""
     billed = aliased(InvoiceLine)
     line_billed = exists().where(
         billed.line_item_id == LineItem.id, billed.billing_round.is_not(None), ~_credited(billed)
@@ -473,31 +492,19 @@ async def billing_state_of_many(
             func.count().label("lines"),
             func.count().filter(line_billed).label("billed"),
         )
-        .where(any_of(LineItem.order_id, order_ids))
+        .where(any_of_ids(LineItem.order_id))
         .group_by(LineItem.order_id)
         .subquery()
     )
     paid = (
         select(Invoice.order_id, func.bool_and(Invoice.status == PAID).label("all_paid"))
-        .where(any_of(Invoice.order_id, order_ids), Invoice.kind == InvoiceKind.INVOICE, Invoice.status != CREDITED)
+        .where(any_of_ids(Invoice.order_id), Invoice.kind == InvoiceKind.INVOICE, Invoice.status != CREDITED)
         .group_by(Invoice.order_id)
         .subquery()
     )
-    rows = await read(
-        session,
-        select(lines.c.order_id, lines.c.lines, lines.c.billed, paid.c.all_paid).outerjoin(
-            paid, paid.c.order_id == lines.c.order_id
-        ),
+    return select(lines.c.order_id, lines.c.lines, lines.c.billed, paid.c.all_paid).outerjoin(
+        paid, paid.c.order_id == lines.c.order_id
     )
-    states = dict.fromkeys(order_ids, BillingState.NOT_BILLED)
-    for row in rows:
-        if row.billed == 0:
-            continue
-        if row.billed < row.lines:
-            states[row.order_id] = BillingState.PARTLY_BILLED
-        else:
-            states[row.order_id] = BillingState.PAID if row.all_paid else BillingState.BILLED
-    return states
 
 
 # --- guards on orders (wired below) --------------------------------------------------------------
