@@ -9,8 +9,9 @@ was most of the cost of a tree (docs/benchmarks.md). Three kinds of field take a
 - a field Strawberry reads straight off the object (no resolver: `number`, a line's
   `quantity`, a connection's `nodes`);
 - a resolver marked `@context_only` (below), called as a plain function with the request's
-  context: the nested relations of the read path (an order's lines, a contact's ancestors), which
-  resolve synchronously from what their page loaded in bulk;
+  context (and its arguments, when they are all built-in scalars, coerced once per execution):
+  the nested relations of the read path (an order's lines, a contact's ancestors, a status
+  history's page), which resolve synchronously from what their page loaded in bulk;
 - Strawberry's `Node.id`, for types that keep Strawberry's own `resolve_id`/`resolve_typename`.
 
 Their values are completed here: leaves through their type's own output coercion, lists item by
@@ -26,10 +27,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
 
 from graphql import (
+    GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -37,6 +39,7 @@ from graphql import (
     GraphQLOutputType,
     is_leaf_type,
 )
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from strawberry.relay import GlobalID, Node
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -47,7 +50,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def context_only(resolver: F) -> F:
     """Mark a resolver that reads nothing of its `info` but `info.context` (and takes no
-    arguments): the executor may call it with `ContextInfo` instead of building a full `Info`."""
+    arguments but built-in scalars): the executor may call it with `ContextInfo` instead of
+    building a full `Info`."""
     setattr(resolver, "_context_only", True)  # noqa: B010 - a mark read back with getattr
     return resolver
 
@@ -75,6 +79,22 @@ class _Plan:
     takes_info: bool = False
     leaf: Any = None  # an attribute read as a leaf: its leaf type, completed inline
     non_null: bool = False
+    takes_arguments: bool = False  # a resolver whose arguments are built-in scalars
+    arguments: dict[str, Any] | None = None  # and, in a step's copy, their values in this execution
+
+
+_PLAIN_ARGUMENTS = frozenset({"Int", "Float", "String", "Boolean", "ID"})
+"""Argument types Strawberry hands to a resolver as graphql-core coerced them."""
+
+
+def _plain_arguments(field: GraphQLField, definition: Any) -> bool:
+    """Every argument of `field` is a built-in scalar named as the resolver's parameter."""
+    python_names = {argument.python_name for argument in definition.arguments}
+    for name, argument in field.args.items():
+        named = argument.type.of_type if isinstance(argument.type, GraphQLNonNull) else argument.type
+        if name not in python_names or getattr(named, "name", None) not in _PLAIN_ARGUMENTS:
+            return False
+    return True
 
 
 _plans: dict[int, tuple[GraphQLField, _Plan | None]] = {}
@@ -82,7 +102,9 @@ _plans: dict[int, tuple[GraphQLField, _Plan | None]] = {}
 
 def _make_plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if definition is None or field.args or definition.extensions:
+    if definition is None or definition.extensions:
+        return None
+    if field.args and not _plain_arguments(field, definition):
         return None
     if getattr(field.resolve, "_is_default", False):
         non_null = isinstance(field.type, GraphQLNonNull)
@@ -105,7 +127,10 @@ def _make_plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
             field.type,
             function,
             takes_info=len(inspect.signature(function).parameters) > 1,
+            takes_arguments=bool(field.args),
         )
+    if field.args:
+        return None
     if getattr(function, "__func__", function) is getattr(Node._id, "__func__", None):
         return _Plan(_NODE_ID, parent.name, field.type)
     return None
@@ -185,7 +210,16 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             for response_name, field_details_list in grouped_field_set.items():
                 node = field_details_list[0].node
                 field = fields.get(node.name.value)
-                plan = _plan(parent_type, field) if field is not None and not node.arguments else None
+                plan = _plan(parent_type, field) if field is not None else None
+                if plan is not None and plan.takes_arguments:
+                    try:  # the variables are fixed for the execution: coerced once per selection
+                        arguments = get_argument_values(cast(GraphQLField, field), node, self.variable_values)
+                    except GraphQLError:
+                        plan = None  # the usual way reports it
+                    else:
+                        plan = replace(plan, arguments=arguments)
+                elif node.arguments:
+                    plan = None
                 steps.append((response_name, field_details_list, plan))
             found = cache[id(grouped_field_set)] = (grouped_field_set, steps)
         return found[1]
@@ -214,7 +248,12 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         else:
             try:
                 call = cast(Callable[..., Any], plan.call)
-                value = call(source, ContextInfo(self.context_value)) if plan.takes_info else call(source)
+                kwargs = plan.arguments or {}
+                value = (
+                    call(source, ContextInfo(self.context_value), **kwargs)
+                    if plan.takes_info
+                    else call(source, **kwargs)
+                )
             except Exception as error:
                 self.handle_field_error(error, plan.return_type, fields, field_path)
                 return None

@@ -289,6 +289,7 @@ class WorkOrderTask:
         return from_row(cls, row, id=strawberry.ID(str(row.id)))
 
     @strawberry.field
+    @context_only
     def done(self) -> bool:
         return self.done_at is not None
 

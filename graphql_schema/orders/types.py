@@ -72,6 +72,7 @@ class OrderHold:
     resumed_at: datetime | None
 
     @strawberry.field
+    @context_only
     def is_active(self) -> bool:
         return self.resumed_at is None
 

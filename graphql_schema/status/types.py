@@ -216,6 +216,7 @@ class WithStatus:
         )
 
     @strawberry.field(description="Every status change, newest first.")
+    @context_only
     def status_history(
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[StatusTransition]:
