@@ -255,6 +255,9 @@ class GraphQLApp(GraphQL):
                 return
             # the token lookup ran as the owner; from here on the database sees the viewer
             session.info["viewer"] = viewer
+            reads.widen(
+                lambda: self.app_state.sessions(info={"viewer": viewer}), self.app_state.settings.read_connections
+            )
             _restricted.set(not viewer.unrestricted)
             scope.setdefault("state", {})[_STATE_KEY] = {
                 "request_id": request_id,

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     """Browser origins (`https://portal.example.nl`, comma-separated) whose pages may call the
     API; none by default. `*` allows any origin (tokens are headers, never cookies)."""
+    read_connections: int = Field(default=3, ge=1)
+    """Connections one request may read on at once: the batches an order page loads together run
+    side by side (docs/design.md, "Data access per request"); 1 reads one statement at a time."""
     statement_timeout_ms: int = Field(default=30_000, ge=0)
     """A request's SQL statement running longer than this is cancelled and the request answered
     SERVICE_UNAVAILABLE (0: no limit); jobs and the CLI are not limited."""

@@ -35,33 +35,75 @@ class RequestClosed(RuntimeError):
 
 
 class ReadSession:
-    """The request's read session behind a lock.
+    """The request's read sessions: one to start with (the token lookup's), and up to `size`
+    when batches ask at once (`widen`).
+
+    An AsyncSession must not be used concurrently, so each use holds one session; the batches a
+    root list loads together (an order page's relations, docs/design.md "Reads in bulk") run
+    on as many connections as the request may have, the rest queue. Each session is its own
+    transaction under the viewer's role and settings; every statement sees the data as it is
+    when it runs, as on one connection at the default isolation level.
 
     When a field fails and null bubbles up, graphql-core answers while sibling resolvers may
-    still be running; closing the session under the same lock waits for the statement in
-    flight, and any later use raises instead of reopening a connection.
+    still be running; closing waits for the statements in flight, and any later use raises
+    instead of reopening a connection.
     """
 
     def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-        self._lock = asyncio.Lock()
+        self._sessions = [session]
+        self._free = [session]
+        self._open: Callable[[], AsyncSession] | None = None
+        self._size = 1
+        self._turn = asyncio.Condition()
         self._closed = False
+
+    def widen(self, open_session: Callable[[], AsyncSession], size: int) -> None:
+        """Let the request open sessions with `open_session`, up to `size` in all."""
+        self._open, self._size = open_session, max(size, 1)
 
     @asynccontextmanager
     async def use(self) -> AsyncIterator[AsyncSession]:
-        async with self._lock:
-            if self._closed:
-                raise RequestClosed("the request has already been answered")
-            yield self._session
+        async with self._turn:
+            while True:
+                if self._closed:
+                    raise RequestClosed("the request has already been answered")
+                if self._free:
+                    session = self._free.pop()
+                    break
+                if self._open is not None and len(self._sessions) < self._size:
+                    session = self._open()
+                    self._sessions.append(session)
+                    break
+                await self._turn.wait()
+        try:
+            yield session
+        finally:
+            async with self._turn:
+                self._free.append(session)
+                self._turn.notify()
+
+    @property
+    def opened(self) -> int:
+        """How many sessions the request opened."""
+        return len(self._sessions)
 
     def forget(self) -> None:
-        """Drop what the session holds (after a mutation committed elsewhere); no I/O."""
-        self._session.expunge_all()
+        """Drop what the sessions hold (after a mutation committed elsewhere); no I/O."""
+        for session in self._sessions:
+            session.expunge_all()
 
     async def close(self) -> None:
-        async with self._lock:
+        async with self._turn:
             self._closed = True
-            await self._session.close()
+            await self._turn.wait_for(lambda: len(self._free) == len(self._sessions))
+        failure: BaseException | None = None
+        for session in self._sessions:
+            try:
+                await session.close()
+            except Exception as exc:  # every session is closed; the first failure is raised
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 class Loaders:

@@ -143,6 +143,21 @@ class StatementCounter:
     def count(self) -> int:
         return len(self.statements)
 
+    @property
+    def queries(self) -> list[str]:
+        """The statements besides the setup of each transaction's viewer (its role and settings,
+        app.db): what the request asked of the data."""
+        return [s for s in self.statements if VIEWER_SETUP not in s]
+
+    @property
+    def transactions(self) -> int:
+        """Transactions that set up a viewer: a request's read connections (up to
+        `read_connections`), and a mutation's own."""
+        return sum(VIEWER_SETUP in s for s in self.statements)
+
+
+VIEWER_SETUP = "set_config('role'"
+
 
 @pytest.fixture
 def count_statements(engine: AsyncEngine):
