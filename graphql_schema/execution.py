@@ -361,12 +361,30 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if required and any(item is None for item in value):
             raise _Slow
         if isinstance(inner, GraphQLObjectType):
-            # every item checked before any is executed
-            grouped = [self._subfields(inner, fields, item) if item is not None else None for item in value]
-            completed = [
-                self._item(item_type, inner, fields, Path(path, index, None), item, subfields)
-                for index, (item, subfields) in enumerate(zip(value, grouped, strict=True))
-            ]
+            # every item checked before any is executed; items of one class are checked once
+            # (Strawberry's is_type_of reads the item's class), and the selection is the same for all
+            subfields = None
+            checked: type | None = None
+            for item in value:
+                if item is not None and type(item) is not checked:
+                    subfields = self._subfields(inner, fields, item)
+                    checked = type(item)
+            completed = []
+            execute = self.execute_fields
+            for index, item in enumerate(value):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = Path(path, index, None)
+                try:
+                    done = execute(inner, item, item_path, subfields, None)
+                except Exception as error:  # at the item, as graphql-core: null, or raised when non-null
+                    self.handle_field_error(error, item_type, fields, item_path)
+                    done = None
+                else:
+                    if self.is_awaitable(done):
+                        done = self._awaited(item_type, fields, item_path, done)
+                completed.append(done)
         elif is_leaf_type(inner):
             completed = [self._complete(item_type, fields, path, item) for item in value]
         else:
@@ -374,23 +392,6 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if any(self.is_awaitable(item) for item in completed):
             return _all(completed, self.is_awaitable)
         return completed
-
-    def _item(
-        self,
-        item_type: GraphQLOutputType,
-        object_type: GraphQLObjectType,
-        fields: Any,
-        path: Path,
-        item: Any,
-        subfields: Any,
-    ) -> Any:
-        """One object of a list; an error from below is handled at the item, as graphql-core does:
-        null for a nullable item, propagated for a non-null one."""
-        if item is None:
-            return None
-        return self._handled(
-            item_type, fields, path, lambda: self.execute_fields(object_type, item, path, subfields, None)
-        )
 
 
 _id_attributes: dict[type, str] = {}

@@ -1,0 +1,37 @@
+"""Objects built from rows (graphql_schema/rows.py) read each field from its own column, whatever
+the statement's column order, for every shape of row a statement returns."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import text
+
+from graphql_schema.rows import from_row
+
+
+@dataclasses.dataclass
+class Pair:
+    left: str
+    right: int
+    note: str | None = None
+
+
+async def test_fields_come_from_their_own_columns_for_each_row_shape(session) -> None:
+    statements = {
+        "SELECT 'a' AS left, 1 AS right": [("a", 1, None)],
+        "SELECT 2 AS right, 'x' AS extra, 'b' AS left": [("b", 2, None)],
+        "SELECT 'n' AS note, v.l AS left, v.r AS right FROM (VALUES ('c', 3), ('d', 4)) AS v(l, r)": [
+            ("c", 3, "n"),
+            ("d", 4, "n"),
+        ],
+    }
+    for _ in range(2):  # the second time from what was kept for each shape
+        for statement, expected in statements.items():
+            rows = (await session.execute(text(statement))).all()
+            assert [dataclasses.astuple(from_row(Pair, row)) for row in rows] == expected, statement
+    # an override wins over the column; a one-field read works too
+    row = (await session.execute(text("SELECT 'e' AS left, 5 AS right"))).one()
+    assert from_row(Pair, row, right=9) == Pair("e", 9)
+    only = (await session.execute(text("SELECT 7 AS right"))).one()
+    assert from_row(Pair, only, left="f") == Pair("f", 7)
