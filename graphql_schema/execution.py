@@ -25,6 +25,7 @@ them (`handle_field_error`): null for a nullable field, propagated for a non-nul
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -41,7 +42,8 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
-from strawberry.relay import GlobalID, Node
+from strawberry.relay import Node
+from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -143,18 +145,34 @@ def _plan(parent: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     return found[1]
 
 
-def _default_node_id(source: Any) -> bool:
-    """`source` is a Node whose id Strawberry computes its own way (no override of `resolve_id`
-    or `resolve_typename`): the short way computes it the same."""
-    cls = type(source)
-    return (
-        isinstance(source, Node)
+_node_ids: dict[type, str | None] = {}
+
+
+def _node_id_attribute(cls: type) -> str | None:
+    """The attribute holding the id of a Node class whose id Strawberry computes its own way (no
+    override of `resolve_id` or `resolve_typename`): the short way computes it the same. None for
+    anything else. Worked out once per class."""
+    if cls in _node_ids:
+        return _node_ids[cls]
+    default = (
+        issubclass(cls, Node)
         and getattr(cls.resolve_id, "__func__", None) is getattr(Node.resolve_id, "__func__", None)
         and getattr(cls.resolve_typename, "__func__", None) is getattr(Node.resolve_typename, "__func__", None)
     )
+    found = _node_ids[cls] = cast(Any, cls).resolve_id_attr() if default else None
+    return found
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
+    @functools.cached_property
+    def _context_info(self) -> ContextInfo:
+        """What every `@context_only` resolver of this execution receives."""
+        return ContextInfo(self.context_value)
+
+    @functools.cached_property
+    def _step_cache(self) -> dict[int, tuple[Any, list[tuple[str, Any, _Plan | None]]]]:
+        return {}
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -166,8 +184,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         results: dict[str, Any] = {}
-        rest: dict[str, Any] = {}
-        pending: list[str] = []
+        rest: dict[str, Any] | None = None
+        pending: list[str] | None = None
         for response_name, field_details_list, plan in self._steps(parent_type, grouped_field_set):
             if plan is not None:
                 leaf = plan.leaf
@@ -190,19 +208,23 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     else:
                         results[response_name] = value
                         if self.is_awaitable(value):
-                            pending.append(response_name)
+                            pending = [*(pending or ()), response_name]
                         continue
+            if rest is None:
+                rest = {}
             rest[response_name] = field_details_list
             results[response_name] = None  # keeps the response's field order
-        done = super().execute_fields(parent_type, source_value, path, rest, position_context) if rest else {}
+        if rest is None:  # every field the short way: the usual case of a tree's objects
+            return results if pending is None else self._gathered(results, {}, {}, pending)
+        done = super().execute_fields(parent_type, source_value, path, rest, position_context)
         if pending or self.is_awaitable(done):
-            return self._gathered(results, rest, done, pending)
+            return self._gathered(results, rest, done, pending or [])
         return _merged(results, rest, cast(dict[str, Any], done))
 
     def _steps(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, _Plan | None]]:
         """Each field of a collected selection with its plan, worked out once per selection (the
         objects of a list share theirs)."""
-        cache: dict[int, tuple[Any, list[tuple[str, Any, _Plan | None]]]] = self.__dict__.setdefault("_step_cache", {})
+        cache = self._step_cache
         found = cache.get(id(grouped_field_set))
         if found is None or found[0] is not grouped_field_set:
             fields = parent_type.fields
@@ -242,35 +264,35 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             if value is Undefined:
                 raise _Slow
         elif plan.kind == _NODE_ID:
-            if not _default_node_id(source):
+            attribute = _node_id_attribute(type(source))
+            if attribute is None:
                 raise _Slow
-            value = GlobalID(type_name=plan.name, node_id=str(getattr(source, _id_attribute(type(source)))))
+            # what Strawberry's GlobalID serializes to, without the object
+            value = to_base64(plan.name, str(getattr(source, attribute)))
         else:
             try:
-                call = cast(Callable[..., Any], plan.call)
+                call = cast(Any, plan.call)  # a resolver's plan has its function
                 kwargs = plan.arguments or {}
-                value = (
-                    call(source, ContextInfo(self.context_value), **kwargs)
-                    if plan.takes_info
-                    else call(source, **kwargs)
-                )
+                value = call(source, self._context_info, **kwargs) if plan.takes_info else call(source, **kwargs)
             except Exception as error:
                 self.handle_field_error(error, plan.return_type, fields, field_path)
                 return None
             if self.is_awaitable(value):
                 return self._completed_later(plan, parent_type, fields, field_path, value)
+        return_type = plan.return_type
         try:
-            return self._handled(
-                plan.return_type,
-                fields,
-                field_path,
-                lambda: self._complete(plan.return_type, fields, field_path, value),
-            )
+            completed = self._complete(return_type, fields, field_path, value)
         except _Slow:
             if plan.kind != _RESOLVER:
                 raise  # nothing was done: the usual way reads the field again
             # the resolver ran: its value is completed the usual way, with the usual error
             return self._complete_usual(plan, parent_type, fields, field_path, value)
+        except Exception as error:  # as graphql-core: null for a nullable field, raised for a non-null one
+            self.handle_field_error(error, return_type, fields, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._awaited(return_type, fields, field_path, completed)
+        return completed
 
     def _handled(self, return_type: GraphQLOutputType, fields: Any, path: Path, complete: Callable[[], Any]) -> Any:
         """`complete()` with a field's errors handled as graphql-core handles them (null for a
@@ -369,7 +391,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 if item is not None and type(item) is not checked:
                     subfields = self._subfields(inner, fields, item)
                     checked = type(item)
-            completed = []
+            completed: list[Any] = []
             execute = self.execute_fields
             for index, item in enumerate(value):
                 if item is None:
@@ -392,16 +414,6 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if any(self.is_awaitable(item) for item in completed):
             return _all(completed, self.is_awaitable)
         return completed
-
-
-_id_attributes: dict[type, str] = {}
-
-
-def _id_attribute(cls: type[Any]) -> str:
-    found = _id_attributes.get(cls)
-    if found is None:
-        found = _id_attributes[cls] = cls.resolve_id_attr()
-    return found
 
 
 async def _all(items: list[Any], is_awaitable: Callable[[Any], bool]) -> list[Any]:
