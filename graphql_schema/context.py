@@ -80,12 +80,9 @@ class ReadSession:
         finally:
             async with self._turn:
                 self._free.append(session)
-                self._turn.notify()
-
-    @property
-    def opened(self) -> int:
-        """How many sessions the request opened."""
-        return len(self._sessions)
+                # all of them: a waiter for a session may find the request closed and leave
+                # without passing the turn on, and `close` waits for every session back
+                self._turn.notify_all()
 
     def forget(self) -> None:
         """Drop what the sessions hold (after a mutation committed elsewhere); no I/O."""
