@@ -32,7 +32,7 @@ async def test_batches_share_up_to_the_limit_and_closing_waits_for_them(sessions
     await asyncio.sleep(0.05)
     assert not closing.done()  # the statements in flight finish first
     release.set()
-    assert await asyncio.wait_for(asyncio.gather(first, second), 5) == [1, 1]
+    assert list(await asyncio.wait_for(asyncio.gather(first, second), 5)) == [1, 1]
     with pytest.raises(RequestClosed):
         await asyncio.wait_for(third, 5)  # the one still waiting is turned away
     await asyncio.wait_for(closing, 5)
