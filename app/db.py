@@ -156,8 +156,15 @@ STAFF_ROLE = "chargecars_staff"
 """The role staff transactions and every write run as (migration 0008): it owns nothing either,
 and its policies let every row through (the services authorise writes)."""
 
+RANDOM_PAGE_COST = "1.1"
+"""The planner's cost of a random page read in request transactions (PostgreSQL's default is 4,
+for spinning disks). The API reads pages of a hot working set: at 4 the planner hashed a
+partner's 9,446 reached orders (about 1 ms) to test a page's 260 lines or 100 channel entries,
+where a probe per row takes a fraction of that (docs/benchmarks.md)."""
+
 _AS_VIEWER = text(
     "SELECT set_config('role', :role, true), set_config('plan_cache_mode', :plans, true), "
+    "set_config('random_page_cost', :page_cost, true), "
     "set_config('chargecars.viewer_root', :root, true), set_config('chargecars.viewer_contact', :contact, true), "
     "set_config('chargecars.viewer_partner', :partner, true), "
     "set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true)"
@@ -189,6 +196,7 @@ def _as_viewer(session: Session, transaction: Any, connection: Connection) -> No
             # policies (the viewer unknown to it) was 10-40x slower once a long-running server had
             # switched to it (docs/benchmarks.md). Staff policies are `true`: cached plans serve.
             "plans": "auto" if viewer.unrestricted else "force_custom_plan",
+            "page_cost": RANDOM_PAGE_COST,
             "root": str(viewer.root_id or ""),
             "contact": str(viewer.contact_id or ""),
             "partner": "on" if viewer.partner else "",
