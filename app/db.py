@@ -15,7 +15,7 @@ import asyncpg
 from sqlalchemy import ColumnElement, Connection, DateTime, Enum, MetaData, any_, bindparam, event, func, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -129,9 +129,10 @@ def create_engine(url: URL | str, *, transaction_pooler: bool = False, **kwargs:
     """An engine on `url`. With `transaction_pooler` (CHARGECARS_DATABASE_POOLER=transaction) it
     works through a transaction-mode pooler such as PgBouncer (docs/deployment.md): no cache of
     prepared statements (the next transaction may be on another server connection), each
-    prepared statement under a name of its own, and no startup parameters (a pooler refuses
-    those it does not know). What a request sets for its viewer is set per transaction
-    (`set_config(…, true)`), so it never outlives the transaction on a shared connection."""
+    prepared statement under a name of its own, no startup parameters (a pooler refuses those
+    it does not know), and no generic plans (`by_keys`: nothing would keep them). What a
+    request sets for its viewer is set per transaction (`set_config(…, true)`), so it never
+    outlives the transaction on a shared connection."""
     if transaction_pooler:
         kwargs.setdefault(
             "connect_args",
@@ -146,7 +147,9 @@ def create_engine(url: URL | str, *, transaction_pooler: bool = False, **kwargs:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", False)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    # behind a pooler no prepared statement is kept: a generic plan would be planned every time
+    return engine.execution_options(**{KEPT_PLANS: False}) if transaction_pooler else engine
 
 
 API_ROLE = "chargecars_api"
@@ -162,13 +165,25 @@ for spinning disks). The API reads pages of a hot working set: at 4 the planner 
 partner's 9,446 reached orders (about 1 ms) to test a page's 260 lines or 100 channel entries,
 where a probe per row takes a fraction of that (docs/benchmarks.md)."""
 
+PLANS = "chargecars.plans"
+"""A session's `info` key: the plan cache mode a restricted viewer's transactions begin in
+(`CUSTOM` if absent). `Connection.info` holds, under the same key, the transaction of a
+restricted viewer and the mode it is in now."""
+CUSTOM, GENERIC = "force_custom_plan", "force_generic_plan"
+BY_KEYS = "chargecars_by_keys"
+"""Execution option of a statement that reads rows by a batch of keys (`by_keys`)."""
+KEPT_PLANS = "chargecars_kept_plans"
+"""Execution option of an engine: False where prepared statements are not kept (behind a
+transaction-mode pooler), so generic plans would be planned for every statement anyway."""
+_SWITCHING = "chargecars_switching_plans"
+"""Execution option of the statements that set the plan cache mode themselves."""
 _AS_VIEWER = text(
     "SELECT set_config('role', :role, true), set_config('plan_cache_mode', :plans, true), "
     "set_config('random_page_cost', :page_cost, true), "
     "set_config('chargecars.viewer_root', :root, true), set_config('chargecars.viewer_contact', :contact, true), "
     "set_config('chargecars.viewer_partner', :partner, true), "
     "set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true)"
-)
+).execution_options(**{_SWITCHING: True})
 STATEMENT_TIMEOUT = "statement_timeout"
 """The session factory's `info` key of the statement timeout of its viewers' transactions (a
 PostgreSQL duration such as `30s`)."""
@@ -182,20 +197,56 @@ class ViewerSession(Session):
     system processes."""
 
 
+_SWITCH_PLANS = text("SELECT set_config('plan_cache_mode', :plans, true)").execution_options(**{_SWITCHING: True})
+
+
+def by_keys(statement: Any) -> Any:
+    """`statement`, marked as a read of rows by a batch of keys (`= ANY(:ids)`) whose plan does
+    not depend on who the viewer is: for a restricted viewer it runs on PostgreSQL's generic plan,
+    planned once per connection and kept (docs/design.md, "Plans"). Its viewer tests must be
+    probes per row (a correlated subquery fenced with `OFFSET 0`, a `CASE` arm, a row-level
+    policy), never a join the planner could order by a guess at the size of the viewer's scope."""
+    return statement.execution_options(**{BY_KEYS: True})
+
+
+@event.listens_for(Engine, "before_execute")
+def _plans_for(connection: Connection, statement: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
+    """In a restricted viewer's transaction, switch the plan cache mode when a statement wants
+    the other one: generic plans for reads by keys (`by_keys`), custom plans for everything else
+    (lists, counts and searches, whose best plan depends on the size of the viewer's scope)."""
+    found = connection.info.get(PLANS)
+    if found is None or execution_options.get(_SWITCHING):
+        return
+    transaction, current = found
+    if transaction is not connection.get_transaction():
+        return  # the mode ended with that transaction; this one is no restricted viewer's
+    wanted = GENERIC if execution_options.get(BY_KEYS) else CUSTOM
+    if wanted != current:
+        connection.execute(_SWITCH_PLANS, {"plans": wanted})
+        connection.info[PLANS] = (transaction, wanted)
+
+
 @event.listens_for(ViewerSession, "after_begin")
 def _as_viewer(session: Session, transaction: Any, connection: Connection) -> None:
     viewer = session.info.get("viewer")
+    kept = connection.get_execution_options().get(KEPT_PLANS, True)
+    plans = session.info.get(PLANS, CUSTOM) if kept else CUSTOM  # a session may begin on generic plans
+    if viewer is None or viewer.unrestricted or not kept:
+        connection.info.pop(PLANS, None)
+    else:
+        connection.info[PLANS] = (connection.get_transaction(), plans)
     if viewer is None:
         return
     connection.execute(
         _AS_VIEWER,
         {
             "role": STAFF_ROLE if viewer.unrestricted else API_ROLE,
-            # A restricted viewer's statements are planned for their parameters every time: asyncpg
-            # prepares every statement, and PostgreSQL's generic plan for one under the viewer's
-            # policies (the viewer unknown to it) was 10-40x slower once a long-running server had
-            # switched to it (docs/benchmarks.md). Staff policies are `true`: cached plans serve.
-            "plans": "auto" if viewer.unrestricted else "force_custom_plan",
+            # A restricted viewer's statements are planned for their parameters every time, but
+            # for reads by keys (`by_keys`): asyncpg prepares every statement, and PostgreSQL's
+            # generic plan for a list under the viewer's policies (the size of the viewer's scope
+            # unknown to it) was 10-40x slower once a long-running server had switched to it
+            # (docs/benchmarks.md). Staff policies are `true`: cached plans serve.
+            "plans": "auto" if viewer.unrestricted else plans,
             "page_cost": RANDOM_PAGE_COST,
             "root": str(viewer.root_id or ""),
             "contact": str(viewer.contact_id or ""),

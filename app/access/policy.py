@@ -49,6 +49,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select, true
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import True_
 
 from app.accounts.models import STAFF_ROLES, Role
 from app.commissions.models import PartnerCommission
@@ -382,9 +383,24 @@ def visible_under(viewer: Viewer, model: type[Any], key: Any) -> ColumnElement[b
     nothing more; otherwise the model's rule. A loader of an order's checklists, seals or documents
     then plans and runs no copy of the parent's rule per row (docs/benchmarks.md). A contact's
     documents are not among them: a contact seen on an order shows none of its documents."""
-    if key.key in _FOLLOWED_BY.get(model, ()):
+    if followed(model, key):
         return true()
     return visible(viewer, model)
+
+
+def per_row(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition` tested on each row a statement reads by keys, never joined: its subqueries
+    stay subplans of the row (a `CASE` arm is never flattened into a join), so the plan does not
+    depend on a guess at the size of the viewer's scope, and a generic plan serves every viewer."""
+    if isinstance(condition, True_):
+        return condition
+    return case((condition, true()), else_=false())
+
+
+def followed(model: type[Any], key: Any) -> bool:
+    """Rows of `model` are visible whenever the row their column `key` points to is
+    (`_FOLLOWED_BY`): read by `key` for parents the viewer was shown, they need no test."""
+    return key.key in _FOLLOWED_BY.get(model, ())
 
 
 def visible(viewer: Viewer, model: type[Any], row: Any = None) -> ColumnElement[bool]:

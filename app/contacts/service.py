@@ -30,7 +30,7 @@ from app.access.policy import Access, Viewer
 from app.audit.service import Actor, record, snapshot
 from app.contacts.errors import CycleDetected, InvalidParent
 from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, ContactType
-from app.db import any_of, columns, constraint_name, read
+from app.db import any_of, by_keys, columns, constraint_name, read
 from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 
@@ -147,7 +147,7 @@ async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> lis
 
 async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Seen]:
     """The contacts with these ids that `viewer` may see."""
-    rows = await _seen(session, select(*columns(Contact)).where(any_of(Contact.id, ids)), viewer)
+    rows = await _seen(session, by_keys(select(*columns(Contact)).where(any_of(Contact.id, ids))), viewer)
     return {row.id: (row, access) for row, access in rows}
 
 
@@ -156,9 +156,11 @@ async def children_of_many(
 ) -> dict[uuid.UUID, list[Seen]]:
     rows = await _seen(
         session,
-        select(*columns(Contact))
-        .where(any_of(Contact.parent_organization_id, parent_ids))
-        .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id),
+        by_keys(
+            select(*columns(Contact))
+            .where(any_of(Contact.parent_organization_id, parent_ids))
+            .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id)
+        ),
         viewer,
     )
     by_parent: dict[uuid.UUID, list[Seen]] = defaultdict(list)
@@ -174,10 +176,13 @@ async def ancestors_of_many(
     closure table for the whole batch."""
     rows = await _seen(
         session,
-        select(ContactClosure.descendant_id.label("start_id"), ContactClosure.depth.label("level"), *columns(Contact))
-        .join(Contact, Contact.id == ContactClosure.ancestor_id)
-        .where(any_of(ContactClosure.descendant_id, ids), ContactClosure.depth > 0)
-        .order_by(ContactClosure.descendant_id, ContactClosure.depth),
+        by_keys(
+            select(ContactClosure.descendant_id.label("start_id"), ContactClosure.depth.label("level"))
+            .add_columns(*columns(Contact))
+            .join(Contact, Contact.id == ContactClosure.ancestor_id)
+            .where(any_of(ContactClosure.descendant_id, ids), ContactClosure.depth > 0)
+            .order_by(ContactClosure.descendant_id, ContactClosure.depth)
+        ),
         viewer,
     )
     result: dict[uuid.UUID, list[HierarchyEntry]] = defaultdict(list)

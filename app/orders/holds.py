@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
 from app.audit.service import Actor, record, snapshot
-from app.db import any_of, columns, grouped, read
+from app.db import any_of, by_keys, columns, grouped, read
 from app.errors import NotFound, ValidationFailed
 from app.orders.errors import OrderAlreadyOnHold, OrderNotOnHold
 from app.orders.models import HoldReason, Order, OrderHold
@@ -142,8 +142,10 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
 async def holds_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[OrderHold]]:
     rows = await read(
         session,
-        select(*columns(OrderHold))
-        .where(any_of(OrderHold.order_id, order_ids))
-        .order_by(OrderHold.order_id, OrderHold.placed_at.desc()),
+        by_keys(
+            select(*columns(OrderHold))
+            .where(any_of(OrderHold.order_id, order_ids))
+            .order_by(OrderHold.order_id, OrderHold.placed_at.desc())
+        ),
     )
     return grouped(rows, "order_id")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import events, text
 from app.audit.service import Actor, record, snapshot
 from app.catalog.models import VAT_RATES, Article
-from app.db import any_of, columns, grouped, numeric_limit, read
+from app.db import any_of, by_keys, columns, grouped, numeric_limit, read
 from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders.errors import OrderLocked
@@ -215,8 +215,10 @@ async def _changed(
 async def lines_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[LineItem]]:
     rows = await read(
         session,
-        select(*columns(LineItem))
-        .where(any_of(LineItem.order_id, order_ids))
-        .order_by(LineItem.order_id, LineItem.created_at, LineItem.id),
+        by_keys(
+            select(*columns(LineItem))
+            .where(any_of(LineItem.order_id, order_ids))
+            .order_by(LineItem.order_id, LineItem.created_at, LineItem.id)
+        ),
     )
     return grouped(rows, "order_id")

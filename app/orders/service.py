@@ -21,7 +21,7 @@ from app.accounts.models import STAFF_ROLES, Role
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact, ContactType
-from app.db import any_of, columns, grouped, read
+from app.db import any_of, by_keys, columns, grouped, read
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.orders import totals
@@ -103,9 +103,11 @@ async def channels_of_many(
 ) -> dict[uuid.UUID, list[OrderChannel]]:
     rows = await read(
         session,
-        select(*columns(OrderChannel))
-        .where(any_of(OrderChannel.order_id, order_ids))
-        .order_by(OrderChannel.order_id, OrderChannel.position),
+        by_keys(
+            select(*columns(OrderChannel))
+            .where(any_of(OrderChannel.order_id, order_ids))
+            .order_by(OrderChannel.order_id, OrderChannel.position)
+        ),
     )
     return grouped(rows, "order_id")
 

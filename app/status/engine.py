@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import events, text
 from app.accounts.models import Role
 from app.audit.service import Actor, record
-from app.db import any_of, columns, read
+from app.db import any_of, by_keys, columns, read
 from app.errors import NotFound
 from app.status.errors import ApprovalRequired, FinalStatus, InvalidStatusTransition, NoWorkflow, StatusConflict
 from app.status.models import (
@@ -360,14 +360,16 @@ async def current_of_many(
     automation and notification settings (`_STEP_READ`)."""
     rows = await read(
         session,
-        select(*columns(EntityCurrentStatus), *_STEP_READ)
-        .join(
-            StatusWorkflowStep,
-            (StatusWorkflowStep.workflow_id == EntityCurrentStatus.workflow_id)
-            & (StatusWorkflowStep.status_name == EntityCurrentStatus.status),
-        )
-        .where(any_of(EntityCurrentStatus.entity_id, {entity_id for _, entity_id in keys}))
-        .order_by(EntityCurrentStatus.entity_id),
+        by_keys(
+            select(*columns(EntityCurrentStatus), *_STEP_READ)
+            .join(
+                StatusWorkflowStep,
+                (StatusWorkflowStep.workflow_id == EntityCurrentStatus.workflow_id)
+                & (StatusWorkflowStep.status_name == EntityCurrentStatus.status),
+            )
+            .where(any_of(EntityCurrentStatus.entity_id, {entity_id for _, entity_id in keys}))
+            .order_by(EntityCurrentStatus.entity_id)
+        ),
     )
     wanted = set(keys)
     return {(row.entity_type, row.entity_id): (row, row) for row in rows if (row.entity_type, row.entity_id) in wanted}
@@ -389,9 +391,11 @@ async def transitions_of_many(
     """Each entity's history, newest first, as plain rows (`_READ_TRANSITION`)."""
     rows = await read(
         session,
-        select(*_READ_TRANSITION)
-        .where(any_of(StatusTransition.entity_id, {entity_id for _, entity_id in keys}))
-        .order_by(StatusTransition.entity_id, StatusTransition.created_at.desc(), StatusTransition.id),
+        by_keys(
+            select(*_READ_TRANSITION)
+            .where(any_of(StatusTransition.entity_id, {entity_id for _, entity_id in keys}))
+            .order_by(StatusTransition.entity_id, StatusTransition.created_at.desc(), StatusTransition.id)
+        ),
     )
     wanted = set(keys)
     result: dict[tuple[str, uuid.UUID], list[StatusTransition]] = {}

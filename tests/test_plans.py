@@ -1,0 +1,77 @@
+"""Plans of a restricted viewer's statements (app/db.py): reads by keys (`by_keys`) run on
+PostgreSQL's generic plans, everything else is planned for its parameters; the mode is switched
+only when a statement wants the other one, and never leaks into another transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from app.access.policy import STAFF, Viewer
+from app.db import GENERIC, PLANS, by_keys, create_engine, session_factory
+
+PARTNER = Viewer(unrestricted=False, contact_id=uuid.uuid4(), root_id=uuid.uuid4(), partner=True)
+MODE = "SELECT current_setting('plan_cache_mode')"
+SWITCH = "SELECT set_config('plan_cache_mode'"
+
+
+async def _modes(session, *statements) -> list[str]:
+    return [str((await session.execute(statement)).scalar_one()) for statement in statements]
+
+
+async def test_reads_by_keys_run_on_generic_plans_and_the_rest_on_custom_ones(sessions, count_statements) -> None:
+    async with sessions(info={"viewer": PARTNER}) as session:
+        with count_statements() as counter:
+            modes = await _modes(session, text(MODE), by_keys(text(MODE)), by_keys(text(MODE)), text(MODE))
+    assert modes == ["force_custom_plan", "force_generic_plan", "force_generic_plan", "force_custom_plan"]
+    # one switch each way: the second read by keys found the mode it wanted
+    assert sum(s.startswith(SWITCH) for s in counter.statements) == 2
+
+
+async def test_a_session_may_begin_on_generic_plans(sessions, count_statements) -> None:
+    async with sessions(info={"viewer": PARTNER, PLANS: GENERIC}) as session:
+        with count_statements() as counter:
+            modes = await _modes(session, by_keys(text(MODE)), text(MODE))
+    assert modes == ["force_generic_plan", "force_custom_plan"]
+    assert sum(s.startswith(SWITCH) for s in counter.statements) == 1  # only for the second
+
+
+async def test_the_mode_ends_with_its_transaction(sessions) -> None:
+    async with sessions(info={"viewer": PARTNER}) as session:
+        assert await _modes(session, by_keys(text(MODE))) == ["force_generic_plan"]
+        await session.commit()  # the next transaction may run on the same connection
+        assert await _modes(session, text(MODE), by_keys(text(MODE))) == ["force_custom_plan", "force_generic_plan"]
+        await session.rollback()
+        assert await _modes(session, text(MODE)) == ["force_custom_plan"]
+
+
+async def test_staff_and_system_sessions_keep_postgres_plan_caching(sessions, count_statements) -> None:
+    async with sessions(info={"viewer": STAFF}) as staff, sessions() as system:
+        with count_statements() as counter:
+            assert await _modes(staff, text(MODE), by_keys(text(MODE))) == ["auto", "auto"]
+            assert await _modes(system, by_keys(text(MODE)), text(MODE)) == ["auto", "auto"]
+    assert not any(s.startswith(SWITCH) for s in counter.statements)
+
+
+async def test_the_mode_does_not_outlive_its_transaction_on_the_connection(database_url, count_statements) -> None:
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)  # every transaction on one connection
+    try:
+        async with session_factory(engine)(info={"viewer": PARTNER}) as session:
+            assert await _modes(session, by_keys(text(MODE))) == ["force_generic_plan"]
+        async with engine.connect() as system:  # a process's own transaction, no viewer
+            assert [(await system.execute(s)).scalar_one() for s in (text(MODE), by_keys(text(MODE)))] == [
+                "auto",
+                "auto",
+            ]
+    finally:
+        await engine.dispose()
+
+
+async def test_behind_a_transaction_pooler_every_plan_is_custom(database_url) -> None:
+    engine = create_engine(database_url, transaction_pooler=True)  # prepared statements are not kept
+    try:
+        async with session_factory(engine)(info={"viewer": PARTNER, PLANS: GENERIC}) as session:
+            assert await _modes(session, by_keys(text(MODE)), text(MODE)) == ["force_custom_plan"] * 2
+    finally:
+        await engine.dispose()
