@@ -3,15 +3,20 @@ in one statement, as plain rows (app.db.columns). The loaders of every entity ty
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import policy
 from app.access.policy import Viewer
-from app.db import any_of, by_keys, columns, grouped, read
+from app.db import any_of, any_of_ids, by_keys, columns, grouped, read
+
+KEPT = 1024
+"""Statements of reads by keys kept: a few dozen per viewer (its entity types and keys), for the
+viewers of the last requests."""
 
 
 async def visible_by_id(session: AsyncSession, model: Any, ids: Collection[Any], viewer: Viewer) -> dict[Any, Any]:
@@ -27,13 +32,19 @@ async def visible_by(
     by key, each group in `order_by` order. `keys` are ids of rows the viewer was shown (read
     through the policy): a child that follows its parent by `key` needs no test of its own
     (`policy.visible_under`)."""
-    # a rule left to test is tested per row read (`policy.per_row`): the statement's plan is then
-    # the same whoever the viewer is, and PostgreSQL's generic plan serves (`by_keys`)
-    condition = policy.per_row(policy.visible_under(viewer, model, key))
-    rows = await read(
-        session, by_keys(select(*columns(model)).where(any_of(key, keys), condition).order_by(key, *order_by))
-    )
+    rows = await read(session, _kept_by(viewer, model, key, order_by), ids=keys)
     return grouped(rows, key.key)
+
+
+@functools.lru_cache(maxsize=KEPT)
+def _kept_by(viewer: Viewer, model: Any, key: Any, order_by: tuple[Any, ...]) -> Select[Any]:
+    """The statement of `visible_by`, built once per viewer, model, key and order and kept, its
+    keys bound when it runs (`any_of_ids`): building a statement and working out its cache key
+    (SQLAlchemy walks it whole for a new one) cost more than running it (docs/benchmarks.md).
+    A rule left to test is tested per row read (`policy.per_row`): the plan is the same whoever
+    the viewer is, and PostgreSQL's generic plan serves (`by_keys`)."""
+    condition = policy.per_row(policy.visible_under(viewer, model, key))
+    return by_keys(select(*columns(model)).where(any_of_ids(key), condition).order_by(key, *order_by))
 
 
 Filtered = Callable[[Any, Any, Viewer], Any]

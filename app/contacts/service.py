@@ -9,10 +9,11 @@ succeed: the second waits, then sees the first and is refused.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, Final
@@ -30,7 +31,7 @@ from app.access.policy import Access, Viewer
 from app.audit.service import Actor, record, snapshot
 from app.contacts.errors import CycleDetected, InvalidParent
 from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, ContactType
-from app.db import any_of, by_keys, columns, constraint_name, read
+from app.db import any_of, any_of_ids, by_keys, columns, constraint_name, read
 from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 
@@ -137,32 +138,67 @@ Seen = tuple[Contact, Access]
 """A contact as a viewer sees it: the row and how much of it (`app.access.policy.Access`)."""
 
 
-async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> list[tuple[Any, Access]]:
-    """Each row of `stmt` (a contact's columns, `columns(Contact)`, and whatever else it selects)
-    with the viewer's access to the contact; the contacts the viewer may not see are left out.
+def _seeing(stmt: Select[Any], viewer: Viewer) -> Select[Any]:
+    """`stmt` (a contact's columns, `columns(Contact)`, and whatever else it selects) with the
+    viewer's access to the contact as the column `access`."""
+    return stmt.add_columns(policy.contact_access(viewer).label("access"))
+
+
+def _visible(rows: Sequence[Any]) -> list[tuple[Any, Access]]:
+    """Each row with the viewer's access; the contacts the viewer may not see are left out.
     The row is the contact as a plain row (app.db.columns)."""
-    rows = await read(session, stmt.add_columns(policy.contact_access(viewer).label("access")))
     return [(row, Access(row.access)) for row in rows if row.access]
+
+
+async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> list[tuple[Any, Access]]:
+    """Each row of `stmt` with the viewer's access to the contact (`_seeing`, `_visible`)."""
+    return _visible(await read(session, _seeing(stmt, viewer)))
+
+
+@functools.lru_cache(maxsize=policy.RULES_KEPT)
+def _by_ids(viewer: Viewer) -> Select[Any]:
+    """The reads by keys below, built once per viewer and kept (their keys bound when they run,
+    `any_of_ids`): building one, with the viewer's access levels, and working out its cache key
+    cost more than running it (docs/benchmarks.md)."""
+    return by_keys(_seeing(select(*columns(Contact)).where(any_of_ids(Contact.id)), viewer))
+
+
+@functools.lru_cache(maxsize=policy.RULES_KEPT)
+def _children_of_ids(viewer: Viewer) -> Select[Any]:
+    return by_keys(
+        _seeing(
+            select(*columns(Contact))
+            .where(any_of_ids(Contact.parent_organization_id))
+            .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id),
+            viewer,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=policy.RULES_KEPT)
+def _ancestors_of_ids(viewer: Viewer) -> Select[Any]:
+    return by_keys(
+        _seeing(
+            select(ContactClosure.descendant_id.label("start_id"), ContactClosure.depth.label("level"))
+            .add_columns(*columns(Contact))
+            .join(Contact, Contact.id == ContactClosure.ancestor_id)
+            .where(any_of_ids(ContactClosure.descendant_id), ContactClosure.depth > 0)
+            .order_by(ContactClosure.descendant_id, ContactClosure.depth),
+            viewer,
+        )
+    )
 
 
 async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Seen]:
     """The contacts with these ids that `viewer` may see."""
-    rows = await _seen(session, by_keys(select(*columns(Contact)).where(any_of(Contact.id, ids))), viewer)
+    rows = _visible(await read(session, _by_ids(viewer), ids=ids))
     return {row.id: (row, access) for row, access in rows}
 
 
 async def children_of_many(
     *, session: AsyncSession, parent_ids: Collection[uuid.UUID], viewer: Viewer
 ) -> dict[uuid.UUID, list[Seen]]:
-    rows = await _seen(
-        session,
-        by_keys(
-            select(*columns(Contact))
-            .where(any_of(Contact.parent_organization_id, parent_ids))
-            .order_by(Contact.parent_organization_id, Contact.display_name, Contact.id)
-        ),
-        viewer,
-    )
+    rows = _visible(await read(session, _children_of_ids(viewer), ids=parent_ids))
     by_parent: dict[uuid.UUID, list[Seen]] = defaultdict(list)
     for contact, access in rows:
         by_parent[contact.parent_organization_id].append((contact, access))
@@ -174,17 +210,7 @@ async def ancestors_of_many(
 ) -> dict[uuid.UUID, list[HierarchyEntry]]:
     """For each id its visible ancestors, nearest first (level 1 = parent): one lookup in the
     closure table for the whole batch."""
-    rows = await _seen(
-        session,
-        by_keys(
-            select(ContactClosure.descendant_id.label("start_id"), ContactClosure.depth.label("level"))
-            .add_columns(*columns(Contact))
-            .join(Contact, Contact.id == ContactClosure.ancestor_id)
-            .where(any_of(ContactClosure.descendant_id, ids), ContactClosure.depth > 0)
-            .order_by(ContactClosure.descendant_id, ContactClosure.depth)
-        ),
-        viewer,
-    )
+    rows = _visible(await read(session, _ancestors_of_ids(viewer), ids=ids))
     result: dict[uuid.UUID, list[HierarchyEntry]] = defaultdict(list)
     for row, access in rows:
         result[row.start_id].append(HierarchyEntry(row.level, row, access))

@@ -9,20 +9,21 @@ writes the audit log and publishes a `StatusChanged` event. The caller commits.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, or_, select
+from sqlalchemy import Select, Text, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
 from app.accounts.models import Role
 from app.audit.service import Actor, record
-from app.db import any_of, by_keys, columns, read
+from app.db import any_of, any_of_ids, by_keys, columns, read
 from app.errors import NotFound
 from app.status.errors import ApprovalRequired, FinalStatus, InvalidStatusTransition, NoWorkflow, StatusConflict
 from app.status.models import (
@@ -351,6 +352,22 @@ and JSON settings are what moves and messages read, from the workflow (`load_wor
 decoding them for every status of an order page was a tenth of the page (docs/benchmarks.md)."""
 
 
+@functools.cache
+def _current_of_ids() -> Select[Any]:
+    """Built once and kept, its keys bound when it runs (like `_transitions_of_ids`): building a
+    statement and working out its cache key cost more than running it (docs/benchmarks.md)."""
+    return by_keys(
+        select(*columns(EntityCurrentStatus), *_STEP_READ)
+        .join(
+            StatusWorkflowStep,
+            (StatusWorkflowStep.workflow_id == EntityCurrentStatus.workflow_id)
+            & (StatusWorkflowStep.status_name == EntityCurrentStatus.status),
+        )
+        .where(any_of_ids(EntityCurrentStatus.entity_id))
+        .order_by(EntityCurrentStatus.entity_id)
+    )
+
+
 async def current_of_many(
     *, session: AsyncSession, keys: Sequence[tuple[str, uuid.UUID]]
 ) -> dict[tuple[str, uuid.UUID], tuple[EntityCurrentStatus, StatusWorkflowStep]]:
@@ -358,19 +375,7 @@ async def current_of_many(
     (app.db.columns) that answers the attribute names of both: the status's, and the step's
     besides `workflow_id`, which the two share, and besides its allowed transitions and its
     automation and notification settings (`_STEP_READ`)."""
-    rows = await read(
-        session,
-        by_keys(
-            select(*columns(EntityCurrentStatus), *_STEP_READ)
-            .join(
-                StatusWorkflowStep,
-                (StatusWorkflowStep.workflow_id == EntityCurrentStatus.workflow_id)
-                & (StatusWorkflowStep.status_name == EntityCurrentStatus.status),
-            )
-            .where(any_of(EntityCurrentStatus.entity_id, {entity_id for _, entity_id in keys}))
-            .order_by(EntityCurrentStatus.entity_id)
-        ),
-    )
+    rows = await read(session, _current_of_ids(), ids={entity_id for _, entity_id in keys})
     wanted = set(keys)
     return {(row.entity_type, row.entity_id): (row, row) for row in rows if (row.entity_type, row.entity_id) in wanted}
 
@@ -385,18 +390,20 @@ asked for (`json.loads` of every row's context was a tenth of an order page), wi
 internal metadata."""
 
 
+@functools.cache
+def _transitions_of_ids() -> Select[Any]:
+    return by_keys(
+        select(*_READ_TRANSITION)
+        .where(any_of_ids(StatusTransition.entity_id))
+        .order_by(StatusTransition.entity_id, StatusTransition.created_at.desc(), StatusTransition.id)
+    )
+
+
 async def transitions_of_many(
     *, session: AsyncSession, keys: Sequence[tuple[str, uuid.UUID]]
 ) -> dict[tuple[str, uuid.UUID], list[StatusTransition]]:
     """Each entity's history, newest first, as plain rows (`_READ_TRANSITION`)."""
-    rows = await read(
-        session,
-        by_keys(
-            select(*_READ_TRANSITION)
-            .where(any_of(StatusTransition.entity_id, {entity_id for _, entity_id in keys}))
-            .order_by(StatusTransition.entity_id, StatusTransition.created_at.desc(), StatusTransition.id)
-        ),
-    )
+    rows = await read(session, _transitions_of_ids(), ids={entity_id for _, entity_id in keys})
     wanted = set(keys)
     result: dict[tuple[str, uuid.UUID], list[StatusTransition]] = {}
     for row in rows:
