@@ -65,6 +65,10 @@ class ContextInfo:
     context: Any
 
 
+_COMPLETED = frozenset({dict, list, str, int, float, bool, type(None)})
+"""Types of completed values (an object, a list, a serialised leaf): never awaitable."""
+
+
 class _Slow(Exception):
     """This value takes graphql-core's way (raised before anything was executed for it)."""
 
@@ -207,7 +211,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         pass
                     else:
                         results[response_name] = value
-                        if self.is_awaitable(value):
+                        if type(value) not in _COMPLETED and self.is_awaitable(value):
                             pending = [*(pending or ()), response_name]
                         continue
             if rest is None:
@@ -290,7 +294,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         except Exception as error:  # as graphql-core: null for a nullable field, raised for a non-null one
             self.handle_field_error(error, return_type, fields, field_path)
             return None
-        if self.is_awaitable(completed):
+        if type(completed) not in _COMPLETED and self.is_awaitable(completed):
             return self._awaited(return_type, fields, field_path, completed)
         return completed
 
@@ -366,13 +370,24 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return self.execute_fields(return_type, value, path, subfields, None)
         raise _Slow  # abstract types
 
+    @functools.cached_property
+    def _subfield_cache(self) -> dict[tuple[Any, int, type], tuple[Any, Any]]:
+        return {}
+
     def _subfields(self, object_type: GraphQLObjectType, fields: Any, value: Any) -> Any:
-        # Strawberry's is_type_of reads the value only, never its info
+        """The collected selection of `fields` on `object_type` for `value`, checked and collected
+        once per selection and class of value in an execution (Strawberry's is_type_of reads the
+        value's class, never its info)."""
+        key = (object_type, id(fields), type(value))
+        found = self._subfield_cache.get(key)
+        if found is not None and found[0] is fields:
+            return found[1]
         if object_type.is_type_of is not None and not object_type.is_type_of(value, cast(Any, None)):
             raise _Slow
         grouped, new_defer_usages, *_ = self.collect_subfields(object_type, fields)
         if new_defer_usages:
             raise _Slow
+        self._subfield_cache[key] = (fields, grouped)
         return grouped
 
     def _complete_list(self, item_type: GraphQLOutputType, fields: Any, path: Path, value: Any) -> Any:
@@ -393,6 +408,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     checked = type(item)
             completed: list[Any] = []
             execute = self.execute_fields
+            waiting = False
             for index, item in enumerate(value):
                 if item is None:
                     completed.append(None)
@@ -404,16 +420,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     self.handle_field_error(error, item_type, fields, item_path)
                     done = None
                 else:
-                    if self.is_awaitable(done):
+                    if type(done) is not dict and self.is_awaitable(done):  # a completed object is a dict
                         done = self._awaited(item_type, fields, item_path, done)
+                        waiting = True
                 completed.append(done)
-        elif is_leaf_type(inner):
-            completed = [self._complete(item_type, fields, path, item) for item in value]
-        else:
-            raise _Slow  # lists of lists, of abstract types
-        if any(self.is_awaitable(item) for item in completed):
-            return _all(completed, self.is_awaitable)
-        return completed
+            return _all(completed, self.is_awaitable) if waiting else completed
+        if is_leaf_type(inner):  # serialised values: nothing to wait for
+            return [self._complete(item_type, fields, path, item) for item in value]
+        raise _Slow  # lists of lists, of abstract types
 
 
 async def _all(items: list[Any], is_awaitable: Callable[[Any], bool]) -> list[Any]:
