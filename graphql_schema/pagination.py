@@ -7,6 +7,7 @@ a page holds DEFAULT_PAGE_SIZE items.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import enum
@@ -93,9 +94,7 @@ class PageArgs:
 
     def window(self, total: int, max_size: int) -> tuple[int, int]:
         """The [start, end) slice of `total` ordered items that this page covers."""
-        for name, size in (("first", self.first), ("last", self.last)):
-            if size is not None and not 0 <= size <= max_size:
-                raise bad_input(f"`{name}` must be between 0 and {max_size}; it was {size}.")
+        self._check(max_size)
         start = decode_cursor(self.after, "after") + 1 if self.after is not None else 0
         end = decode_cursor(self.before, "before") if self.before is not None else total
         start, end = min(start, total), min(end, total)
@@ -106,6 +105,24 @@ class PageArgs:
         if self.last is not None:
             start = max(start, end - self.last)
         return start, end
+
+    def window_ahead(self, max_size: int) -> tuple[int, int] | None:
+        """The [start, end) slice a page counted from the start covers if there are enough items
+        (`window` clamps it to the total once known); None for a page counted from the end
+        (`last`), which needs the total first."""
+        self._check(max_size)
+        if self.last is not None:
+            return None
+        start = decode_cursor(self.after, "after") + 1 if self.after is not None else 0
+        end = start + (self.first if self.first is not None else DEFAULT_PAGE_SIZE)
+        if self.before is not None:
+            end = min(end, decode_cursor(self.before, "before"))
+        return start, max(end, start)
+
+    def _check(self, max_size: int) -> None:
+        for name, size in (("first", self.first), ("last", self.last)):
+            if size is not None and not 0 <= size <= max_size:
+                raise bad_input(f"`{name}` must be between 0 and {max_size}; it was {size}.")
 
 
 def _build(items: Sequence[NodeT], start: int, end: int, total: int) -> Connection[NodeT]:
@@ -137,11 +154,23 @@ async def connection_from_query(
     fetch: Callable[[int, int], Awaitable[Sequence[ItemT]]],
     convert: Callable[[ItemT], NodeT],
 ) -> Connection[NodeT]:
-    """A page fetched with OFFSET/LIMIT after counting (root lists)."""
-    total = await count()
-    start, end = page.window(total, max_size)
-    items = await fetch(start, end - start) if end > start else []
+    """A page fetched with OFFSET/LIMIT and counted (root lists): side by side when the page is
+    counted from the start, which needs no total to know its rows."""
+    ahead = page.window_ahead(max_size)
+    if ahead is None:
+        total = await count()
+        start, end = page.window(total, max_size)
+        items = await fetch(start, end - start) if end > start else []
+    else:
+        first, last = ahead
+        total, items = await asyncio.gather(count(), fetch(first, last - first) if last > first else _nothing())
+        start, end = page.window(total, max_size)
+        items = items[: end - start]  # the page as counted (rows added between the two reads aside)
     return _build([convert(item) for item in items], start, end, total)
+
+
+async def _nothing() -> list[Any]:
+    return []
 
 
 async def filtered_connection(
