@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ColumnElement, Connection, DateTime, Enum, MetaData, any_, bindparam, event, func, text
+from sqlalchemy import ColumnElement, Connection, DateTime, Enum, MetaData, any_, bindparam, event, func, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import URL, Engine, make_url
@@ -85,6 +85,21 @@ async def read(session: AsyncSession, statement: Any, *, ids: Iterable[Any] | No
     session applies even to plain columns. `ids`: the keys of a kept statement (`any_of_ids`)."""
     connection = await session.connection()
     return list((await connection.execute(statement, None if ids is None else {IDS: list(ids)})).all())
+
+
+async def read_by(session: AsyncSession, key: Any, keys: Iterable[Any], *order_by: Any) -> dict[Any, list[Any]]:
+    """The rows of the model of the column `key` whose `key` is one of `keys`, grouped by key, each
+    group in `order_by` order: children read for parents the request was shown (row-level
+    security still tests each row). `order_by`: columns, or expressions kept in a constant."""
+    return grouped(await read(session, rows_by(key, order_by), ids=keys), key.key)
+
+
+@functools.lru_cache(maxsize=256)
+def rows_by(key: Any, order_by: tuple[Any, ...]) -> Any:
+    """The statement of `read_by`, built once per key and order and kept, its keys bound when it
+    runs (`any_of_ids`): building a statement and working out its cache key (SQLAlchemy walks a
+    new one whole) cost more than running it (docs/benchmarks.md). A read by keys (`by_keys`)."""
+    return by_keys(select(*columns(key.class_)).where(any_of_ids(key)).order_by(key, *order_by))
 
 
 def grouped(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import True_
 
 from app.access import policy
 from app.access.policy import Viewer
-from app.db import any_of, any_of_ids, by_keys, columns, grouped, read
+from app.db import any_of, columns, grouped, read, rows_by
 
 KEPT = 1024
 """Statements of reads by keys kept: a few dozen per viewer (its entity types and keys), for the
@@ -43,8 +44,9 @@ def _kept_by(viewer: Viewer, model: Any, key: Any, order_by: tuple[Any, ...]) ->
     (SQLAlchemy walks it whole for a new one) cost more than running it (docs/benchmarks.md).
     A rule left to test is tested per row read (`policy.per_row`): the plan is the same whoever
     the viewer is, and PostgreSQL's generic plan serves (`by_keys`)."""
-    condition = policy.per_row(policy.visible_under(viewer, model, key))
-    return by_keys(select(*columns(model)).where(any_of_ids(key), condition).order_by(key, *order_by))
+    condition = policy.visible_under(viewer, model, key)
+    kept = rows_by(key, order_by)  # shared by every viewer when the parent's verdict stands
+    return kept if isinstance(condition, True_) else kept.where(policy.per_row(condition))
 
 
 Filtered = Callable[[Any, Any, Viewer], Any]

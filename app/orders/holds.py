@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
 from app.audit.service import Actor, record, snapshot
-from app.db import any_of_ids, by_keys, columns, grouped, read
+from app.db import read_by
 from app.errors import NotFound, ValidationFailed
 from app.orders.errors import OrderAlreadyOnHold, OrderNotOnHold
 from app.orders.models import HoldReason, Order, OrderHold
@@ -142,14 +140,7 @@ async def resume(*, session: AsyncSession, order_id: uuid.UUID, actor: Actor, re
 
 
 async def holds_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[OrderHold]]:
-    return grouped(await read(session, _holds_of_order_ids(), ids=order_ids), "order_id")
+    return await read_by(session, OrderHold.order_id, order_ids, _NEWEST_FIRST)
 
 
-@functools.cache
-def _holds_of_order_ids() -> Select[Any]:
-    """Built once and kept, its keys bound when it runs (app.db.any_of_ids)."""
-    return by_keys(
-        select(*columns(OrderHold))
-        .where(any_of_ids(OrderHold.order_id))
-        .order_by(OrderHold.order_id, OrderHold.placed_at.desc())
-    )
+_NEWEST_FIRST = OrderHold.placed_at.desc()

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
 from app.audit.service import Actor, record, snapshot
 from app.catalog.models import VAT_RATES, Article
-from app.db import any_of_ids, by_keys, columns, grouped, numeric_limit, read
+from app.db import numeric_limit, read_by
 from app.errors import NotFound, ValidationFailed
 from app.keep import KEEP, Keep
 from app.orders.errors import OrderLocked
@@ -214,14 +212,4 @@ async def _changed(
 
 
 async def lines_of_many(*, session: AsyncSession, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[LineItem]]:
-    return grouped(await read(session, _lines_of_order_ids(), ids=order_ids), "order_id")
-
-
-@functools.cache
-def _lines_of_order_ids() -> Select[Any]:
-    """Built once and kept, its keys bound when it runs (app.db.any_of_ids)."""
-    return by_keys(
-        select(*columns(LineItem))
-        .where(any_of_ids(LineItem.order_id))
-        .order_by(LineItem.order_id, LineItem.created_at, LineItem.id)
-    )
+    return await read_by(session, LineItem.order_id, order_ids, LineItem.created_at, LineItem.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -22,7 +21,7 @@ from app.accounts.models import STAFF_ROLES, Role
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact, ContactType
-from app.db import any_of, any_of_ids, by_keys, columns, grouped, read
+from app.db import any_of, columns, read, read_by
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.orders import totals
@@ -102,17 +101,7 @@ async def get_id_by_number(*, session: AsyncSession, number: str) -> uuid.UUID |
 async def channels_of_many(
     *, session: AsyncSession, order_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[OrderChannel]]:
-    return grouped(await read(session, _channels_of_order_ids(), ids=order_ids), "order_id")
-
-
-@functools.cache
-def _channels_of_order_ids() -> Select[Any]:
-    """Built once and kept, its keys bound when it runs (app.db.any_of_ids)."""
-    return by_keys(
-        select(*columns(OrderChannel))
-        .where(any_of_ids(OrderChannel.order_id))
-        .order_by(OrderChannel.order_id, OrderChannel.position)
-    )
+    return await read_by(session, OrderChannel.order_id, order_ids, OrderChannel.position)
 
 
 def _filtered(stmt: Select[Any], filter_in: OrderFilter, viewer: Viewer) -> Select[Any]:
