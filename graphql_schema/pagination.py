@@ -11,6 +11,7 @@ import asyncio
 import base64
 import binascii
 import enum
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Generic, TypeVar
@@ -94,7 +95,9 @@ class PageArgs:
 
     def window(self, total: int, max_size: int) -> tuple[int, int]:
         """The [start, end) slice of `total` ordered items that this page covers."""
-        self._check(max_size)
+        for name, size in (("first", self.first), ("last", self.last)):
+            if size is not None and not 0 <= size <= max_size:
+                raise bad_input(f"`{name}` must be between 0 and {max_size}; it was {size}.")
         start = decode_cursor(self.after, "after") + 1 if self.after is not None else 0
         end = decode_cursor(self.before, "before") if self.before is not None else total
         start, end = min(start, total), min(end, total)
@@ -110,19 +113,7 @@ class PageArgs:
         """The [start, end) slice a page counted from the start covers if there are enough items
         (`window` clamps it to the total once known); None for a page counted from the end
         (`last`), which needs the total first."""
-        self._check(max_size)
-        if self.last is not None:
-            return None
-        start = decode_cursor(self.after, "after") + 1 if self.after is not None else 0
-        end = start + (self.first if self.first is not None else DEFAULT_PAGE_SIZE)
-        if self.before is not None:
-            end = min(end, decode_cursor(self.before, "before"))
-        return start, max(end, start)
-
-    def _check(self, max_size: int) -> None:
-        for name, size in (("first", self.first), ("last", self.last)):
-            if size is not None and not 0 <= size <= max_size:
-                raise bad_input(f"`{name}` must be between 0 and {max_size}; it was {size}.")
+        return None if self.last is not None else self.window(sys.maxsize, max_size)
 
 
 def _build(items: Sequence[NodeT], start: int, end: int, total: int) -> Connection[NodeT]:

@@ -49,7 +49,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select, true
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import True_
 
 from app.accounts.models import STAFF_ROLES, Role
 from app.commissions.models import PartnerCommission
@@ -392,8 +391,6 @@ def per_row(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """`condition` tested on each row a statement reads by keys, never joined: its subqueries
     stay subplans of the row (a `CASE` arm is never flattened into a join), so the plan does not
     depend on a guess at the size of the viewer's scope, and a generic plan serves every viewer."""
-    if isinstance(condition, True_):
-        return condition
     return case((condition, true()), else_=false())
 
 
