@@ -190,15 +190,18 @@ BY_KEYS = "chargecars_by_keys"
 KEPT_PLANS = "chargecars_kept_plans"
 """Execution option of an engine: False where prepared statements are not kept (behind a
 transaction-mode pooler), so generic plans would be planned for every statement anyway."""
-_SWITCHING = "chargecars_switching_plans"
-"""Execution option of the statements that set the plan cache mode themselves."""
+TRANSACTION_SETUP = "chargecars_transaction_setup"
+"""Execution option of the statements that set a transaction up (its viewer's role and settings,
+a plan cache mode) rather than read or write data: they set the plan cache mode themselves, and
+a request's count of statements (`X-SQL-Statements`) leaves them out, as their number follows
+how many connections the request's batches happened to need side by side."""
 _AS_VIEWER = text(
     "SELECT set_config('role', :role, true), set_config('plan_cache_mode', :plans, true), "
     "set_config('random_page_cost', :page_cost, true), "
     "set_config('chargecars.viewer_root', :root, true), set_config('chargecars.viewer_contact', :contact, true), "
     "set_config('chargecars.viewer_partner', :partner, true), "
     "set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true)"
-).execution_options(**{_SWITCHING: True})
+).execution_options(**{TRANSACTION_SETUP: True})
 STATEMENT_TIMEOUT = "statement_timeout"
 """The session factory's `info` key of the statement timeout of its viewers' transactions (a
 PostgreSQL duration such as `30s`)."""
@@ -212,7 +215,9 @@ class ViewerSession(Session):
     system processes."""
 
 
-_SWITCH_PLANS = text("SELECT set_config('plan_cache_mode', :plans, true)").execution_options(**{_SWITCHING: True})
+_SWITCH_PLANS = text("SELECT set_config('plan_cache_mode', :plans, true)").execution_options(
+    **{TRANSACTION_SETUP: True}
+)
 
 
 def by_keys(statement: Any) -> Any:
@@ -230,7 +235,7 @@ def _plans_for(connection: Connection, statement: Any, multiparams: Any, params:
     the other one: generic plans for reads by keys (`by_keys`), custom plans for everything else
     (lists, counts and searches, whose best plan depends on the size of the viewer's scope)."""
     found = connection.info.get(PLANS)
-    if found is None or execution_options.get(_SWITCHING):
+    if found is None or execution_options.get(TRANSACTION_SETUP):
         return
     transaction, current = found
     if transaction is not connection.get_transaction():

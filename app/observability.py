@@ -39,6 +39,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import TRANSACTION_SETUP
+
 access_log = logging.getLogger("chargecars.access")
 """The access line: a standard-library logger, so that it is filtered by level and formatted
 like every other line (its fields as `extra`, which the JSON rendering lifts to the top)."""
@@ -103,11 +105,12 @@ def _drop_color_message(logger: Any, name: str, event: MutableMapping[str, Any])
 _statements: contextvars.ContextVar[list[int]] = contextvars.ContextVar("chargecars_sql_statements")
 
 
-def count_statement(*_: Any) -> None:
-    """An engine listener (`before_cursor_execute`): one more statement for the current request
-    (its dataloader tasks share the counter)."""
+def count_statement(connection: Any, cursor: Any, statement: Any, parameters: Any, context: Any, *_: Any) -> None:
+    """An engine listener (`before_cursor_execute`): one more statement of data for the current
+    request (its dataloader tasks share the counter); a transaction's setup is not one
+    (`app.db.TRANSACTION_SETUP`)."""
     counter = _statements.get(None)
-    if counter is not None:
+    if counter is not None and not (context is not None and context.execution_options.get(TRANSACTION_SETUP)):
         counter[0] += 1
 
 
@@ -157,7 +160,7 @@ LATENCY = Histogram(
 )
 STATEMENTS = Histogram(
     "chargecars_sql_statements_per_request",
-    "SQL statements one request ran",
+    "SQL statements one request ran (the setup of its transactions aside)",
     buckets=(0, 1, 2, 5, 10, 20, 40, 80, 160),
 )
 REFUSED = Counter(

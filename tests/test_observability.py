@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import httpx
+from sqlalchemy import event
+from sqlalchemy import text as sql
 
+from app import observability
+from app.access.policy import Viewer
 from app.asgi import create_app
+from app.db import by_keys
+from app.observability import count_statement
 from app.serving import served
 
 TREE = {"query": "query Tree { orders(first: 5) { totalCount nodes { number } } }", "operationName": "Tree"}
@@ -89,3 +96,19 @@ def test_two_workers_report_their_requests_together(database_url, admin_token) -
         scrapes = [http.get("/metrics").text for _ in range(4)]
     for text in scrapes:  # whichever worker answers the scrape: the sum of both
         assert _sample(text, "chargecars_requests_total", operation="query Tree: orders", outcome="ok") == 12
+
+
+async def test_a_requests_statements_leave_its_transactions_setup_out(engine, sessions) -> None:
+    """The viewer's setup and the plan mode's switches follow how many connections a request's
+    batches happened to need: the count (`X-SQL-Statements`, the access line) leaves them out."""
+    if not event.contains(engine.sync_engine, "before_cursor_execute", count_statement):
+        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)
+    partner = Viewer(unrestricted=False, contact_id=uuid.uuid4(), root_id=uuid.uuid4(), partner=True)
+    counted = observability._statements.set([0])
+    try:
+        async with sessions(info={"viewer": partner}) as session:
+            await session.execute(by_keys(sql("SELECT 1")))  # after a switch to generic plans
+            await session.execute(sql("SELECT 2"))  # and one back
+        assert observability._statements.get() == [2]
+    finally:
+        observability._statements.reset(counted)
