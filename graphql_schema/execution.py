@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import keyword
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
@@ -46,6 +47,8 @@ from strawberry.relay import Node
 from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from graphql_schema.compiled import Site, Unusual, Writer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -187,6 +190,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        straight = self._straight(parent_type, grouped_field_set, source_value.__class__)
+        if straight is not None:
+            try:
+                return straight[1](source_value)
+            except Exception:  # the usual way below meets it again, and reports it
+                straight[2] += 1
+                if straight[2] > _UNUSUAL_KEPT:
+                    straight[1] = None
         results: dict[str, Any] = {}
         rest: dict[str, Any] | None = None
         pending: list[str] | None = None
@@ -224,6 +235,78 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if pending or self.is_awaitable(done):
             return self._gathered(results, rest, done, pending or [])
         return _merged(results, rest, cast(dict[str, Any], done))
+
+    @functools.cached_property
+    def _straight_cache(self) -> dict[tuple[Any, int, type], list[Any]]:
+        return {}
+
+    def _straight(self, parent_type: GraphQLObjectType, grouped_field_set: Any, cls: type) -> list[Any] | None:
+        """[selection, its generated function, times it met something unusual] for objects of
+        `cls` (`graphql_schema/compiled.py`), or None when the selection has a field only the
+        usual way completes. Written once per selection and class in an execution."""
+        key = (parent_type, id(grouped_field_set), cls)
+        found = self._straight_cache.get(key)
+        if found is None or found[0] is not grouped_field_set:
+            found = self._straight_cache[key] = [
+                grouped_field_set,
+                self._written(parent_type, grouped_field_set, cls),
+                0,
+            ]
+        return found if found[1] is not None else None
+
+    def _written(self, parent_type: GraphQLObjectType, grouped_field_set: Any, cls: type) -> Any:
+        if self.middleware_manager is not None and self.middleware_manager.middlewares:
+            return None
+        writer = Writer()
+        for response_name, fields, plan in self._steps(parent_type, grouped_field_set):
+            target = f"r[{response_name!r}]"
+            if plan is None:
+                if fields[0].node.name.value != "__typename":
+                    return None
+                writer.line(1, f"{target} = {parent_type.name!r}")
+                continue
+            if plan.kind == _NODE_ID:
+                attribute = _node_id_attribute(cls)
+                if attribute is None or not _attribute_name(attribute):
+                    return None
+                writer.line(1, f"{target} = to_base64({plan.name!r}, str(o.{attribute}))")
+                continue
+            if plan.kind == _ATTRIBUTE:
+                if not _attribute_name(plan.name):
+                    return None
+                writer.line(1, f"v = o.{plan.name}")
+            else:
+                call = writer.bind(plan.call)
+                given = ["o"]
+                if plan.takes_info:
+                    given.append(writer.bind(self._context_info))
+                if plan.arguments:
+                    given.append(f"**{writer.bind(plan.arguments)}")
+                writer.line(1, f"v = {call}({', '.join(given)})")
+                writer.line(1, "if v.__class__ not in PLAIN: awaiting(v)")
+            if not writer.value(1, target, plan.return_type, functools.partial(self._site, fields)):
+                return None
+        return writer.function()
+
+    def _site(self, fields: Any, object_type: GraphQLObjectType) -> Site:
+        """Completes the objects of one field, whatever their class, by their generated function."""
+        by_class: dict[type, Any] = {}
+
+        def complete(value: Any) -> Any:
+            function = by_class.get(value.__class__)
+            if function is None:
+                function = by_class[value.__class__] = self._function_for(object_type, fields, value)
+            return function(value)
+
+        return complete
+
+    def _function_for(self, object_type: GraphQLObjectType, fields: Any, value: Any) -> Any:
+        try:
+            grouped = self._subfields(object_type, fields, value)
+        except _Slow:
+            return _unusual
+        found = self._straight(object_type, grouped, value.__class__)
+        return found[1] if found is not None else _unusual
 
     def _steps(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, _Plan | None]]:
         """Each field of a collected selection with its plan, worked out once per selection (the
@@ -428,6 +511,19 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if is_leaf_type(inner):  # serialised values: nothing to wait for
             return [self._complete(item_type, fields, path, item) for item in value]
         raise _Slow  # lists of lists, of abstract types
+
+
+_UNUSUAL_KEPT = 2
+"""A selection's generated function that met something unusual more often than this in an
+execution is left alone for the rest of it (each time, its object was completed twice)."""
+
+
+def _unusual(value: Any) -> Any:
+    raise Unusual
+
+
+def _attribute_name(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
 
 
 async def _all(items: list[Any], is_awaitable: Callable[[Any], bool]) -> list[Any]:

@@ -1,14 +1,20 @@
-"""The executor's short way (graphql_schema/execution.py) answers exactly as graphql-core's usual
-way: the same data and the same errors, for resolvers with arguments too (coerced once per
-selection, from literals and variables, under aliases)."""
+"""The executor's short way (graphql_schema/execution.py), and the functions it writes for whole
+selections (graphql_schema/compiled.py), answer exactly as graphql-core's usual way: the same
+data and the same errors, for resolvers with arguments too (coerced once per selection, from
+literals and variables, under aliases)."""
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graphql_schema import execution
+from app.accounts.models import Role
+from bench.generate import generate
+from graphql_schema import compiled, execution
+from tests.factories import issue_token
 from tests.support.api import change, post
 
 # One root per document: when a non-null field's error nulls the whole answer, graphql-core
@@ -91,3 +97,88 @@ async def test_the_short_way_answers_as_the_usual_way(client, demo, create_order
         (("orders", "nodes", 0, "bad"), "BAD_USER_INPUT"),
     }
     assert {tuple(e["path"]) for e in short[2]["errors"]} == {("order", "later"), ("orders", "nodes", 0, "later")}
+
+
+TREE = (Path(__file__).parents[1] / "bench" / "queries" / "order_tree.fragment.graphql").read_text()
+TREE_LIST = "query { orders(first: 25) { totalCount nodes { __typename kind: __typename ...OrderTree } } }" + TREE
+TREE_NODE = "query ($id: ID!) { node(id: $id) { __typename ... on Order { ...OrderTree } } }" + TREE
+
+
+@pytest.fixture
+def unwritten(monkeypatch):
+    """The short way, field by field: no function written for any selection."""
+
+    def switch() -> None:
+        monkeypatch.setattr(execution.Executor, "_written", lambda self, parent_type, grouped, cls: None)
+
+    return switch
+
+
+async def test_written_functions_answer_as_the_short_way_and_the_usual_way(
+    client, database_url, sessions, unwritten, usual_way, monkeypatch
+) -> None:
+    # the benchmark's generator: 200 orders with every relation of the benchmark's order tree
+    data = await generate(database_url, scale=0.004)
+    tokens = {
+        "admin": await issue_token(sessions, Role.ADMIN),
+        "partner": await issue_token(sessions, Role.PARTNER, contact_id=data.staff[data.top_partner][0]),
+    }
+    written: list[list[Any]] = []
+    straight = execution.Executor._straight
+
+    def kept(self, parent_type, grouped, cls):
+        found = straight(self, parent_type, grouped, cls)
+        written.append([parent_type.name, found])
+        return found
+
+    monkeypatch.setattr(execution.Executor, "_straight", kept)
+
+    async def answers(check: bool = False) -> list[Any]:
+        out = []
+        for viewer in ("admin", "partner"):
+            written.clear()
+            listed = (await post(client, TREE_LIST, token=tokens[viewer])).json()
+            out.append(listed)
+            if check:  # the list's tree: every selection below the root written, none met anything unusual
+                assert {name for name, _ in written} >= {"Order", "LineItem", "ContactAtLevel", "WorkOrderTask"}
+                assert all(found is not None and found[2] == 0 for name, found in written if name != "Query")
+            for node in listed["data"]["orders"]["nodes"][:3]:
+                one = await post(client, TREE_NODE, {"id": node["id"]}, token=tokens[viewer])
+                out.append(one.json())
+        return out
+
+    first = await answers(check=True)
+    orders = first[0]["data"]["orders"]["nodes"]
+    assert len(orders) == 25 and all(order["__typename"] == order["kind"] == "Order" for order in orders)
+    for relation in ("lines", "commissions", "invoices", "visits", "workOrders", "channelChain"):
+        assert any(order[relation] for order in orders), relation
+    assert all("errors" not in answer for answer in first)
+    assert [answer["data"]["node"]["number"] for answer in first[1:4]] == [o["number"] for o in orders[:3]]
+    unwritten()
+    assert await answers() == first
+    usual_way()
+    assert await answers() == first
+
+
+def test_an_awaitable_a_resolver_returned_is_closed_and_left_to_the_usual_way() -> None:
+    async def later() -> int:
+        return 1
+
+    pending = later()
+    with pytest.raises(compiled.Unusual):
+        compiled._awaiting(pending)
+    assert inspect.getcoroutinestate(pending) == inspect.CORO_CLOSED
+    compiled._awaiting([1])  # not awaitable: nothing happens
+    compiled._awaiting(object())
+
+
+def test_a_null_item_of_a_non_null_list_is_unusual() -> None:
+    def site(value: Any) -> Any:
+        return {"v": value}
+
+    assert compiled._objects(site, [1, 2], non_null=True) == [{"v": 1}, {"v": 2}]
+    assert compiled._objects(site, [1, None], non_null=False) == [{"v": 1}, None]
+    with pytest.raises(compiled.Unusual):
+        compiled._objects(site, [1, None], non_null=True)
+    with pytest.raises(compiled.Unusual):
+        compiled._leaves(str, ["a", None], non_null=True)
