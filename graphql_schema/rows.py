@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from functools import cache
-from operator import itemgetter
-from typing import Any, TypeVar
+from functools import cache, lru_cache
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Row
 
@@ -39,16 +38,6 @@ def _generated_init(cls: type) -> bool:
     )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Reader:
-    """How to build an instance from the rows of one shape."""
-
-    names: tuple[str, ...]  # the fields read from the row, in `values` order
-    values: Callable[[Any], tuple[Any, ...]]
-    defaults: tuple[tuple[str, Any, bool], ...]  # (field, default, is a factory) for the fields not given
-    direct: bool  # the instance may be made without calling `__init__`
-
-
 def _defaults(cls: type, given: set[str]) -> tuple[tuple[tuple[str, Any, bool], ...], bool]:
     """The defaults of the init fields not in `given`; False when one has none (`__init__`
     then raises its TypeError, as it always did)."""
@@ -65,35 +54,49 @@ def _defaults(cls: type, given: set[str]) -> tuple[tuple[tuple[str, Any, bool], 
     return tuple(found), True
 
 
-_readers: dict[tuple[type, int, frozenset[str]], tuple[Any, _Reader]] = {}
-READERS_KEPT = 4096
+Maker = Callable[[Any, dict[str, Any]], Any]
+_makers: dict[tuple[type, int, tuple[str, ...]], tuple[Any, Maker]] = {}
+MAKERS_KEPT = 4096
 
 
-def _reader(cls: type, shape: Any, overridden: frozenset[str]) -> _Reader:
+@lru_cache(maxsize=1024)
+def _maker_code(source: str) -> Any:
+    return compile(source, "<from_row>", "exec")
+
+
+def _maker(cls: type, shape: Any, overridden: tuple[str, ...]) -> Maker:
     """For the rows of one result shape (a statement's result metadata, which SQLAlchemy keeps
-    with the compiled statement and shares among its rows): the fields of `cls` they supply, a
-    getter of their values by position, and the defaults of the rest. A row's `_fields` builds
-    a new tuple at every call, and reading a row by name is a lookup per column: both were a
-    fifth of a tree's completion (docs/benchmarks.md)."""
+    with the compiled statement and shares among its rows) and one set of overrides: a function
+    written for them that builds an instance from a row's values by position, the overrides
+    and the defaults of the rest. A row's `_fields` builds a new tuple at every call, and
+    reading a row by name is a lookup per column: both were a fifth of a tree's completion; then
+    zipping names with values and calling `__init__` with a keyword per field were a sixth of
+    building an order page's objects (docs/benchmarks.md)."""
     key = (cls, id(shape), overridden)
-    found = _readers.get(key)
+    found = _makers.get(key)
     if found is not None and found[0] is shape:
         return found[1]
     keys = list(shape.keys)
-    names = _read(cls, tuple(name for name in keys if name is not None), overridden)
-    positions = [keys.index(name) for name in names]
-    getter = itemgetter(*positions) if len(positions) > 1 else None
-    defaults, complete = _defaults(cls, set(names) | overridden)
-    reader = _Reader(
-        names,
-        getter if getter is not None else (lambda row: tuple(row[p] for p in positions)),
-        defaults,
-        complete and _generated_init(cls),
-    )
-    if len(_readers) >= READERS_KEPT:
-        _readers.clear()
-    _readers[key] = (shape, reader)
-    return reader
+    names = _read(cls, tuple(name for name in keys if name is not None), frozenset(overridden))
+    items = [f"{name!r}: t[{keys.index(name)}]" for name in names]
+    defaults, complete = _defaults(cls, set(names) | set(overridden))
+    bound: dict[str, Any] = {"cls": cls, "new": object.__new__}
+    if complete and _generated_init(cls):
+        # what the generated `__init__` does (assign each field), without the call
+        for index, (name, default, factory) in enumerate(defaults):
+            bound[f"d{index}"] = default
+            items.append(f"{name!r}: d{index}()" if factory else f"{name!r}: d{index}")
+        made = " o = new(cls)\n o.__dict__ = {%}\n return o"
+    else:  # `__init__` of its own, or `__post_init__`, or a field missing (its TypeError)
+        made = " return cls(**{%})"
+    made = made.replace("%", ", ".join([*items, "**overrides"]))
+    namespace = dict(bound)
+    exec(_maker_code(f"def make(row, overrides):\n t = row._data\n{made}\n"), namespace)  # from the class's fields
+    maker = cast(Maker, namespace["make"])
+    if len(_makers) >= MAKERS_KEPT:
+        _makers.clear()
+    _makers[key] = (shape, maker)
+    return maker
 
 
 def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
@@ -102,18 +105,7 @@ def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
     fields that differ (ids, converted values)."""
     klass: Any = cls  # the caches key on the class
     if isinstance(row, Row):
-        reader = _reader(klass, row._parent, frozenset(overrides))
-        values = dict(zip(reader.names, reader.values(row), strict=True))
-        values.update(overrides)
-        if not reader.direct:
-            return cls(**values)
-        for name, default, factory in reader.defaults:
-            values[name] = default() if factory else default
-        # what the generated `__init__` does (assign each field), without a call with a keyword
-        # argument per field: a sixth of building an order page's objects (docs/benchmarks.md)
-        instance = object.__new__(klass)
-        instance.__dict__ = values
-        return instance
+        return cast(T, _maker(klass, row._parent, tuple(overrides))(row, overrides))
     if (columns := getattr(row, "_fields", None)) is not None:
         names = _read(klass, columns, frozenset(overrides))
         values = {name: getattr(row, name) for name in names}
