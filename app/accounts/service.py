@@ -6,16 +6,17 @@ database leak does not leak usable tokens; the plain token is shown once, when i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -213,35 +214,47 @@ async def holds_token(*, session: AsyncSession, account_id: uuid.UUID, raw_token
     return found is not None
 
 
+@functools.cache
+def _by_token_hash() -> Select[Any]:
+    """Built once and kept, the hash bound when it runs: every request asks it, and building the
+    statement and working out its cache key cost more than running it (docs/benchmarks.md)."""
+    return (
+        select(
+            ApiToken.id,
+            ApiToken.last_used_at,
+            UserAccount.id.label("account_id"),
+            UserAccount.roles,
+            UserAccount.contact_id,
+            Contact.contact_type,
+            Contact.parent_organization_id,
+        )
+        .join(UserAccount, UserAccount.id == ApiToken.user_account_id)
+        .outerjoin(Contact, Contact.id == UserAccount.contact_id)
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > func.now()),
+            UserAccount.is_active.is_(True),
+        )
+    )
+
+
 async def authenticate(*, session: AsyncSession, raw_token: str) -> Principal | None:
     """The principal for a valid token; None for an unknown, expired or revoked one, or an
     inactive account. Touches `last_used_at` at most once per LAST_USED_RESOLUTION."""
     if not raw_token.startswith(TOKEN_PREFIX) or len(raw_token) > 200:
         return None
-    row = (
-        await session.execute(
-            select(ApiToken, UserAccount, Contact.contact_type, Contact.parent_organization_id)
-            .join(UserAccount, UserAccount.id == ApiToken.user_account_id)
-            .outerjoin(Contact, Contact.id == UserAccount.contact_id)
-            .where(
-                ApiToken.token_hash == hash_token(raw_token),
-                ApiToken.revoked_at.is_(None),
-                (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > func.now()),
-                UserAccount.is_active.is_(True),
-            )
-        )
-    ).one_or_none()
+    row = (await session.execute(_by_token_hash(), {"token_hash": hash_token(raw_token)})).one_or_none()
     if row is None:
         return None
-    token, account, contact_type, parent_id = row
     now = datetime.now(UTC)
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        await session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=func.now()))
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        await session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=func.now()))
         await session.commit()
     return Principal(
-        account_id=account.id,
-        roles=frozenset(account.roles),
-        contact_id=account.contact_id,
-        contact_type=contact_type,
-        contact_parent_id=parent_id,
+        account_id=row.account_id,
+        roles=frozenset(row.roles),
+        contact_id=row.contact_id,
+        contact_type=row.contact_type,
+        contact_parent_id=row.parent_organization_id,
     )
