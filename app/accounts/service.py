@@ -215,7 +215,7 @@ async def holds_token(*, session: AsyncSession, account_id: uuid.UUID, raw_token
 
 
 @functools.cache
-def _by_token_hash() -> Select[Any]:
+def _by_token_hash() -> Select[*tuple[Any, ...]]:
     """Built once and kept, the hash bound when it runs: every request asks it, and building the
     statement and working out its cache key cost more than running it (docs/benchmarks.md)."""
     return (
