@@ -626,10 +626,11 @@ async def generate(url: URL, *, scale: float, seed: int = 1) -> Dataset:
                 await conn.copy_records_to_table(table, records=rows[table], columns=columns)
             for index in indexes:
                 await conn.execute(index["indexdef"])
-            # the hierarchy's closure, the orders' parties and their reach are kept by triggers,
-            # which the load may have skipped
+            # the hierarchy's closure, the orders' parties and their reach, and the commission
+            # totals are kept by triggers, which the load may have skipped
             await conn.execute("SELECT contact_closure_rebuild()")
             await conn.execute("SELECT order_party_rebuild()")  # and order_reach_rebuild()
+            await conn.execute("SELECT commission_total_rebuild()")
             for document, counted in (("order", numbers), ("invoice", invoice_numbers), *numbers_of.items()):
                 for code, last in counted.items():
                     await conn.execute(

@@ -37,7 +37,12 @@ def test_every_entry_point_has_the_same_wiring(database_url: URL) -> None:
         "visit",
         "work_order",
     ]
-    assert wired["schedules"] == ["idempotency.purge: 17 * * * *", "quotes.expire: 5 0 * * *", "sla.monitor: 0 * * * *"]
+    assert wired["schedules"] == [
+        "commissions.compact_totals: */5 * * * *",
+        "idempotency.purge: 17 * * * *",
+        "quotes.expire: 5 0 * * *",
+        "sla.monitor: 0 * * * *",
+    ]
     assert wired["on StatusChanged"] == [
         "app.commissions.service._on_status_changed",
         "app.finance.service._on_status_changed",

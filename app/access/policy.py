@@ -12,7 +12,8 @@ contact's field mask comes from the same statement (`contact_access`). The rules
 - an **order** is visible when its account, its end customer or a contact of its channel chain
   is in scope (its root reaches it: `order_reach`); its channel entries, lines, holds and status
   history follow the order;
-- a **commission** is visible when its beneficiary is in scope; its history follows it;
+- a **commission** is visible when its beneficiary is in scope; its history follows it, and so
+  do the beneficiary's commission totals;
 - an **invoice** or **credit note** follows the order it bills, and so do its lines, its history
   and the payments' allocations to it; payments themselves and bank statements are staff's only;
 - an order's **partner references** follow the order; a partner's **webhook deliveries** (and
@@ -51,7 +52,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, s
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import STAFF_ROLES, Role
-from app.commissions.models import PartnerCommission
+from app.commissions.models import CommissionTotal, PartnerCommission
 from app.contacts.models import ADDRESS_FIELDS, Contact, ContactClosure, ContactType
 from app.finance.models import BankStatement, BankStatementEntry, Invoice, InvoiceLine, Payment, PaymentAllocation
 from app.jobs.models import ScheduleRun
@@ -328,6 +329,8 @@ _RULES: dict[type[Any], Callable[..., ColumnElement[bool]]] = {
     LineItem: follows(Order, LineItem.order_id),
     OrderHold: follows(Order, OrderHold.order_id),
     PartnerCommission: lambda viewer, row=PartnerCommission: in_scope(viewer, row.beneficiary_contact_id),
+    # a beneficiary's totals follow its commissions' rule (the beneficiary in scope)
+    CommissionTotal: lambda viewer, row=CommissionTotal: in_scope(viewer, row.beneficiary_contact_id),
     Invoice: follows(Order, Invoice.order_id),
     InvoiceLine: follows(Order, InvoiceLine.order_id),
     PaymentAllocation: follows(Order, PaymentAllocation.order_id),

@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,3 +52,24 @@ class PartnerCommission(Base):
         Index("ix_partner_commission_beneficiary", "beneficiary_contact_id", "created_at"),
         Index("ix_partner_commission_created_at", "created_at"),
     )
+
+
+class CommissionTotal(Base):
+    """A part of one beneficiary's commission totals in one status: how many commissions, and
+    their amount. Their sum per beneficiary and status is the count and total of its commissions
+    in that status. Each statement that writes commissions adds the parts it changed, in its own
+    transaction (statement triggers, migration 0022); a scheduled run sums each beneficiary's
+    parts back into one (`compact_totals`). The overview of all periods reads these instead of
+    every commission (docs/design.md "Commission totals")."""
+
+    __tablename__ = "commission_total"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    beneficiary_contact_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("contact.id", ondelete="CASCADE")
+    )
+    status: Mapped[str] = mapped_column(String(40))
+    commissions: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+
+    __table_args__ = (Index("ix_commission_total_beneficiary", "beneficiary_contact_id"),)

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, text
@@ -28,10 +28,12 @@ from app.access import policy
 from app.access.policy import Viewer
 from app.access.reads import visible_by, visible_by_id
 from app.audit.service import Actor, record
-from app.commissions.models import PartnerCommission
+from app.commissions.models import CommissionTotal, PartnerCommission
 from app.contacts.service import effective_commission_rates
 from app.db import any_of, columns, grouped, read
 from app.errors import ValidationFailed
+from app.jobs import schedules
+from app.jobs.queue import JobContext
 from app.numbering.service import BUSINESS_TIMEZONE
 from app.orders.models import Order
 from app.orders.service import OrderLinesChanged, channels_of_many, lines_of_many, totals
@@ -228,6 +230,24 @@ def wire() -> None:
     )
     events.subscribe(StatusChanged, _on_status_changed)
     events.subscribe(OrderLinesChanged, _on_lines_changed)
+    schedules.register(
+        schedules.Schedule(
+            name=COMPACT,
+            cron="*/5 * * * *",
+            description="Each beneficiary's commission totals summed back into one part per status.",
+            handler=_compact,
+        )
+    )
+
+
+COMPACT = "commissions.compact_totals"
+
+
+async def _compact(context: JobContext, now: datetime) -> str:
+    """Sum the parts of the commission totals written since the last run (migration 0022)."""
+    async with context.sessions() as session, session.begin():
+        folded = await session.scalar(select(func.commission_total_compact()))
+    return f"{folded} parts folded"
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -277,12 +297,26 @@ async def of_beneficiaries_many(
 
 
 async def overview(*, session: AsyncSession, filter_in: CommissionFilter, viewer: Viewer) -> Sequence[BeneficiaryTotal]:
-    """Count and total per beneficiary, the largest total first: one grouped statement."""
-    total = func.sum(PartnerCommission.amount)
+    """Count and total per beneficiary, the largest total first: one grouped statement, over the
+    totals kept per beneficiary and status when no period is asked for (`CommissionTotal`),
+    else over the commissions of the period."""
+    count: ColumnElement[int]
+    if filter_in.earned_from is None and filter_in.earned_to is None:
+        kept = CommissionTotal  # its parts summed: a beneficiary with none left is not listed
+        count, total = func.sum(kept.commissions).cast(BigInteger), func.sum(kept.amount)
+        conditions = [policy.visible(viewer, kept)]
+        if filter_in.statuses:
+            conditions.append(any_of(kept.status, filter_in.statuses))
+        beneficiary, having = kept.beneficiary_contact_id, [count > 0]
+    else:
+        count, total = func.count(), func.sum(PartnerCommission.amount)
+        conditions = _conditions(filter_in, viewer)
+        beneficiary, having = PartnerCommission.beneficiary_contact_id, []
     rows = await session.execute(
-        select(PartnerCommission.beneficiary_contact_id, func.count(), total)
-        .where(*_conditions(filter_in, viewer))
-        .group_by(PartnerCommission.beneficiary_contact_id)
-        .order_by(total.desc(), PartnerCommission.beneficiary_contact_id)
+        select(beneficiary, count, total)
+        .where(*conditions)
+        .group_by(beneficiary)
+        .having(*having)
+        .order_by(total.desc(), beneficiary)
     )
     return [BeneficiaryTotal(beneficiary_id=b, count=n, total=t) for b, n, t in rows]

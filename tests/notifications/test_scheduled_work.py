@@ -227,8 +227,8 @@ async def test_two_worker_processes_run_each_tick_once(client, sessions, demo, a
         per_tick = (
             await session.execute(
                 text(
-                    "SELECT date_trunc('minute', started_at) AS tick, count(*) AS runs, count(DISTINCT worker) "
-                    "FROM schedule_run GROUP BY 1 ORDER BY 1"
+                    "SELECT name, date_trunc('minute', started_at) AS tick, count(*) AS runs, count(DISTINCT worker) "
+                    "FROM schedule_run GROUP BY 1, 2 ORDER BY 2, 1"
                 )
             )
         ).all()
