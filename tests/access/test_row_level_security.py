@@ -24,6 +24,7 @@ SCOPED = (
     "line_item",
     "order_hold",
     "partner_commission",
+    "commission_total",
     "status_transition",
     "entity_current_status",
     "order_reach",
