@@ -1,5 +1,5 @@
-"""A selection's objects completed by one generated function each (docs/benchmarks.md, "Straight
-completion").
+"""A selection's objects completed by one generated function each (docs/design.md, "Written
+completion"; the figures in docs/benchmarks.md).
 
 The executor's short way (`graphql_schema/execution.py`) still walks each object's fields one by
 one: a loop over the fields, a test of each field's kind, a path and a dispatch on the return
