@@ -63,8 +63,9 @@ def _objects(site: Site, values: Any, non_null: bool) -> list[Any]:
     return [None if value is None else site(value) for value in values]
 
 
-PLAIN = frozenset({type(None), bool, int, float, str, list, tuple, dict})
-"""Classes of resolver results that are never awaitable."""
+NEVER_AWAITABLE = frozenset({type(None), bool, int, float, str, list, tuple, dict})
+"""Classes of values that are never awaitable: completed values (an object, a list, a serialised
+leaf), and the plain results of resolvers."""
 
 _awaitable_classes: dict[type, bool] = {}
 
@@ -103,7 +104,7 @@ class Writer:
             "to_base64": to_base64,
             "leaves": _leaves,
             "objects": _objects,
-            "PLAIN": PLAIN,
+            "NEVER_AWAITABLE": NEVER_AWAITABLE,
             "awaiting": _awaiting,
         }
 

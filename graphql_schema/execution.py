@@ -48,7 +48,7 @@ from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from graphql_schema.compiled import Site, Unusual, Writer
+from graphql_schema.compiled import NEVER_AWAITABLE, Site, Unusual, Writer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,10 +66,6 @@ class ContextInfo:
     """The `info` a `@context_only` resolver receives: the request's context, nothing else."""
 
     context: Any
-
-
-_COMPLETED = frozenset({dict, list, str, int, float, bool, type(None)})
-"""Types of completed values (an object, a list, a serialised leaf): never awaitable."""
 
 
 class _Slow(Exception):
@@ -222,7 +218,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         pass
                     else:
                         results[response_name] = value
-                        if type(value) not in _COMPLETED and self.is_awaitable(value):
+                        if type(value) not in NEVER_AWAITABLE and self.is_awaitable(value):
                             pending = [*(pending or ()), response_name]
                         continue
             if rest is None:
@@ -255,8 +251,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         return found if found[1] is not None else None
 
     def _written(self, parent_type: GraphQLObjectType, grouped_field_set: Any, cls: type) -> Any:
-        if self.middleware_manager is not None and self.middleware_manager.middlewares:
-            return None
+        # never with middlewares: `execute_fields` takes graphql-core's way for every field then
         writer = Writer()
         for response_name, fields, plan in self._steps(parent_type, grouped_field_set):
             target = f"r[{response_name!r}]"
@@ -283,7 +278,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 if plan.arguments:
                     given.append(f"**{writer.bind(plan.arguments)}")
                 writer.line(1, f"v = {call}({', '.join(given)})")
-                writer.line(1, "if v.__class__ not in PLAIN: awaiting(v)")
+                writer.line(1, "if v.__class__ not in NEVER_AWAITABLE: awaiting(v)")
             if not writer.value(1, target, plan.return_type, functools.partial(self._site, fields)):
                 return None
         return writer.function()
@@ -377,7 +372,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         except Exception as error:  # as graphql-core: null for a nullable field, raised for a non-null one
             self.handle_field_error(error, return_type, fields, field_path)
             return None
-        if type(completed) not in _COMPLETED and self.is_awaitable(completed):
+        if type(completed) not in NEVER_AWAITABLE and self.is_awaitable(completed):
             return self._awaited(return_type, fields, field_path, completed)
         return completed
 

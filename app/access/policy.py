@@ -48,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import STAFF_ROLES, Role
@@ -155,8 +155,12 @@ def _reaches(viewer: Viewer, order_id: Any) -> ColumnElement[bool]:
 def root_reaches_order(root_id: Any, order_id: Any) -> ColumnElement[bool]:
     """The scope rooted at `root_id` (a column or value) sees the order `order_id` (one
     primary-key probe): also whom an order's events may be told to (a partner's webhooks)."""
+    return _reach(root_id, order_id).exists()
+
+
+def _reach(root_id: Any, order_id: Any) -> Select[Any]:
     reach = aliased(OrderReach)
-    return exists().where(reach.ancestor_id == root_id, reach.order_id == order_id)
+    return select(literal(1)).where(reach.ancestor_id == root_id, reach.order_id == order_id)
 
 
 def _is_viewer_ancestor(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
@@ -173,8 +177,7 @@ def _probed(viewer: Viewer, order_id: Any) -> ColumnElement[bool]:
     few rows; a rule asked of a list keeps `_reaches`, which a hash may serve best."""
     if viewer.root_id is None:
         return false()
-    reach = aliased(OrderReach)
-    return select(literal(1)).where(reach.ancestor_id == viewer.root_id, reach.order_id == order_id).offset(0).exists()
+    return _reach(viewer.root_id, order_id).offset(0).exists()
 
 
 def _on_visible_order(viewer: Viewer, contact_id: Any) -> ColumnElement[bool]:
