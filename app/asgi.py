@@ -43,7 +43,7 @@ from app.access.policy import NOBODY, Viewer, viewer_for
 from app.accounts.service import Principal, authenticate
 from app.admission import Admission, Refused
 from app.config import Settings, get_settings
-from app.db import GENERIC, PLANS, Unavailable, create_engine, session_factory, unavailability
+from app.db import Unavailable, create_engine, session_factory, unavailability
 from app.finance import service as finance
 from app.finance.pdf import PDF_ROUTE
 from app.graphiql import ASSETS_ROUTE
@@ -256,10 +256,11 @@ class GraphQLApp(GraphQL):
                 return
             # the token lookup ran as the owner; from here on the database sees the viewer
             session.info["viewer"] = viewer
-            # the request's first session reads its root lists; the others open for batches read by
-            # keys, and begin on generic plans (`app.db.by_keys`)
+            # the request's first session reads its root lists; the others open for batches read
+            # side by side (each transaction's settings go with its first statement, in the plan
+            # cache mode that statement wants: `app.db.settle`)
             reads.widen(
-                lambda: self.app_state.sessions(info={"viewer": viewer, PLANS: GENERIC}),
+                lambda: self.app_state.sessions(info={"viewer": viewer}),
                 self.app_state.settings.read_connections,
             )
             _restricted.set(not viewer.unrestricted)

@@ -12,7 +12,20 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ColumnElement, Connection, DateTime, Enum, MetaData, any_, bindparam, event, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Enum,
+    MetaData,
+    Select,
+    any_,
+    bindparam,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import URL, Engine, make_url
@@ -181,9 +194,11 @@ partner's 9,446 reached orders (about 1 ms) to test a page's 260 lines or 100 ch
 where a probe per row takes a fraction of that (docs/benchmarks.md)."""
 
 PLANS = "chargecars.plans"
-"""A session's `info` key: the plan cache mode a restricted viewer's transactions begin in
-(`CUSTOM` if absent). `Connection.info` holds, under the same key, the transaction of a
-restricted viewer and the mode it is in now."""
+"""`Connection.info` key: the transaction of a restricted viewer and the plan cache mode it is
+in now."""
+SETUP = "chargecars.setup"
+"""`Connection.info` key: a viewer's transaction whose settings are not sent yet, and what they
+are (`_as_viewer`): they go with its first statement (`_plans_for`)."""
 CUSTOM, GENERIC = "force_custom_plan", "force_generic_plan"
 BY_KEYS = "chargecars_by_keys"
 """Execution option of a statement that reads rows by a batch of keys (`by_keys`)."""
@@ -229,36 +244,72 @@ def by_keys(statement: Any) -> Any:
     return statement.execution_options(**{BY_KEYS: True})
 
 
-@event.listens_for(Engine, "before_execute")
-def _plans_for(connection: Connection, statement: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
-    """In a restricted viewer's transaction, switch the plan cache mode when a statement wants
-    the other one: generic plans for reads by keys (`by_keys`), custom plans for everything else
-    (lists, counts and searches, whose best plan depends on the size of the viewer's scope)."""
-    found = connection.info.get(PLANS)
-    if found is None or execution_options.get(TRANSACTION_SETUP):
-        return
-    transaction, current = found
-    if transaction is not connection.get_transaction():
-        return  # the mode ended with that transaction; this one is no restricted viewer's
+_THEN_GENERIC = text("(SELECT set_config('plan_cache_mode', 'force_generic_plan', true)) IS NOT NULL")
+"""A condition that is always true and, once, as it runs, puts the transaction on generic plans
+for the statements after it (a plan cache mode is read when a statement is bound, so the one
+it is in keeps its custom plan)."""
+
+
+@event.listens_for(Engine, "before_execute", retval=True)
+def _plans_for(connection: Connection, statement: Any, multiparams: Any, params: Any, execution_options: Any) -> Any:
+    """The plan cache mode of a statement (docs/design.md, "Plans"). Before the first statement
+    of a viewer's transaction go its settings (`_as_viewer`), in the mode that statement wants.
+    After that, in a restricted viewer's transaction, a statement that wants the other mode
+    switches to it: generic plans for reads by keys (`by_keys`), custom plans for everything
+    else (lists, counts and searches, whose best plan depends on the size of the viewer's scope).
+
+    A list is mostly followed by the reads by keys of what it found, so a restricted viewer's
+    list (a `Select`) carries `_THEN_GENERIC`: it leaves the transaction on generic plans without
+    a round trip of its own. The mode only decides how fast a statement runs, never what it
+    answers."""
+    if execution_options.get(TRANSACTION_SETUP):
+        return statement, multiparams, params
     wanted = GENERIC if execution_options.get(BY_KEYS) else CUSTOM
-    if wanted != current:
-        connection.execute(_SWITCH_PLANS, {"plans": wanted})
+    if not settle(connection, wanted):
+        found = connection.info.get(PLANS)
+        if found is None or found[0] is not connection.get_transaction():
+            return statement, multiparams, params  # no restricted viewer's transaction (any more)
+        if wanted != found[1]:
+            connection.execute(_SWITCH_PLANS, {"plans": wanted})
+            connection.info[PLANS] = (found[0], wanted)
+    if wanted == CUSTOM and isinstance(statement, Select) and PLANS in connection.info:
+        statement = statement.where(_THEN_GENERIC)
+        connection.info[PLANS] = (connection.info[PLANS][0], GENERIC)
+    return statement, multiparams, params
+
+
+def settle(connection: Connection, wanted: str = CUSTOM) -> bool:
+    """Send the settings of the viewer's transaction on `connection` if they are still waiting
+    for its first statement, a restricted viewer's in plan cache mode `wanted`; whoever uses the
+    driver's connection itself in such a transaction calls this first. True if they were sent."""
+    waiting = connection.info.pop(SETUP, None)
+    if waiting is None:
+        return False
+    transaction, settings = waiting
+    if transaction is not connection.get_transaction():
+        return False  # that transaction ended without a statement
+    if PLANS in connection.info:
+        settings = {**settings, "plans": wanted}
         connection.info[PLANS] = (transaction, wanted)
+    connection.execute(_AS_VIEWER, settings)
+    return True
 
 
 @event.listens_for(ViewerSession, "after_begin")
 def _as_viewer(session: Session, transaction: Any, connection: Connection) -> None:
+    """The viewer's role and settings for the transaction, kept until its first statement so
+    that they travel in one round trip with the plan cache mode that statement wants."""
     viewer = session.info.get("viewer")
     kept = connection.get_execution_options().get(KEPT_PLANS, True)
-    plans = session.info.get(PLANS, CUSTOM) if kept else CUSTOM  # a session may begin on generic plans
+    connection.info.pop(SETUP, None)
     if viewer is None or viewer.unrestricted or not kept:
         connection.info.pop(PLANS, None)
     else:
-        connection.info[PLANS] = (connection.get_transaction(), plans)
+        connection.info[PLANS] = (connection.get_transaction(), CUSTOM)
     if viewer is None:
         return
-    connection.execute(
-        _AS_VIEWER,
+    connection.info[SETUP] = (
+        connection.get_transaction(),
         {
             "role": STAFF_ROLE if viewer.unrestricted else API_ROLE,
             # A restricted viewer's statements are planned for their parameters every time, but
@@ -266,7 +317,7 @@ def _as_viewer(session: Session, transaction: Any, connection: Connection) -> No
             # generic plan for a list under the viewer's policies (the size of the viewer's scope
             # unknown to it) was 10-40x slower once a long-running server had switched to it
             # (docs/benchmarks.md). Staff policies are `true`: cached plans serve.
-            "plans": "auto" if viewer.unrestricted else plans,
+            "plans": "auto" if viewer.unrestricted else CUSTOM,
             "page_cost": RANDOM_PAGE_COST,
             "root": str(viewer.root_id or ""),
             "contact": str(viewer.contact_id or ""),

@@ -23,6 +23,7 @@ from pgqueuer.adapters.drivers.asyncpg import AsyncpgDriver
 from pgqueuer.adapters.persistence.qb import QueryBuilderEnvironment, QueryQueueBuilder, QuerySchedulerBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import db
 from app.config import Settings
 
 _ENVIRONMENT = QueryBuilderEnvironment()
@@ -79,6 +80,7 @@ def queries_on(connection: Any) -> Queries:
 
 async def _asyncpg_connection(session: AsyncSession) -> Any:
     connection = await session.connection()
+    await connection.run_sync(db.settle)  # the viewer's settings first, which the driver's own statements skip
     raw = await connection.get_raw_connection()
     return raw.driver_connection
 

@@ -21,7 +21,7 @@ from app.accounts.models import STAFF_ROLES, Role
 from app.audit.service import Actor, record, snapshot
 from app.business_entities.models import BusinessEntity
 from app.contacts.models import Contact, ContactType
-from app.db import any_of, columns, read, read_by
+from app.db import any_of, by_keys, columns, read, read_by
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.numbering.service import DocumentType, allocate
 from app.orders import totals
@@ -128,9 +128,10 @@ def _filtered(stmt: Select[Any], filter_in: OrderFilter, viewer: Viewer) -> Sele
 
 async def count(*, session: AsyncSession, filter_in: OrderFilter, viewer: Viewer) -> int:
     if not viewer.unrestricted and filter_in == OrderFilter():
-        # all of a scope's orders: its root's rows of order_reach, one per order (one key range)
+        # all of a scope's orders: its root's rows of order_reach, one per order (one key range,
+        # the same plan for every scope: a generic one serves, `by_keys`)
         stmt = select(func.count()).select_from(OrderReach).where(policy.visible(viewer, OrderReach))
-        return (await session.scalar(stmt)) or 0
+        return (await session.scalar(by_keys(stmt))) or 0
     return (await session.scalar(_filtered(select(func.count()).select_from(Order), filter_in, viewer))) or 0
 
 
