@@ -81,6 +81,10 @@ _STATE_KEY = "chargecars"
 class AppState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    statements: async_sessionmaker[AsyncSession]
+    """Sessions whose statements each commit on their own (no transaction round trips), as the
+    owner: the token lookup, the partner's admission and its call log. Never a viewer's: its
+    settings hold for one transaction (`app.db.session_factory(autocommit=True)`)."""
     settings: Settings
     head_revision: str
     write_slots: asyncio.Semaphore
@@ -232,33 +236,35 @@ class GraphQLApp(GraphQL):
         keyed: tuple[str | None, bytes],
     ) -> None:
         request_id = facts.request_id
-        session = self.app_state.sessions()
-        reads = ReadSession(session)
+        reads: ReadSession | None = None
         call: _PartnerCall | None = None
         try:
-            identified = await _identify(session, header)
-            if identified is None:
-                await _unauthenticated(request_id)(scope, receive, send)
-                return
-            principal, viewer = identified
-            if principal is not None:
-                facts.account_id = str(principal.account_id)
-            if viewer.partner and viewer.root_id is not None and principal is not None:
-                # counted in the token lookup's transaction: one statement more, no transaction of its own
-                verdict = await usage.admit(
-                    session, organization_id=viewer.root_id, default_limit=self.app_state.settings.partner_rate_limit
-                )
-                call = _PartnerCall(viewer.root_id, principal.account_id, facts, verdict, started)
-                send = call.observing(send)
-            await session.commit()
+            # the token lookup and the partner's admission are statements that each commit on
+            # their own (`AppState.statements`): no BEGIN and COMMIT round trips before the reads
+            async with self.app_state.statements() as session:
+                identified = await _identify(session, header)
+                if identified is None:
+                    await _unauthenticated(request_id)(scope, receive, send)
+                    return
+                principal, viewer = identified
+                if principal is not None:
+                    facts.account_id = str(principal.account_id)
+                if viewer.partner and viewer.root_id is not None and principal is not None:
+                    verdict = await usage.admit(
+                        session,
+                        organization_id=viewer.root_id,
+                        default_limit=self.app_state.settings.partner_rate_limit,
+                    )
+                    call = _PartnerCall(viewer.root_id, principal.account_id, facts, verdict, started)
+                    send = call.observing(send)
             if call is not None and not call.verdict.admitted:
                 await _rate_limited(call.verdict, request_id)(scope, receive, send)
                 return
-            # the token lookup ran as the owner; from here on the database sees the viewer
-            session.info["viewer"] = viewer
-            # the request's first session reads its root lists; the others open for batches read
-            # side by side (each transaction's settings go with its first statement, in the plan
-            # cache mode that statement wants: `app.db.settle`)
+            # from here on the database sees the viewer: the request's first session reads its
+            # root lists; the others open for batches read side by side (each transaction's
+            # settings go with its first statement, in the plan cache mode that statement
+            # wants: `app.db.settle`)
+            reads = ReadSession(self.app_state.sessions(info={"viewer": viewer}))
             reads.widen(
                 lambda: self.app_state.sessions(info={"viewer": viewer}),
                 self.app_state.settings.read_connections,
@@ -285,9 +291,10 @@ class GraphQLApp(GraphQL):
             log.warning("request %s: database %s", request_id, why.value)
             await _unavailable(why, request_id)(scope, receive, send)
         finally:
-            await _closed(reads)
+            if reads is not None:
+                await _closed(reads)
             if call is not None:
-                await call.record(self.app_state.sessions)
+                await call.record(self.app_state.statements)
 
     async def _once(
         self,
@@ -442,12 +449,12 @@ class _PartnerCall:
             return usage.CallOutcome.ERRORS
         return usage.CallOutcome.OK
 
-    async def record(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """One line of the partner's call log, in a transaction of its own after the response
-        (a failure to write it is logged and never changes the answer)."""
+    async def record(self, statements: async_sessionmaker[AsyncSession]) -> None:
+        """One line of the partner's call log, one statement that commits on its own, after the
+        response (a failure to write it is logged and never changes the answer)."""
         labels = [label for label, _ in self.operations if label]
         try:
-            async with sessions() as session, session.begin():
+            async with statements() as session:
                 await usage.record_call(
                     session,
                     organization_id=self.organization_id,
@@ -606,6 +613,7 @@ def create_app(
     state = AppState(
         engine=engine,
         sessions=session_factory(engine, statement_timeout_ms=settings.statement_timeout_ms),
+        statements=session_factory(engine, autocommit=True),
         settings=settings,
         head_revision=migrate.head_revision(),
         write_slots=asyncio.Semaphore(settings.max_concurrent_writes),

@@ -217,6 +217,8 @@ _AS_VIEWER = text(
     "set_config('chargecars.viewer_partner', :partner, true), "
     "set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true)"
 ).execution_options(**{TRANSACTION_SETUP: True})
+AUTOCOMMIT = "chargecars.autocommit"
+"""The session factory's `info` key of sessions whose statements each commit on their own."""
 STATEMENT_TIMEOUT = "statement_timeout"
 """The session factory's `info` key of the statement timeout of its viewers' transactions (a
 PostgreSQL duration such as `30s`)."""
@@ -300,6 +302,9 @@ def _as_viewer(session: Session, transaction: Any, connection: Connection) -> No
     """The viewer's role and settings for the transaction, kept until its first statement so
     that they travel in one round trip with the plan cache mode that statement wants."""
     viewer = session.info.get("viewer")
+    if viewer is not None and session.info.get(AUTOCOMMIT):
+        # its settings would hold for the first statement only, the rest would run as the owner
+        raise RuntimeError("a viewer's session must run in transactions, not statement by statement")
     kept = connection.get_execution_options().get(KEPT_PLANS, True)
     connection.info.pop(SETUP, None)
     if viewer is None or viewer.unrestricted or not kept:
@@ -327,11 +332,18 @@ def _as_viewer(session: Session, transaction: Any, connection: Connection) -> No
     )
 
 
-def session_factory(engine: AsyncEngine, *, statement_timeout_ms: int = 0) -> async_sessionmaker[AsyncSession]:
+def session_factory(
+    engine: AsyncEngine, *, statement_timeout_ms: int = 0, autocommit: bool = False
+) -> async_sessionmaker[AsyncSession]:
     """Sessions on `engine`; with `statement_timeout_ms`, every statement of a viewer's
     transaction (a request's) is cancelled after that long, so no runaway query holds a
-    connection (`unavailability` then says TIMEOUT)."""
-    info = {STATEMENT_TIMEOUT: f"{statement_timeout_ms}ms"} if statement_timeout_ms > 0 else {}
+    connection (`unavailability` then says TIMEOUT). With `autocommit`, each statement commits
+    on its own and no BEGIN or COMMIT is sent: for the owner's single statements around a
+    request (its token lookup, a partner's admission and call log), never for a viewer."""
+    info: dict[str, object] = {STATEMENT_TIMEOUT: f"{statement_timeout_ms}ms"} if statement_timeout_ms > 0 else {}
+    if autocommit:
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        info[AUTOCOMMIT] = True
     return async_sessionmaker(
         engine, expire_on_commit=False, autoflush=False, sync_session_class=ViewerSession, info=info
     )

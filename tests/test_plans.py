@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select, text
 
 from app.access.policy import STAFF, Viewer
@@ -111,5 +112,20 @@ async def test_behind_a_transaction_pooler_every_plan_is_custom(database_url) ->
     try:
         async with session_factory(engine)(info={"viewer": PARTNER}) as session:
             assert await _modes(session, by_keys(text(MODE)), text(MODE)) == ["force_custom_plan"] * 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_viewer_never_runs_statement_by_statement(database_url) -> None:
+    # its settings are the transaction's (`set_config(…, true)`): without a transaction they would
+    # hold for one statement, and the next would run as the owner, past row-level security
+    engine = create_engine(database_url)
+    try:
+        statements = session_factory(engine, autocommit=True)
+        async with statements() as owner:  # the owner's own statements commit one by one
+            assert (await owner.execute(text("SELECT current_user"))).scalar_one() != "chargecars_api"
+        async with statements(info={"viewer": PARTNER}) as session:
+            with pytest.raises(RuntimeError, match="in transactions"):
+                await session.execute(text("SELECT current_user"))
     finally:
         await engine.dispose()
