@@ -179,13 +179,26 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
         history = await loaders.get(TransitionsByEntityLoader).load_all(order_keys)
         authors = {t.triggered_by_account_id for rows in history for t in rows if t.triggered_by_account_id}
         second.append(loaders.get(AccountNameLoader).load_all(authors))
-    contacts |= await _prefetch_field_operations(info, ids, selection, selected, second, status_keys)
+    booked = await _prefetch_field_operations(info, ids, selection, selected, second, status_keys)
+    # the two largest batches first, so that they hold connections from the start and the small
+    # ones fill in beside them (the page's contacts and the statuses it names take the longest,
+    # and longer still under a restricted viewer's rules); the contacts wait only for the visits'
+    # bookings, which name the installers, not for the rest of the round
     if status_keys:
-        second.append(loaders.get(CurrentStatusLoader).load_all(status_keys))
-    if contacts:
-        second.append(loaders.get(ContactByIdLoader).load_all(contacts))
+        second.insert(0, loaders.get(CurrentStatusLoader).load_all(status_keys))
+    if contacts or booked is not None:
+        second.insert(0, _contacts(info, contacts, booked))
     if second:
         await asyncio.gather(*second)
+
+
+async def _contacts(info: Info, contacts: set[Any], booked: Awaitable[list[list[Any]]] | None) -> None:
+    """Every contact of the page in one batch: the orders' and their chains', and the installers
+    of the visits' bookings once these are loaded."""
+    if booked is not None:
+        contacts = contacts | {row.installer_contact_id for rows in await booked for row in rows}
+    if contacts:
+        await info.context.loaders.get(ContactByIdLoader).load_all(contacts)
 
 
 _FIELD_OPERATIONS: dict[str, Any] = {
@@ -214,11 +227,12 @@ async def _prefetch_field_operations(
     selected: Fields,
     second: list[Awaitable[Any]],
     status_keys: list[tuple[str, Any]],
-) -> set[Any]:
+) -> Awaitable[list[list[Any]]] | None:
     """The second round of quotes, visits and work orders: their statuses (into `status_keys`),
-    what hangs off them, and the contacts they name (returned, for the page's one contact batch)."""
+    what hangs off them, and the load of the visits' bookings, not awaited (returned: the
+    installers they name join the page's one contact batch)."""
     loaders = info.context.loaders
-    contacts: set[Any] = set()
+    booked: Awaitable[list[list[Any]]] | None = None
     if "quotes" in selected:
         under = selection.below(selected, "quotes")
         quotes = [q.id for rows in await loaders.get(QuotesByOrderLoader).load_all(ids) for q in rows]
@@ -232,8 +246,7 @@ async def _prefetch_field_operations(
         if "status" in under:
             status_keys += [(EntityType.VISIT.value, v) for v in visits]
         if "installers" in under:
-            booked = await loaders.get(VisitInstallersLoader).load_all(visits)
-            contacts |= {row.installer_contact_id for rows in booked for row in rows}
+            booked = loaders.get(VisitInstallersLoader).load_all(visits)
         second.extend(loaders.get(loader).load_all(visits) for name, loader in _UNDER_VISITS.items() if name in under)
     if "workOrders" in selected:
         under = selection.below(selected, "workOrders")
@@ -243,4 +256,4 @@ async def _prefetch_field_operations(
         second.extend(
             loaders.get(loader).load_all(work_orders) for name, loader in _UNDER_WORK_ORDERS.items() if name in under
         )
-    return contacts
+    return booked
