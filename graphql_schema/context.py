@@ -35,8 +35,8 @@ class RequestClosed(RuntimeError):
 
 
 class ReadSession:
-    """The request's read sessions: one to start with (the token lookup's), and up to `size`
-    when batches ask at once (`widen`).
+    """The request's read sessions: one to start with, and up to `size` when batches ask at
+    once (`widen`).
 
     An AsyncSession must not be used concurrently, so each use holds one session; the batches a
     root list loads together (an order page's relations, docs/design.md "Reads in bulk") run

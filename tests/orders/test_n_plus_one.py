@@ -79,7 +79,7 @@ async def _same_count_for_10_and_100(client, count_statements, viewer, token, co
     # batch), the invoices' credit notes, lines, open amounts and payments (the generated history
     # has no authors to name); then what the prefetch does not cover: the workflows of allowed
     # transitions and the lines' articles; a partner's call also counts against its rate limit (one
-    # statement, in the token lookup's transaction) and is logged once answered (one insert).
+    # statement, after the token lookup) and is logged once answered (one insert).
     # Field operations add 14: the orders' quotes, visits, work orders and documents, then the
     # quotes' lines, the visits' installers, surveys and documents, the work orders' checklists,
     # records, seals, visits, extra lines and documents (their statuses join the one status batch)
