@@ -27,11 +27,15 @@ class ContextLoader(DataLoader, Generic[K, V]):
         self.context = context
         self.known: dict[Any, Any] = {}
 
-    async def load_all(self, keys: Iterable[K]) -> list[V]:
+    async def load_all(
+        self, keys: Iterable[K], batch: Callable[[list[K]], Awaitable[list[V]]] | None = None
+    ) -> list[V]:
+        """The values of `keys`, those not known yet in one batch: `batch_load_fn`'s, or
+        `batch`'s, a read of the same values that knows more about the keys."""
         keys = list(keys)
         missing = [key for key in dict.fromkeys(keys) if key not in self.known]
         if missing:
-            self.known.update(zip(missing, await self.batch_load_fn(missing), strict=True))
+            self.known.update(zip(missing, await (batch or self.batch_load_fn)(missing), strict=True))
         return [self.known[key] for key in keys]
 
     def load(self, key: K) -> Any:

@@ -189,9 +189,22 @@ def _ancestors_of_ids(viewer: Viewer) -> Select[Any]:
     )
 
 
-async def get_many(*, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Seen]:
-    """The contacts with these ids that `viewer` may see."""
-    rows = _visible(await read(session, _by_ids(viewer), ids=ids))
+@functools.lru_cache(maxsize=policy.RULES_KEPT)
+def _parties_by_ids(viewer: Viewer) -> Select[Any]:
+    """`_by_ids` for the parties and installers of what the viewer was shown (`get_many`)."""
+    return by_keys(
+        select(*columns(Contact)).add_columns(policy.party_access(viewer).label("access")).where(any_of_ids(Contact.id))
+    )
+
+
+async def get_many(
+    *, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer, parties: bool = False
+) -> dict[uuid.UUID, Seen]:
+    """The contacts with these ids that `viewer` may see. With `parties`, the ids are of parties
+    to orders, or of installers on bookings, that the viewer was shown (read through the policy),
+    and their access is worked out without testing again what showed them
+    (`policy.party_access`)."""
+    rows = _visible(await read(session, _parties_by_ids(viewer) if parties else _by_ids(viewer), ids=ids))
     return {row.id: (row, access) for row, access in rows}
 
 

@@ -193,12 +193,16 @@ async def prefetch_orders(info: Info, orders: list[Order], selection: Selected) 
 
 
 async def _contacts(info: Info, contacts: set[Any], booked: Awaitable[list[list[Any]]] | None) -> None:
-    """Every contact of the page in one batch: the orders' and their chains', and the installers
-    of the visits' bookings once these are loaded."""
+    """Every contact of the page in one batch: the orders' and their chains', the commissions'
+    beneficiaries, and the installers of the visits' bookings once these are loaded. Each is a
+    party to an order of the page, or an installer on one of its bookings (a beneficiary is in
+    the viewer's scope, where its commission is visible), so the batch reads them as such
+    (`ContactByIdLoader.parties`)."""
     if booked is not None:
         contacts = contacts | {row.installer_contact_id for rows in await booked for row in rows}
     if contacts:
-        await info.context.loaders.get(ContactByIdLoader).load_all(contacts)
+        loader = info.context.loaders.get(ContactByIdLoader)
+        await loader.load_all(contacts, loader.parties)
 
 
 _FIELD_OPERATIONS: dict[str, Any] = {
