@@ -138,10 +138,12 @@ Seen = tuple[Contact, Access]
 """A contact as a viewer sees it: the row and how much of it (`app.access.policy.Access`)."""
 
 
-def _seeing(stmt: Select[Any], viewer: Viewer) -> Select[Any]:
+def _seeing(stmt: Select[Any], viewer: Viewer, *, parties: bool = False) -> Select[Any]:
     """`stmt` (a contact's columns, `columns(Contact)`, and whatever else it selects) with the
-    viewer's access to the contact as the column `access`."""
-    return stmt.add_columns(policy.contact_access(viewer).label("access"))
+    viewer's access to the contact as the column `access`; with `parties`, for contacts that are
+    parties to, or installers on, what the viewer was shown (`policy.party_access`)."""
+    access = policy.party_access(viewer) if parties else policy.contact_access(viewer)
+    return stmt.add_columns(access.label("access"))
 
 
 def _visible(rows: Sequence[Any]) -> list[tuple[Any, Access]]:
@@ -156,11 +158,11 @@ async def _seen(session: AsyncSession, stmt: Select[Any], viewer: Viewer) -> lis
 
 
 @functools.lru_cache(maxsize=policy.RULES_KEPT)
-def _by_ids(viewer: Viewer) -> Select[Any]:
+def _by_ids(viewer: Viewer, parties: bool = False) -> Select[Any]:
     """The reads by keys below, built once per viewer and kept (their keys bound when they run,
     `any_of_ids`): building one, with the viewer's access levels, and working out its cache key
     cost more than running it (docs/benchmarks.md)."""
-    return by_keys(_seeing(select(*columns(Contact)).where(any_of_ids(Contact.id)), viewer))
+    return by_keys(_seeing(select(*columns(Contact)).where(any_of_ids(Contact.id)), viewer, parties=parties))
 
 
 @functools.lru_cache(maxsize=policy.RULES_KEPT)
@@ -189,14 +191,6 @@ def _ancestors_of_ids(viewer: Viewer) -> Select[Any]:
     )
 
 
-@functools.lru_cache(maxsize=policy.RULES_KEPT)
-def _parties_by_ids(viewer: Viewer) -> Select[Any]:
-    """`_by_ids` for the parties and installers of what the viewer was shown (`get_many`)."""
-    return by_keys(
-        select(*columns(Contact)).add_columns(policy.party_access(viewer).label("access")).where(any_of_ids(Contact.id))
-    )
-
-
 async def get_many(
     *, session: AsyncSession, ids: Collection[uuid.UUID], viewer: Viewer, parties: bool = False
 ) -> dict[uuid.UUID, Seen]:
@@ -204,7 +198,7 @@ async def get_many(
     to orders, or of installers on bookings, that the viewer was shown (read through the policy),
     and their access is worked out without testing again what showed them
     (`policy.party_access`)."""
-    rows = _visible(await read(session, _parties_by_ids(viewer) if parties else _by_ids(viewer), ids=ids))
+    rows = _visible(await read(session, _by_ids(viewer, parties), ids=ids))
     return {row.id: (row, access) for row, access in rows}
 
 
